@@ -1,0 +1,55 @@
+/**
+ * API Gateway TOKEN authorizer: verifies the bearer JWT (signature, issuer, audience, expiry,
+ * algorithm) and hands the claims to the API functions as authorizer context.
+ */
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { type Claims, ClaimsSchema } from './core/schemas';
+import { type IssuerConfig, parseIssuers, TokenVerifier } from './http/tokens';
+import { logger } from './observability';
+
+let verifier: TokenVerifier | undefined;
+function getVerifier(): TokenVerifier {
+  if (!verifier) {
+    const issuers: IssuerConfig[] = parseIssuers(process.env.JWT_ISSUERS ?? '[]');
+    verifier = new TokenVerifier(issuers, process.env.JWT_AUDIENCE ?? 'child-protection-sharing', {
+      localKey: process.env.LOCAL_JWT_PUBLIC_JWK,
+      deployed: (process.env.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda'),
+    });
+  }
+  return verifier;
+}
+
+/** Allows the whole API: the cached policy serves every route, and each function checks its own rules. */
+function apiWildcard(methodArn: string): string {
+  const [prefix, stage] = methodArn.split('/');
+  return `${prefix}/${stage}/*`;
+}
+
+export function authorizerContext(claims: Claims): Record<string, string> {
+  return {
+    sub: claims.sub,
+    name: claims.name,
+    org: claims.org,
+    role: claims.role,
+    activities: claims.activities.join(','),
+    setting: claims.setting ?? '',
+  };
+}
+
+export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(event.authorizationToken ?? '');
+  const payload = match?.[1] ? await getVerifier().verify(match[1]) : undefined;
+  const claims = payload ? ClaimsSchema.safeParse(payload) : undefined;
+  if (!claims?.success) {
+    logger.info('Token refused');
+    throw new Error('Unauthorized');
+  }
+  return {
+    principalId: claims.data.sub,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: apiWildcard(event.methodArn) }],
+    },
+    context: authorizerContext(claims.data),
+  };
+}

@@ -1,0 +1,30 @@
+/** Calendar dates as `YYYY-MM-DD` strings in UTC. Lexical order of such strings is chronological order. */
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function isIsoDate(value: string): boolean {
+  const match = ISO_DATE.exec(value);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (month < 1 || month > 12 || day < 1) return false;
+  return day <= daysInMonth(year, month);
+}
+
+export function todayUtc(now: Date): string {
+  return now.toISOString().slice(0, 10);
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** The same day a number of months later; a day the later month lacks (29 February) becomes its last day. */
+export function addMonths(date: string, months: number): string {
+  const match = ISO_DATE.exec(date);
+  if (!match) throw new RangeError('addMonths needs a YYYY-MM-DD date');
+  const total = Number(match[1]) * 12 + (Number(match[2]) - 1) + months;
+  const year = Math.floor(total / 12);
+  const month = (total % 12) + 1;
+  const day = Math.min(Number(match[3]), daysInMonth(year, month));
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}

@@ -1,0 +1,56 @@
+import { addMonths } from './dates';
+
+export const PLAN_TYPES = ['CPP', 'LAC', 'UCPP'] as const;
+export type PlanType = (typeof PLAN_TYPES)[number];
+
+export const PLAN_TYPE_SNOMED: Record<PlanType, string> = {
+  CPP: '342191000000101',
+  LAC: '764841000000100',
+  UCPP: '818901000000100',
+};
+
+export function isPlanType(value: string): value is PlanType {
+  return (PLAN_TYPES as readonly string[]).includes(value);
+}
+
+/** An ended plan stays visible for this many months after its end date. */
+export const VISIBLE_MONTHS_AFTER_END = 12;
+
+export interface PlanDates {
+  startDate: string;
+  endDate: string | null;
+}
+
+/** The last day an ended plan is still shown (inclusive). */
+export function lastVisibleDay(endDate: string): string {
+  return addMonths(endDate, VISIBLE_MONTHS_AFTER_END);
+}
+
+export function isPlanVisible(plan: PlanDates, today: string): boolean {
+  return plan.endDate === null || today <= lastVisibleDay(plan.endDate);
+}
+
+/** A plan is open on a day when it has no end date or its end date has not passed. */
+export function isPlanOpen(plan: PlanDates, today: string): boolean {
+  return plan.endDate === null || plan.endDate >= today;
+}
+
+/** Newest start first; ties broken by plan type then council so the order is stable. */
+export function comparePlansForDisplay<T extends PlanDates & { planType: string; councilCode: string }>(
+  a: T,
+  b: T,
+): number {
+  if (a.startDate !== b.startDate) return a.startDate < b.startDate ? 1 : -1;
+  if (a.planType !== b.planType) return a.planType < b.planType ? -1 : 1;
+  return a.councilCode < b.councilCode ? -1 : a.councilCode > b.councilCode ? 1 : 0;
+}
+
+export type PlanChange = 'PLAN_CREATED' | 'PLAN_UPDATED' | 'PLAN_ENDED' | 'UNCHANGED';
+
+/** Classifies a write against the stored plan: what the audit trail should call it. */
+export function classifyPlanChange(previous: PlanDates | undefined, next: PlanDates): PlanChange {
+  if (!previous) return 'PLAN_CREATED';
+  if (previous.startDate === next.startDate && previous.endDate === next.endDate) return 'UNCHANGED';
+  if (previous.endDate === null && next.endDate !== null) return 'PLAN_ENDED';
+  return 'PLAN_UPDATED';
+}

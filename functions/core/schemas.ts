@@ -1,0 +1,231 @@
+/**
+ * Request and response schemas of API v1, defined once: handlers validate with them and
+ * `npm run openapi` renders them into openapi.json.
+ */
+import { z } from 'zod';
+import { isIsoDate } from './dates';
+import { PLAN_TYPES } from './plans';
+
+const isoDate = (field: string) =>
+  z
+    .string({ error: `${field} must be a date (YYYY-MM-DD)` })
+    .refine(isIsoDate, { error: `${field} must be a date (YYYY-MM-DD)` })
+    .meta({ format: 'date', example: '2026-03-01' });
+
+const PHONE_PATTERN = /^[0-9 +()-]{3,30}$/;
+const phone = (field: string) =>
+  z
+    .string({ error: `${field} must be a phone number` })
+    .refine((value) => PHONE_PATTERN.test(value) && (value.match(/\d/g)?.length ?? 0) >= 3, {
+      error: `${field} must be 3 to 30 characters of digits, spaces, +, (, ) and -, with at least 3 digits`,
+    })
+    .meta({ example: '020 7946 0999' });
+
+export const NhsNumberSchema = z
+  .string()
+  .regex(/^\d{10}$/)
+  .meta({ description: 'NHS number: 10 digits with a valid Modulus 11 check digit', example: '9990000018' });
+export const CouncilCodeSchema = z
+  .string()
+  .regex(/^[A-Z0-9]{3,10}$/, { error: 'councilCode must be an ODS code: 3 to 10 capital letters or digits' })
+  .meta({ description: 'ODS code of the council', example: 'E09000001' });
+export const PlanTypeSchema = z
+  .enum(PLAN_TYPES, { error: `planType must be one of ${PLAN_TYPES.join(', ')}` })
+  .meta({ description: 'CPP child protection plan; LAC looked-after child; UCPP unborn child protection plan' });
+
+export const CouncilBodySchema = z
+  .strictObject({
+    name: z
+      .string({ error: 'name must be a string' })
+      .trim()
+      .min(1, { error: 'name must not be empty' })
+      .max(200, { error: 'name must be at most 200 characters' }),
+    officeHoursPhone: phone('officeHoursPhone').nullable().optional(),
+    emergencyDutyPhone: phone('emergencyDutyPhone'),
+  })
+  .meta({ id: 'CouncilRequest' });
+export type CouncilBody = z.infer<typeof CouncilBodySchema>;
+
+export const CouncilSchema = z
+  .object({
+    code: CouncilCodeSchema,
+    name: z.string(),
+    officeHoursPhone: z.string().nullable(),
+    emergencyDutyPhone: z.string(),
+  })
+  .meta({ id: 'Council' });
+export type Council = z.infer<typeof CouncilSchema>;
+
+export const PlanBodySchema = z
+  .strictObject({
+    startDate: isoDate('startDate'),
+    endDate: isoDate('endDate').nullable().optional(),
+  })
+  .refine((body) => !body.endDate || body.endDate >= body.startDate, {
+    error: 'endDate must not be before startDate',
+    path: ['endDate'],
+  })
+  .meta({ id: 'PlanRequest' });
+export type PlanBody = z.infer<typeof PlanBodySchema>;
+
+export const PlanSchema = z
+  .object({
+    nhsNumber: NhsNumberSchema,
+    planType: PlanTypeSchema,
+    councilCode: CouncilCodeSchema,
+    startDate: z.string().meta({ format: 'date' }),
+    endDate: z.string().meta({ format: 'date' }).nullable(),
+    version: z.string().meta({ description: 'Opaque version; send it back quoted in If-Match' }),
+  })
+  .meta({ id: 'Plan' });
+export type Plan = z.infer<typeof PlanSchema>;
+
+export const PreviousAccessSchema = z
+  .object({
+    accessedAt: z.string().meta({ format: 'date-time' }),
+    userId: z.string(),
+    userName: z.string(),
+    organisation: z.string(),
+    setting: z.string().nullable(),
+  })
+  .meta({ id: 'PreviousAccess' });
+export type PreviousAccess = z.infer<typeof PreviousAccessSchema>;
+
+export const LookupResponseSchema = z
+  .object({
+    nhsNumber: NhsNumberSchema,
+    supersededBy: NhsNumberSchema.optional(),
+    plans: z.array(
+      z.object({
+        planType: PlanTypeSchema,
+        startDate: z.string().meta({ format: 'date' }),
+        endDate: z.string().meta({ format: 'date' }).nullable(),
+        council: CouncilSchema,
+      }),
+    ),
+    previousAccesses: z.array(PreviousAccessSchema),
+  })
+  .meta({ id: 'LookupResponse' });
+export type LookupResponse = z.infer<typeof LookupResponseSchema>;
+
+export const AUDIT_ACTIONS = [
+  'LOOKUP_NOTIFYING',
+  'LOOKUP_SILENT',
+  'PLAN_CREATED',
+  'PLAN_UPDATED',
+  'PLAN_ENDED',
+  'PLAN_DELETED',
+  'NHS_NUMBER_SUPERSEDED',
+  'ACCESS_DENIED',
+  'COUNCIL_UPDATED',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export const AUDIT_OUTCOMES = ['FOUND', 'NOT_FOUND', 'SUCCESS', 'DENIED'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+export const ROLES = ['clinician', 'council', 'auditor', 'demographics'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const AuditEventSchema = z
+  .object({
+    eventId: z.string(),
+    at: z.string().meta({ format: 'date-time' }),
+    action: z.enum(AUDIT_ACTIONS),
+    actor: z.object({ sub: z.string(), name: z.string(), org: z.string(), role: z.enum(ROLES) }),
+    planType: PlanTypeSchema.optional(),
+    councilCode: CouncilCodeSchema.optional(),
+    outcome: z.enum(AUDIT_OUTCOMES),
+  })
+  .meta({ id: 'AuditEvent' });
+export type AuditEvent = z.infer<typeof AuditEventSchema>;
+
+export const AuditPageSchema = z
+  .object({ events: z.array(AuditEventSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'AuditPage' });
+
+export const AuditQuerySchema = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, { error: 'limit must be a whole number from 1 to 200' })
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 200, { error: 'limit must be a whole number from 1 to 200' })
+    .optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'cursor must be a value returned as nextCursor' })
+    .optional(),
+});
+
+export const ERROR_CODES = [
+  'INVALID_NHS_NUMBER',
+  'VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'CONFLICT',
+  'SENSITIVE_RECORD',
+  'SNAPSHOT_GUARD',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'THROTTLED',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES),
+      message: z.string(),
+      details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** The notification a council receives on its queue when one of its children is looked up. */
+export const ChildRecordAccessedSchema = z
+  .strictObject({
+    type: z.literal('ChildRecordAccessed'),
+    eventId: z.string().min(1),
+    occurredAt: z.string(),
+    councilCode: CouncilCodeSchema,
+    nhsNumber: NhsNumberSchema,
+    planTypes: z.array(PlanTypeSchema).min(1),
+    accessedBy: z.strictObject({
+      userId: z.string(),
+      userName: z.string(),
+      organisation: z.string(),
+      setting: z.string().nullable(),
+    }),
+  })
+  .meta({ id: 'ChildRecordAccessed' });
+export type ChildRecordAccessed = z.infer<typeof ChildRecordAccessedSchema>;
+
+export const NhsNumberSupersededSchema = z
+  .strictObject({
+    type: z.literal('NhsNumberSuperseded'),
+    eventId: z.string().min(1),
+    occurredAt: z.string(),
+    councilCode: CouncilCodeSchema,
+    oldNhsNumber: NhsNumberSchema,
+    newNhsNumber: NhsNumberSchema,
+  })
+  .meta({ id: 'NhsNumberSuperseded' });
+
+export const CouncilMessageSchema = z.discriminatedUnion('type', [
+  ChildRecordAccessedSchema,
+  NhsNumberSupersededSchema,
+]);
+export type CouncilMessage = z.infer<typeof CouncilMessageSchema>;
+
+/** Claims a verified token carries, as the authorizer hands them on. */
+export const ClaimsSchema = z.object({
+  sub: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  org: z.string().regex(/^[A-Z0-9]{3,10}$/),
+  role: z.enum(ROLES),
+  activities: z.array(z.string().max(10)).max(20).default([]),
+  setting: z.string().min(1).max(100).optional(),
+});
+export type Claims = z.infer<typeof ClaimsSchema>;

@@ -1,0 +1,39 @@
+/**
+ * Delivers outbox items from the table's stream to council queues. Each outbox item carries the
+ * message with its eventId, so a redelivered stream record sends the same eventId again.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import middy from '@middy/core';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { CouncilMessageSchema } from './core/schemas';
+import { councilQueueUrl, sendToCouncil } from './notify/council-queues';
+import { logger } from './observability';
+import { OUTBOX_PREFIX } from './store/table';
+
+const processor = new BatchProcessor(EventType.DynamoDBStreams);
+
+export async function deliverOutboxRecord(record: DynamoDBRecord): Promise<void> {
+  if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return;
+  const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
+  if (typeof item.PK !== 'string' || !item.PK.startsWith(OUTBOX_PREFIX)) return;
+  const parsed = CouncilMessageSchema.safeParse(item.message);
+  if (!parsed.success) {
+    // Retrying cannot mend a malformed item and would hold up every later record of the shard.
+    logger.error('Outbox item is malformed and was not delivered', {
+      outboxKey: item.PK,
+      issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), code: issue.code })),
+    });
+    return;
+  }
+  const message = parsed.data;
+  const queueUrl = await councilQueueUrl(message.councilCode);
+  if (!queueUrl) return; // homed in another region, whose dispatcher delivers it
+  await sendToCouncil(queueUrl, message);
+  logger.info('Council notified', { type: message.type, eventId: message.eventId, councilCode: message.councilCode });
+}
+
+export const handler = middy<DynamoDBStreamEvent>().handler(async (event, context) =>
+  processPartialResponse(event, deliverOutboxRecord, processor, { context }),
+);

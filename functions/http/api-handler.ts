@@ -1,0 +1,202 @@
+/**
+ * The shared middy stack of every API function. Checks run in the contract's order: authentication
+ * (the authorizer's claims), role, permission code and organisation, then input (path, media type,
+ * size, body, query); the error responder turns any failure into the documented error body.
+ */
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import { clock } from '../core/clock';
+import { isValidNhsNumber } from '../core/nhs-number';
+import { isPlanType } from '../core/plans';
+import { type Claims, ClaimsSchema, CouncilCodeSchema, PlanTypeSchema } from '../core/schemas';
+import { logger } from '../observability';
+import { appendAudit } from '../store/table';
+import { ApiError, apiErrors, baseHeaders, errorResult, fromSchemaIssues } from './errors';
+import { type RouteDefinition, routeByEntry } from './routes';
+
+export interface ApiRequest<TBody = unknown, TQuery = Record<string, unknown>> {
+  claims: Claims;
+  params: Record<string, string>;
+  body: TBody;
+  query: TQuery;
+  headers: Record<string, string | undefined>;
+  requestId: string;
+  route: RouteDefinition;
+}
+
+export interface ApiResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ApiHandlerOptions {
+  maxBodyBytes?: number;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+
+/** Claims as the authorizer passed them: strings only, activities comma-separated. */
+export function claimsFromAuthorizer(authorizer: Record<string, unknown> | null | undefined): Claims | undefined {
+  if (!authorizer) return undefined;
+  const activities = typeof authorizer.activities === 'string' && authorizer.activities !== '' ? authorizer.activities.split(',') : [];
+  const parsed = ClaimsSchema.safeParse({
+    sub: authorizer.sub,
+    name: authorizer.name,
+    org: authorizer.org,
+    role: authorizer.role,
+    activities,
+    setting: authorizer.setting || undefined,
+  });
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Why the caller may not make this call, or undefined when it may. */
+export function accessDenial(route: RouteDefinition, claims: Claims, params: Record<string, string>): string | undefined {
+  const { roles, activities, ownOrganisationParam } = route.access;
+  if (!roles.includes(claims.role)) return `The ${claims.role} role cannot ${route.summary.toLowerCase()}`;
+  if (activities && !activities.some((code) => claims.activities.includes(code))) {
+    return `This call needs one of the permission codes ${activities.join(', ')}`;
+  }
+  if (ownOrganisationParam && params[ownOrganisationParam] !== claims.org) {
+    return `Your organisation (${claims.org}) can only act for itself`;
+  }
+  return undefined;
+}
+
+function validateParams(params: Record<string, string>): void {
+  if (params.nhsNumber !== undefined && !isValidNhsNumber(params.nhsNumber)) throw apiErrors.invalidNhsNumber();
+  if (params.councilCode !== undefined) {
+    const parsed = CouncilCodeSchema.safeParse(params.councilCode);
+    if (!parsed.success) throw fromSchemaIssues(parsed.error.issues, 'councilCode');
+  }
+  if (params.planType !== undefined) {
+    const parsed = PlanTypeSchema.safeParse(params.planType);
+    if (!parsed.success) throw fromSchemaIssues(parsed.error.issues, 'planType');
+  }
+}
+
+function parseJsonBody(event: APIGatewayProxyEvent, schema: z.ZodType, maxBytes: number): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const contentType = (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (text !== '' && contentType !== 'application/json') throw apiErrors.unsupportedMediaType(['application/json']);
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw apiErrors.payloadTooLarge(maxBytes);
+  if (text.trim() === '') throw apiErrors.validation('The request needs a JSON body');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw apiErrors.validation('The body is not valid JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw fromSchemaIssues(parsed.error.issues);
+  return parsed.data;
+}
+
+function parseQuery(event: APIGatewayProxyEvent, schema: z.ZodType | undefined): Record<string, unknown> {
+  const multi = event.multiValueQueryStringParameters ?? {};
+  const single = event.queryStringParameters ?? {};
+  const names = new Set([...Object.keys(single), ...Object.keys(multi)]);
+  if (!schema) {
+    if (names.size > 0) throw apiErrors.validation(`Unknown query parameter "${[...names][0]}": remove it`);
+    return {};
+  }
+  for (const name of names) {
+    if ((multi[name]?.length ?? 1) > 1) throw apiErrors.validation(`Query parameter "${name}" must be given once`);
+  }
+  const parsed = schema.safeParse({ ...single });
+  if (!parsed.success) throw fromSchemaIssues(parsed.error.issues, 'query');
+  return parsed.data as Record<string, unknown>;
+}
+
+const requests = new WeakMap<APIGatewayProxyEvent, ApiRequest>();
+
+/** Authenticate, authorize, then parse: the order the contract fixes. */
+function apiInput(route: RouteDefinition, options: ApiHandlerOptions): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: async ({ event }) => {
+      const claims = claimsFromAuthorizer(event.requestContext?.authorizer);
+      if (!claims) throw apiErrors.unauthenticated();
+      const params = Object.fromEntries(
+        Object.entries(event.pathParameters ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      );
+      const denial = accessDenial(route, claims, params);
+      if (denial) {
+        await auditDenial(claims, params);
+        throw apiErrors.forbidden(denial);
+      }
+      validateParams(params);
+      const body = route.body ? parseJsonBody(event, route.body, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
+      if (!route.body && event.body) throw apiErrors.validation('This call takes no body');
+      const query = parseQuery(event, route.query);
+      requests.set(event, {
+        claims,
+        params,
+        body,
+        query,
+        headers: event.headers,
+        requestId: event.requestContext.requestId,
+        route,
+      });
+    },
+  };
+}
+
+/** A refused call on a valid NHS number is itself an audited event. */
+async function auditDenial(claims: Claims, params: Record<string, string>): Promise<void> {
+  const nhsNumber = params.nhsNumber;
+  if (nhsNumber === undefined || !isValidNhsNumber(nhsNumber)) return;
+  await appendAudit({
+    subject: nhsNumber,
+    action: 'ACCESS_DENIED',
+    outcome: 'DENIED',
+    actor: claims,
+    at: clock.now().toISOString(),
+    planType: params.planType && isPlanType(params.planType) ? params.planType : undefined,
+    councilCode: params.councilCode && CouncilCodeSchema.safeParse(params.councilCode).success ? params.councilCode : undefined,
+  });
+}
+
+function errorResponder(route: RouteDefinition): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    onError: async (request) => {
+      const requestId = request.event.requestContext?.requestId ?? 'unknown';
+      const error = request.error;
+      let apiError: ApiError;
+      if (error instanceof ApiError) {
+        apiError = error;
+      } else {
+        logger.error('Request failed', { route: route.entry, errorName: error?.name, stack: error?.stack });
+        apiError = apiErrors.internal();
+      }
+      request.response = errorResult(apiError, requestId);
+      logger.info('Request refused', { route: route.entry, status: apiError.status, code: apiError.code });
+    },
+  };
+}
+
+/** Builds a Lambda handler for the route whose entry name is given. */
+export function apiHandler<TBody = unknown, TQuery = Record<string, unknown>>(
+  entry: string,
+  handle: (request: ApiRequest<TBody, TQuery>) => Promise<ApiResponse>,
+  options: ApiHandlerOptions = {},
+) {
+  const route = routeByEntry(entry);
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpHeaderNormalizer())
+    .use(errorResponder(route))
+    .use(apiInput(route, options))
+    .handler(async (event) => {
+      const request = requests.get(event) as ApiRequest<TBody, TQuery>;
+      const response = await handle(request);
+      logger.info('Request served', { route: route.entry, status: response.status });
+      return {
+        statusCode: response.status,
+        headers: { ...baseHeaders(request.requestId), ...response.headers },
+        body: response.body === undefined ? '' : JSON.stringify(response.body),
+      };
+    });
+}

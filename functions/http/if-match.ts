@@ -1,0 +1,15 @@
+/** The versions an If-Match header names (quotes and weak markers removed); undefined when absent. */
+export function parseIfMatch(header: string | undefined): string[] | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  return header
+    .split(',')
+    .map((part) => part.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'))
+    .filter((part) => part !== '');
+}
+
+/** True when the stored version satisfies the header ("*" matches any existing plan). */
+export function ifMatchHolds(wanted: string[] | undefined, storedVersion: number | undefined): boolean {
+  if (wanted === undefined) return true;
+  if (storedVersion === undefined) return false;
+  return wanted.includes('*') || wanted.includes(String(storedVersion));
+}

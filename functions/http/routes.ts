@@ -1,0 +1,144 @@
+/**
+ * Every API route, as data: the local adapter routes with it, the CDK stack builds API Gateway
+ * resources from it, and the OpenAPI document is generated from it. No AWS imports here.
+ */
+import type { z } from 'zod';
+import { ACTIVITIES } from '../core/access-history';
+import {
+  AuditPageSchema,
+  AuditQuerySchema,
+  CouncilBodySchema,
+  CouncilSchema,
+  type ErrorCode,
+  LookupResponseSchema,
+  PlanBodySchema,
+  PlanSchema,
+  type Role,
+} from '../core/schemas';
+
+export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+export interface AccessRule {
+  roles: readonly Role[];
+  /** Clinicians must hold at least one of these permission codes. */
+  activities?: readonly string[];
+  /** The caller's organisation must equal this path parameter. */
+  ownOrganisationParam?: string;
+}
+
+export interface RouteDefinition {
+  /** Function id and handler file: functions/<entry>.ts */
+  entry: string;
+  method: HttpMethod;
+  path: string;
+  summary: string;
+  access: AccessRule;
+  rateLimited?: boolean;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  responses: { status: number; description: string; schema?: z.ZodType; headers?: string[] }[];
+  errors: ErrorCode[];
+}
+
+const COMMON_ERRORS: ErrorCode[] = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'INTERNAL'];
+const BODY_ERRORS: ErrorCode[] = ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
+
+export const routes: readonly RouteDefinition[] = [
+  {
+    entry: 'register-council',
+    method: 'PUT',
+    path: '/v1/councils/{councilCode}',
+    summary: "Register a council or update its name and duty team's phone numbers",
+    access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
+    body: CouncilBodySchema,
+    responses: [{ status: 200, description: 'The stored council', schema: CouncilSchema }],
+    errors: [...COMMON_ERRORS, ...BODY_ERRORS],
+  },
+  {
+    entry: 'put-plan',
+    method: 'PUT',
+    path: '/v1/councils/{councilCode}/plans/{nhsNumber}/{planType}',
+    summary: 'Publish, update or end a plan',
+    access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
+    body: PlanBodySchema,
+    responses: [
+      { status: 201, description: 'Created', schema: PlanSchema, headers: ['ETag'] },
+      { status: 200, description: 'Updated or unchanged', schema: PlanSchema, headers: ['ETag'] },
+    ],
+    errors: [...COMMON_ERRORS, ...BODY_ERRORS, 'INVALID_NHS_NUMBER', 'CONFLICT', 'SENSITIVE_RECORD'],
+  },
+  {
+    entry: 'delete-plan',
+    method: 'DELETE',
+    path: '/v1/councils/{councilCode}/plans/{nhsNumber}/{planType}',
+    summary: 'Remove a plan entered in error (the audit trail keeps its history)',
+    access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
+    responses: [{ status: 204, description: 'Removed' }],
+    errors: [...COMMON_ERRORS, 'VALIDATION_FAILED', 'INVALID_NHS_NUMBER', 'CONFLICT'],
+  },
+  {
+    entry: 'lookup',
+    method: 'GET',
+    path: '/v1/children/{nhsNumber}',
+    summary: "Look a child up: visible plans, the councils' contacts and recent unscheduled-care accesses",
+    access: { roles: ['clinician'], activities: ACTIVITIES },
+    rateLimited: true,
+    responses: [{ status: 200, description: 'The child, with an empty plans list if none is visible', schema: LookupResponseSchema }],
+    errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED', 'THROTTLED'],
+  },
+  {
+    entry: 'audit-query',
+    method: 'GET',
+    path: '/v1/audit/children/{nhsNumber}',
+    summary: 'Every audited event about an NHS number, newest first',
+    access: { roles: ['auditor'] },
+    query: AuditQuerySchema,
+    responses: [{ status: 200, description: 'One page of events', schema: AuditPageSchema }],
+    errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED'],
+  },
+];
+
+export interface RouteMatch {
+  route: RouteDefinition;
+  pathParameters: Record<string, string>;
+}
+
+function matchTemplate(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const segment = want[i] as string;
+    const actual = got[i] as string;
+    if (segment.startsWith('{')) {
+      if (actual === '') return undefined;
+      params[segment.slice(1, -1)] = actual;
+    } else if (segment !== actual) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** Finds the route for a method and path; `allowed` lists the methods of a known path. */
+export function matchRoute(
+  method: string,
+  path: string,
+): { match?: RouteMatch; allowed: HttpMethod[] } {
+  const allowed: HttpMethod[] = [];
+  let match: RouteMatch | undefined;
+  for (const route of routes) {
+    const params = matchTemplate(route.path, path);
+    if (!params) continue;
+    allowed.push(route.method);
+    if (route.method === method) match = { route, pathParameters: params };
+  }
+  return { match, allowed };
+}
+
+export function routeByEntry(entry: string): RouteDefinition {
+  const route = routes.find((candidate) => candidate.entry === entry);
+  if (!route) throw new Error(`No route has entry ${entry}`);
+  return route;
+}

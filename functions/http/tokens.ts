@@ -1,0 +1,73 @@
+import { createRemoteJWKSet, importJWK, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { z } from 'zod';
+
+/** The issuer of tokens signed by the development key; accepted only outside Lambda. */
+export const LOCAL_ISSUER = 'urn:child-protection-sharing:local-development';
+export const ALGORITHMS = ['RS256', 'PS256', 'ES256'];
+/** Tokens living longer than this are refused even if their exp is later. */
+const MAX_TOKEN_AGE = '12h';
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+const IssuerSchema = z.strictObject({
+  issuer: z.string().url(),
+  jwksUri: z.string().url().startsWith('https://'),
+  audience: z.string().min(1).optional(),
+});
+export type IssuerConfig = z.infer<typeof IssuerSchema>;
+
+export function parseIssuers(json: string): IssuerConfig[] {
+  return z.array(IssuerSchema).parse(JSON.parse(json));
+}
+
+interface TrustedIssuer {
+  audience: string;
+  getKey: JWTVerifyGetKey;
+}
+
+export class TokenVerifier {
+  private readonly issuers = new Map<string, TrustedIssuer>();
+
+  constructor(
+    issuers: IssuerConfig[],
+    audience: string,
+    local: { localKey?: string; deployed: boolean },
+  ) {
+    for (const issuer of issuers) {
+      this.issuers.set(issuer.issuer, {
+        audience: issuer.audience ?? audience,
+        getKey: createRemoteJWKSet(new URL(issuer.jwksUri)),
+      });
+    }
+    if (local.localKey) {
+      if (local.deployed) throw new Error('The local development signing key cannot be used in a deployed function');
+      const key = importJWK(JSON.parse(local.localKey), 'ES256');
+      this.issuers.set(LOCAL_ISSUER, { audience, getKey: () => key });
+    }
+  }
+
+  /** The verified payload, or undefined for any token that fails a check. */
+  async verify(token: string): Promise<JWTPayload | undefined> {
+    const [, payloadPart] = token.split('.');
+    let issuer: string | undefined;
+    try {
+      issuer = JSON.parse(Buffer.from(payloadPart ?? '', 'base64url').toString('utf8')).iss;
+    } catch {
+      return undefined;
+    }
+    const trusted = typeof issuer === 'string' ? this.issuers.get(issuer) : undefined;
+    if (!trusted || !issuer) return undefined;
+    try {
+      const { payload } = await jwtVerify(token, trusted.getKey, {
+        issuer,
+        audience: trusted.audience,
+        algorithms: ALGORITHMS,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        maxTokenAge: MAX_TOKEN_AGE,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      });
+      return payload;
+    } catch {
+      return undefined;
+    }
+  }
+}

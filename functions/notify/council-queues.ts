@@ -1,0 +1,42 @@
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { CouncilMessage } from '../core/schemas';
+
+/** fauxqs answers with *.localhost queue URLs, so the client keeps its configured endpoint. */
+const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+
+/** Deployed: the queues of the councils homed in this region, by council code, from the stack. */
+const configuredUrls: Record<string, string> | undefined = process.env.COUNCIL_QUEUE_URLS
+  ? (JSON.parse(process.env.COUNCIL_QUEUE_URLS) as Record<string, string>)
+  : undefined;
+const namePrefix = process.env.COUNCIL_QUEUE_NAME_PREFIX ?? 'cpis-council-';
+const resolved = new Map<string, string>();
+
+export const councilQueueName = (prefix: string, councilCode: string) => `${prefix}${councilCode}`;
+export const councilDeadLetterQueueName = (prefix: string, councilCode: string) => `${prefix}${councilCode}-dlq`;
+
+/**
+ * The queue of a council homed in this region; undefined when the council is homed in another region
+ * (whose own dispatch function delivers it from its replica of the table).
+ */
+export async function councilQueueUrl(councilCode: string): Promise<string | undefined> {
+  if (configuredUrls) return configuredUrls[councilCode];
+  const known = resolved.get(councilCode);
+  if (known) return known;
+  const result = await sqs.send(new GetQueueUrlCommand({ QueueName: councilQueueName(namePrefix, councilCode) }));
+  if (!result.QueueUrl) throw new Error('GetQueueUrl returned no URL');
+  resolved.set(councilCode, result.QueueUrl);
+  return result.QueueUrl;
+}
+
+export async function sendToCouncil(queueUrl: string, message: CouncilMessage): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(message),
+      MessageAttributes: {
+        type: { DataType: 'String', StringValue: message.type },
+        eventId: { DataType: 'String', StringValue: message.eventId },
+      },
+    }),
+  );
+}

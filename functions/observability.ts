@@ -1,0 +1,7 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+
+/**
+ * One logger for every function. House rule: never log NHS numbers, names, tokens, request bodies or
+ * path parameters; log route names, status codes, counts, durations and error names.
+ */
+export const logger = new Logger({ serviceName: 'child-protection-sharing' });
