@@ -331,7 +331,8 @@ function planGuards(councilCode: string, nhsNumber: string) {
       ConditionCheck: {
         TableName: tableName(),
         Key: { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
-        ConditionExpression: 'attribute_not_exists(PK) OR sensitive <> :true',
+        ConditionExpression: 'attribute_not_exists(PK) OR #sensitive <> :true',
+        ExpressionAttributeNames: { '#sensitive': 'sensitive' },
         ExpressionAttributeValues: { ':true': true },
       },
     },

@@ -1,0 +1,171 @@
+/**
+ * A small stand-in for API Gateway: routes a request (404, 405), runs the authorizer (401), applies
+ * the lookup rate limits (429), then turns the request into an API Gateway proxy event for the very
+ * same handler a deployed function runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { type ApiError, apiErrors, errorResult } from '../functions/http/errors';
+import { matchRoute } from '../functions/http/routes';
+import type { RateLimiter } from './rate-limiter';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+export type TokenAuthorizer = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+/** API Gateway's own payload limit. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const STAGE = 'local';
+
+export function lambdaContext(functionName: string, requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-2:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return 'too-large';
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, result: APIGatewayProxyResult): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+  headers['Content-Length'] = String(body.length);
+  response.writeHead(result.statusCode, headers);
+  response.end(body);
+}
+
+function decodeSegments(pathname: string): string | undefined {
+  try {
+    return pathname
+      .split('/')
+      .map((segment) => decodeURIComponent(segment))
+      .join('/');
+  } catch {
+    return undefined;
+  }
+}
+
+export interface AdapterOptions {
+  handlers: Record<string, ProxyHandler>;
+  authorizer: TokenAuthorizer;
+  rateLimiter: RateLimiter;
+  onError?: (error: unknown) => void;
+}
+
+export function createHttpAdapter(options: AdapterOptions): Server {
+  return createServer((request, response) => {
+    const requestId = randomUUID();
+    handle(request, requestId, options)
+      .then((result) => send(response, result))
+      .catch((error) => {
+        options.onError?.(error);
+        send(response, errorResult(apiErrors.internal(), requestId));
+      });
+  });
+}
+
+async function handle(request: IncomingMessage, requestId: string, options: AdapterOptions): Promise<APIGatewayProxyResult> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = (request.method ?? 'GET').toUpperCase();
+  const path = decodeSegments(url.pathname);
+  const fail = (error: ApiError) => errorResult(error, requestId);
+
+  const { match, allowed } = path ? matchRoute(method, path) : { match: undefined, allowed: [] };
+  if (!match) {
+    return allowed.length > 0 ? fail(apiErrors.methodNotAllowed(allowed)) : fail(apiErrors.notFound(`No route ${method} ${url.pathname}`));
+  }
+  const body = await readBody(request);
+  if (body === 'too-large') return fail(apiErrors.payloadTooLarge(MAX_REQUEST_BYTES));
+
+  const methodArn = `arn:aws:execute-api:eu-west-2:000000000000:local/${STAGE}/${method}${path}`;
+  const authorization = request.headers.authorization;
+  if (!authorization) return fail(apiErrors.unauthenticated());
+  let authorizerContext: Record<string, unknown>;
+  let principalId: string;
+  try {
+    const result = await options.authorizer({ type: 'TOKEN', authorizationToken: authorization, methodArn });
+    authorizerContext = result.context ?? {};
+    principalId = result.principalId;
+  } catch {
+    return fail(apiErrors.unauthenticated());
+  }
+
+  if (match.route.rateLimited) {
+    const retryAfter = options.rateLimiter.take(String(authorizerContext.org), String(authorizerContext.sub));
+    if (retryAfter !== undefined) return fail(apiErrors.throttled(retryAfter));
+  }
+
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i] as string;
+    const value = request.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    multiQuery[name] = [...(multiQuery[name] ?? []), value];
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  const event: APIGatewayProxyEvent = {
+    resource: match.route.path,
+    path: path as string,
+    httpMethod: method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: match.pathParameters,
+    stageVariables: null,
+    body: body.length > 0 ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: { principalId, ...authorizerContext },
+      httpMethod: method,
+      identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1' } as APIGatewayProxyEvent['requestContext']['identity'],
+      path: path as string,
+      protocol: 'HTTP/1.1',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: match.route.entry,
+      resourcePath: match.route.path,
+      stage: STAGE,
+    },
+  };
+  const handler = options.handlers[match.route.entry];
+  if (!handler) throw new Error(`No handler loaded for ${match.route.entry}`);
+  return handler(event, lambdaContext(match.route.entry, requestId));
+}

@@ -1,0 +1,196 @@
+/**
+ * The whole service on local emulators: the table, council queues, the HTTP adapter in front of the
+ * real handlers, and the stream poller feeding the real dispatch function. Expects AWS endpoints and
+ * credentials in the environment (see aws-env.ts) before it is imported.
+ */
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { tableDefinition } from '../functions/store/table-definition';
+import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
+import { createHttpAdapter, lambdaContext, type ProxyHandler } from './http-adapter';
+import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './rate-limiter';
+import { StreamPoller } from './stream-poller';
+
+export interface LocalServiceOptions {
+  tableName: string;
+  queuePrefix: string;
+  port?: number;
+  host?: string;
+  rateLimits?: RateLimits;
+  onError?: (error: unknown) => void;
+}
+
+export interface LocalService {
+  url: string;
+  tableName: string;
+  queuePrefix: string;
+  /** Creates the queue and dead-letter queue of a council, as the messaging stack does per council. */
+  ensureCouncilQueues(councilCode: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Redrive after this many receives, as the deployed queues do. */
+export const MAX_RECEIVE_COUNT = 5;
+
+export async function createTable(tableName: string): Promise<void> {
+  const dynamodb = new DynamoDBClient({});
+  try {
+    await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const [index] = tableDefinition.indexes;
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: tableDefinition.partitionKey, AttributeType: 'S' },
+        { AttributeName: tableDefinition.sortKey, AttributeType: 'S' },
+        { AttributeName: index.partitionKey, AttributeType: 'S' },
+        { AttributeName: index.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
+        { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+    }),
+  );
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+    }),
+  );
+}
+
+/** Matches tableDefinition.dispatchFilterPattern, which Lambda applies when deployed. */
+export function passesDispatchFilter(record: DynamoDBRecord): boolean {
+  const pk = record.dynamodb?.Keys?.[tableDefinition.partitionKey]?.S;
+  return record.eventName === 'INSERT' && typeof pk === 'string' && pk.startsWith('OUTBOX#');
+}
+
+export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
+  process.env.TABLE_NAME = options.tableName;
+  process.env.COUNCIL_QUEUE_NAME_PREFIX = options.queuePrefix;
+  await createTable(options.tableName);
+
+  const [authorizer, registerCouncil, putPlan, deletePlan, lookup, auditQuery, dispatch] = await Promise.all([
+    import('../functions/authorizer'),
+    import('../functions/register-council'),
+    import('../functions/put-plan'),
+    import('../functions/delete-plan'),
+    import('../functions/lookup'),
+    import('../functions/audit-query'),
+    import('../functions/dispatch'),
+  ]);
+  const handlers: Record<string, ProxyHandler> = {
+    'register-council': registerCouncil.handler,
+    'put-plan': putPlan.handler,
+    'delete-plan': deletePlan.handler,
+    lookup: lookup.handler,
+    'audit-query': auditQuery.handler,
+  };
+
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  const ensureCouncilQueues = async (councilCode: string): Promise<string> => {
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: councilDeadLetterQueueName(options.queuePrefix, councilCode) }));
+    const dlqAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
+    const queue = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: councilQueueName(options.queuePrefix, councilCode),
+        Attributes: {
+          VisibilityTimeout: '180',
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn,
+            maxReceiveCount: String(MAX_RECEIVE_COUNT),
+          }),
+        },
+      }),
+    );
+    return queue.QueueUrl as string;
+  };
+
+  // Councils registered in an earlier run (with a data directory) get their queues back.
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const councils = paginateScan(
+    { client: documents },
+    {
+      TableName: options.tableName,
+      FilterExpression: 'begins_with(PK, :council) AND SK = :profile',
+      ExpressionAttributeValues: { ':council': 'COUNCIL#', ':profile': 'PROFILE' },
+    },
+  );
+  for await (const page of councils) {
+    for (const item of page.Items ?? []) await ensureCouncilQueues(item.code as string);
+  }
+
+  const poller = new StreamPoller(
+    options.tableName,
+    async (records) => {
+      // Local stand-in for the messaging stack: a newly registered council gets its queues.
+      for (const record of records) {
+        const keys = record.dynamodb?.Keys;
+        if (record.eventName === 'INSERT' && keys?.PK?.S?.startsWith('COUNCIL#') && keys.SK?.S === 'PROFILE') {
+          const council = unmarshall(record.dynamodb?.NewImage as never);
+          await ensureCouncilQueues(council.code as string);
+        }
+      }
+      const outbox = records.filter(passesDispatchFilter);
+      if (outbox.length === 0) return { failedSequenceNumbers: [] };
+      const result = (await dispatch.handler(
+        { Records: outbox },
+        lambdaContext('dispatch', `dispatch-${Date.now()}`),
+      )) as DynamoDBBatchResponse;
+      return { failedSequenceNumbers: result.batchItemFailures.map((failure) => failure.itemIdentifier) };
+    },
+    { onError: options.onError },
+  );
+  await poller.start();
+
+  const server = createHttpAdapter({
+    handlers,
+    authorizer: authorizer.handler,
+    rateLimiter: new RateLimiter(options.rateLimits ?? DEFAULT_RATE_LIMITS),
+    onError: options.onError,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
+    tableName: options.tableName,
+    queuePrefix: options.queuePrefix,
+    ensureCouncilQueues,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await poller.stop();
+    },
+  };
+}

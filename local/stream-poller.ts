@@ -1,0 +1,157 @@
+/**
+ * Reads the table's stream from DynamoDB Local the way Lambda's event source mapping does: shard by
+ * shard, in order, handing each batch to a callback and retrying from the first failed record.
+ */
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord,
+  type Shard,
+} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+
+export interface BatchResult {
+  /** Sequence numbers of records to deliver again (Lambda's batchItemFailures). */
+  failedSequenceNumbers: string[];
+}
+
+interface ShardState {
+  iterator?: string;
+  lastSequence?: string;
+  closed: boolean;
+  retryAt: number;
+  attempts: number;
+}
+
+export class StreamPoller {
+  private readonly streams = new DynamoDBStreamsClient({});
+  private readonly shards = new Map<string, ShardState>();
+  private running = false;
+  private loop?: Promise<void>;
+  private streamArn?: string;
+
+  constructor(
+    private readonly tableName: string,
+    private readonly onBatch: (records: DynamoDBRecord[]) => Promise<BatchResult>,
+    private readonly options: { intervalMs?: number; onError?: (error: unknown) => void } = {},
+  ) {}
+
+  async start(): Promise<void> {
+    const table = await new DynamoDBClient({}).send(new DescribeTableCommand({ TableName: this.tableName }));
+    this.streamArn = table.Table?.LatestStreamArn;
+    if (!this.streamArn) throw new Error(`Table ${this.tableName} has no stream`);
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        const busy = await this.pollOnce();
+        if (!busy) await sleep(this.options.intervalMs ?? 50);
+      } catch (error) {
+        this.options.onError?.(error);
+        await sleep(500);
+      }
+    }
+  }
+
+  private async listShards(): Promise<Shard[]> {
+    const shards: Shard[] = [];
+    let start: string | undefined;
+    do {
+      const page = await this.streams.send(
+        new DescribeStreamCommand({ StreamArn: this.streamArn, ExclusiveStartShardId: start }),
+      );
+      shards.push(...(page.StreamDescription?.Shards ?? []));
+      start = page.StreamDescription?.LastEvaluatedShardId;
+    } while (start);
+    return shards;
+  }
+
+  /** One pass over every open shard; true when any records were read. */
+  async pollOnce(): Promise<boolean> {
+    let busy = false;
+    for (const shard of await this.listShards()) {
+      const id = shard.ShardId as string;
+      let state = this.shards.get(id);
+      if (!state) {
+        state = { closed: false, retryAt: 0, attempts: 0 };
+        this.shards.set(id, state);
+      }
+      if (state.closed || Date.now() < state.retryAt) continue;
+      if (!state.iterator) state.iterator = await this.iterator(id, state.lastSequence);
+      const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 100 }));
+      const records = page.Records ?? [];
+      if (records.length > 0) {
+        busy = true;
+        const failed = await this.deliver(records);
+        if (failed) {
+          // Like Lambda: deliver again from the first failed record, after a growing pause.
+          state.attempts++;
+          state.retryAt = Date.now() + Math.min(5000, 100 * 2 ** state.attempts);
+          state.iterator = await this.iterator(id, undefined, failed);
+          continue;
+        }
+        state.attempts = 0;
+        state.lastSequence = records[records.length - 1]?.dynamodb?.SequenceNumber;
+      }
+      state.iterator = page.NextShardIterator;
+      if (!state.iterator) state.closed = true;
+    }
+    return busy;
+  }
+
+  private async iterator(shardId: string, after?: string, at?: string): Promise<string | undefined> {
+    const result = await this.streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.streamArn,
+        ShardId: shardId,
+        ShardIteratorType: at ? 'AT_SEQUENCE_NUMBER' : after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON',
+        SequenceNumber: at ?? after,
+      }),
+    );
+    return result.ShardIterator;
+  }
+
+  /** The first sequence number to deliver again, if any failed. */
+  private async deliver(records: StreamRecord[]): Promise<string | undefined> {
+    const result = await this.onBatch(records.map((record) => toLambdaRecord(record, this.streamArn as string)));
+    const failed = new Set(result.failedSequenceNumbers);
+    return records.find((record) => failed.has(record.dynamodb?.SequenceNumber as string))?.dynamodb?.SequenceNumber;
+  }
+}
+
+function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName as DynamoDBRecord['eventName'],
+    eventVersion: record.eventVersion,
+    eventSource: 'aws:dynamodb',
+    awsRegion: record.awsRegion,
+    eventSourceARN: streamArn,
+    dynamodb: {
+      ApproximateCreationDateTime: record.dynamodb?.ApproximateCreationDateTime
+        ? record.dynamodb.ApproximateCreationDateTime.getTime() / 1000
+        : undefined,
+      Keys: record.dynamodb?.Keys as never,
+      NewImage: record.dynamodb?.NewImage as never,
+      OldImage: record.dynamodb?.OldImage as never,
+      SequenceNumber: record.dynamodb?.SequenceNumber,
+      SizeBytes: record.dynamodb?.SizeBytes,
+      StreamViewType: record.dynamodb?.StreamViewType as never,
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
