@@ -13,7 +13,6 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { tableDefinition } from '../functions/store/table-definition';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
@@ -36,6 +35,8 @@ export interface LocalService {
   queuePrefix: string;
   /** Creates the queue and dead-letter queue of a council, as the messaging stack does per council. */
   ensureCouncilQueues(councilCode: string): Promise<string>;
+  /** Resolves when every stream record written so far has been dispatched. */
+  drained(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,23 +98,14 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   process.env.COUNCIL_QUEUE_NAME_PREFIX = options.queuePrefix;
   await createTable(options.tableName);
 
-  const [authorizer, registerCouncil, putPlan, deletePlan, lookup, auditQuery, dispatch] = await Promise.all([
-    import('../functions/authorizer'),
-    import('../functions/register-council'),
-    import('../functions/put-plan'),
-    import('../functions/delete-plan'),
-    import('../functions/lookup'),
-    import('../functions/audit-query'),
-    import('../functions/dispatch'),
-  ]);
-  const handlers: Record<string, ProxyHandler> = {
-    'register-council': registerCouncil.handler,
-    'put-plan': putPlan.handler,
-    'delete-plan': deletePlan.handler,
-    lookup: lookup.handler,
-    'audit-query': auditQuery.handler,
-  };
-
+  // One at a time: jest's ESM loader fails on concurrent imports of a shared dependency.
+  const authorizer = await import('../functions/authorizer');
+  const registerCouncil = await import('../functions/register-council');
+  const putPlan = await import('../functions/put-plan');
+  const deletePlan = await import('../functions/delete-plan');
+  const lookup = await import('../functions/lookup');
+  const auditQuery = await import('../functions/audit-query');
+  const dispatch = await import('../functions/dispatch');
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const ensureCouncilQueues = async (councilCode: string): Promise<string> => {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: councilDeadLetterQueueName(options.queuePrefix, councilCode) }));
@@ -147,24 +139,36 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     for (const item of page.Items ?? []) await ensureCouncilQueues(item.code as string);
   }
 
+  const handlers: Record<string, ProxyHandler> = {
+    // Deployed, the messaging stack creates a council's queues from config; locally they appear when
+    // the council registers, before its registration is answered.
+    'register-council': async (event, context) => {
+      const result = await registerCouncil.handler(event, context);
+      if (result.statusCode === 200) await ensureCouncilQueues(event.pathParameters?.councilCode as string);
+      return result;
+    },
+    'put-plan': putPlan.handler,
+    'delete-plan': deletePlan.handler,
+    lookup: lookup.handler,
+    'audit-query': auditQuery.handler,
+  };
+
   const poller = new StreamPoller(
     options.tableName,
     async (records) => {
-      // Local stand-in for the messaging stack: a newly registered council gets its queues.
-      for (const record of records) {
-        const keys = record.dynamodb?.Keys;
-        if (record.eventName === 'INSERT' && keys?.PK?.S?.startsWith('COUNCIL#') && keys.SK?.S === 'PROFILE') {
-          const council = unmarshall(record.dynamodb?.NewImage as never);
-          await ensureCouncilQueues(council.code as string);
-        }
-      }
       const outbox = records.filter(passesDispatchFilter);
       if (outbox.length === 0) return { failedSequenceNumbers: [] };
-      const result = (await dispatch.handler(
-        { Records: outbox },
-        lambdaContext('dispatch', `dispatch-${Date.now()}`),
-      )) as DynamoDBBatchResponse;
-      return { failedSequenceNumbers: result.batchItemFailures.map((failure) => failure.itemIdentifier) };
+      try {
+        const result = (await dispatch.handler(
+          { Records: outbox },
+          lambdaContext('dispatch', `dispatch-${Date.now()}`),
+        )) as DynamoDBBatchResponse;
+        return { failedSequenceNumbers: result.batchItemFailures.map((failure) => failure.itemIdentifier) };
+      } catch (error) {
+        // Lambda retries the whole batch when the function fails; so does the poller.
+        options.onError?.(error);
+        return { failedSequenceNumbers: outbox.map((record) => record.dynamodb?.SequenceNumber as string) };
+      }
     },
     { onError: options.onError },
   );
@@ -187,6 +191,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     tableName: options.tableName,
     queuePrefix: options.queuePrefix,
     ensureCouncilQueues,
+    drained: () => poller.drained(),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

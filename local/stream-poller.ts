@@ -32,6 +32,8 @@ export class StreamPoller {
   private running = false;
   private loop?: Promise<void>;
   private streamArn?: string;
+  private passesStarted = 0;
+  private readonly idleWaiters: { afterPass: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly tableName: string,
@@ -50,13 +52,30 @@ export class StreamPoller {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    for (const waiter of this.idleWaiters.splice(0)) waiter.resolve();
+  }
+
+  /**
+   * Resolves once a whole pass that began after this call found nothing to deliver: every record
+   * written before the call has then been handed to the callback successfully.
+   */
+  drained(): Promise<void> {
+    const afterPass = this.passesStarted;
+    return new Promise((resolve) => this.idleWaiters.push({ afterPass, resolve }));
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       try {
+        const pass = ++this.passesStarted;
         const busy = await this.pollOnce();
-        if (!busy) await sleep(this.options.intervalMs ?? 50);
+        if (!busy) {
+          for (const waiter of this.idleWaiters.filter((w) => w.afterPass < pass)) {
+            this.idleWaiters.splice(this.idleWaiters.indexOf(waiter), 1);
+            waiter.resolve();
+          }
+          await sleep(this.options.intervalMs ?? 50);
+        }
       } catch (error) {
         this.options.onError?.(error);
         await sleep(500);
@@ -87,7 +106,11 @@ export class StreamPoller {
         state = { closed: false, retryAt: 0, attempts: 0 };
         this.shards.set(id, state);
       }
-      if (state.closed || Date.now() < state.retryAt) continue;
+      if (state.closed) continue;
+      if (Date.now() < state.retryAt) {
+        busy = true; // records wait for a retry: not drained
+        continue;
+      }
       if (!state.iterator) state.iterator = await this.iterator(id, state.lastSequence);
       const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 100 }));
       const records = page.Records ?? [];

@@ -4,12 +4,16 @@ import type { CouncilMessage } from '../core/schemas';
 /** fauxqs answers with *.localhost queue URLs, so the client keeps its configured endpoint. */
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 
-/** Deployed: the queues of the councils homed in this region, by council code, from the stack. */
-const configuredUrls: Record<string, string> | undefined = process.env.COUNCIL_QUEUE_URLS
-  ? (JSON.parse(process.env.COUNCIL_QUEUE_URLS) as Record<string, string>)
-  : undefined;
-const namePrefix = process.env.COUNCIL_QUEUE_NAME_PREFIX ?? 'cpis-council-';
 const resolved = new Map<string, string>();
+let configuredUrls: Record<string, string> | null | undefined;
+
+/** Deployed: the queues of the councils homed in this region, by council code, from the stack. */
+function configuredQueueUrls(): Record<string, string> | null {
+  configuredUrls ??= process.env.COUNCIL_QUEUE_URLS
+    ? (JSON.parse(process.env.COUNCIL_QUEUE_URLS) as Record<string, string>)
+    : null;
+  return configuredUrls;
+}
 
 export const councilQueueName = (prefix: string, councilCode: string) => `${prefix}${councilCode}`;
 export const councilDeadLetterQueueName = (prefix: string, councilCode: string) => `${prefix}${councilCode}-dlq`;
@@ -19,10 +23,11 @@ export const councilDeadLetterQueueName = (prefix: string, councilCode: string) 
  * (whose own dispatch function delivers it from its replica of the table).
  */
 export async function councilQueueUrl(councilCode: string): Promise<string | undefined> {
-  if (configuredUrls) return configuredUrls[councilCode];
+  const configured = configuredQueueUrls();
+  if (configured) return configured[councilCode];
   const known = resolved.get(councilCode);
   if (known) return known;
-  const result = await sqs.send(new GetQueueUrlCommand({ QueueName: councilQueueName(namePrefix, councilCode) }));
+  const result = await sqs.send(new GetQueueUrlCommand({ QueueName: councilQueueName(process.env.COUNCIL_QUEUE_NAME_PREFIX ?? 'cpis-council-', councilCode) }));
   if (!result.QueueUrl) throw new Error('GetQueueUrl returned no URL');
   resolved.set(councilCode, result.QueueUrl);
   return result.QueueUrl;

@@ -24,7 +24,7 @@ import {
   type QueryCommandOutput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { MAX_PREVIOUS_ACCESSES } from '../core/access-history';
+import { MAX_PREVIOUS_ACCESSES, recentAccesses } from '../core/access-history';
 import type { PlanType } from '../core/plans';
 import type {
   AuditAction,
@@ -215,6 +215,7 @@ export async function readChild(nhsNumber: string): Promise<ChildView> {
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey && view.accesses.length < MAX_PREVIOUS_ACCESSES);
+  view.accesses = recentAccesses(view.accesses);
   return view;
 }
 

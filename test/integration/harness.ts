@@ -1,0 +1,147 @@
+/**
+ * Runs the real local service (HTTP adapter, handlers, stream poller, dispatch) in the test process
+ * against the emulators the global setup started, with its own table and queue names.
+ */
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { nhsCheckDigit } from '../../functions/core/nhs-number';
+import { councilDeadLetterQueueName, councilQueueName } from '../../functions/notify/council-queues';
+import { type DevTokenClaims, signDevToken } from '../../local/dev-key';
+import type { RateLimits } from '../../local/rate-limiter';
+import type { LocalService } from '../../local/service';
+
+export interface ApiResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestService extends LocalService {
+  request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResult<T>>;
+  scanTable(): Promise<Record<string, unknown>[]>;
+  /** Waits for the stream to be dispatched, then takes every message waiting on the council's queue. */
+  takeMessages(councilCode: string, options?: { deadLetter?: boolean }): Promise<any[]>;
+}
+
+const documents = () => DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+export async function startTestService(options: { rateLimits?: RateLimits } = {}): Promise<TestService> {
+  const suffix = randomBytes(4).toString('hex');
+  const { startLocalService } = await import('../../local/service');
+  const service = await startLocalService({
+    tableName: `test-${suffix}`,
+    queuePrefix: `t${suffix}-`,
+    port: 0,
+    rateLimits: options.rateLimits ?? { perUserPerMinute: 100_000, perOrganisationPerMinute: 100_000 },
+    onError: (error) => console.error('local runtime error', error),
+  });
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+
+  return {
+    ...service,
+    async request(method, path, request = {}) {
+      const headers: Record<string, string> = { ...request.headers };
+      if (request.token) headers.Authorization = `Bearer ${request.token}`;
+      let body: string | undefined = request.rawBody;
+      if (request.body !== undefined) body = JSON.stringify(request.body);
+      if (body !== undefined) headers['Content-Type'] = request.contentType ?? 'application/json';
+      const response = await fetch(`${service.url}${path}`, { method, headers, body });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: response.status, headers: response.headers, body: parsed as never, text };
+    },
+    async scanTable() {
+      const items: Record<string, unknown>[] = [];
+      for await (const page of paginateScan({ client: documents() }, { TableName: service.tableName, ConsistentRead: true })) {
+        items.push(...(page.Items ?? []));
+      }
+      return items.sort((a, b) => `${a.PK}|${a.SK}`.localeCompare(`${b.PK}|${b.SK}`));
+    },
+    async takeMessages(councilCode, { deadLetter = false } = {}) {
+      await service.drained();
+      const name = (deadLetter ? councilDeadLetterQueueName : councilQueueName)(service.queuePrefix, councilCode);
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+      const messages: any[] = [];
+      for (;;) {
+        const result = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        if (!result.Messages?.length) break;
+        for (const message of result.Messages) {
+          messages.push(JSON.parse(message.Body as string));
+          await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+        }
+      }
+      return messages;
+    },
+  };
+}
+
+export const tokens = {
+  council: (code: string, extra: Partial<DevTokenClaims> = {}) =>
+    signDevToken({ sub: `${code}-system`, name: `${code} case system`, org: code, role: 'council', ...extra }),
+  clinician: (activities: string[], extra: Partial<DevTokenClaims> = {}) =>
+    signDevToken({
+      sub: 'u1',
+      name: 'Dr Ada Lovelace',
+      org: 'RXX01',
+      role: 'clinician',
+      activities,
+      setting: 'emergency-department',
+      ...extra,
+    }),
+  auditor: (extra: Partial<DevTokenClaims> = {}) =>
+    signDevToken({ sub: 'ig1', name: 'Information Governance', org: 'X26', role: 'auditor', ...extra }),
+  demographics: (extra: Partial<DevTokenClaims> = {}) =>
+    signDevToken({ sub: 'pds-feed', name: 'Demographics feed', org: 'X09', role: 'demographics', ...extra }),
+};
+
+/** Test NHS numbers: the 999 range is never issued to people. */
+export function testNhsNumber(seed: number): string {
+  for (let n = seed; ; n++) {
+    const firstNine = `999${String(n).padStart(6, '0')}`;
+    const check = nhsCheckDigit(firstNine);
+    if (check !== undefined) return `${firstNine}${check}`;
+  }
+}
+
+export const EXAMPLE_COUNCIL = {
+  name: 'London Borough of Example',
+  officeHoursPhone: '020 7946 0000',
+  emergencyDutyPhone: '020 7946 0999',
+};
+
+export async function registerCouncil(service: TestService, code: string, body: object = EXAMPLE_COUNCIL) {
+  const response = await service.request('PUT', `/v1/councils/${code}`, { token: await tokens.council(code), body });
+  if (response.status !== 200) throw new Error(`registering ${code} answered ${response.status} ${response.text}`);
+  return response;
+}
+
+export async function publishPlan(
+  service: TestService,
+  code: string,
+  nhsNumber: string,
+  planType: string,
+  body: object,
+  headers?: Record<string, string>,
+) {
+  return service.request('PUT', `/v1/councils/${code}/plans/${nhsNumber}/${planType}`, {
+    token: await tokens.council(code),
+    body,
+    headers,
+  });
+}
