@@ -1,0 +1,110 @@
+import { publishPlan, registerCouncil, startTestService, type TestService, testNhsNumber, tokens } from './harness';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+  await registerCouncil(service, 'E09000001');
+  await registerCouncil(service, 'E08000025');
+});
+afterAll(async () => {
+  await service.close();
+});
+
+const lookup = async (nhsNumber: string, activities: string[], extra = {}) =>
+  service.request('GET', `/v1/children/${nhsNumber}`, { token: await tokens.clinician(activities, extra) });
+
+describe('council notifications', () => {
+  it('sends each council holding a visible plan exactly one ChildRecordAccessed, listing its plan types', async () => {
+    const child = testNhsNumber(1000);
+    await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
+    await publishPlan(service, 'E09000001', child, 'LAC', { startDate: '2026-02-01' });
+    await publishPlan(service, 'E08000025', child, 'CPP', { startDate: '2026-03-01' });
+
+    const response = await lookup(child, ['B0107'], { sub: 'u7', name: 'Dr Grace Hopper', org: 'RYY02' });
+    expect(response.status).toBe(200);
+
+    const first = await service.takeMessages('E09000001');
+    const second = await service.takeMessages('E08000025');
+    expect(first).toHaveLength(1);
+    expect(second).toHaveLength(1);
+    expect(first[0]).toEqual({
+      type: 'ChildRecordAccessed',
+      eventId: expect.stringMatching(/^[0-9A-Z]{26}$/),
+      occurredAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      councilCode: 'E09000001',
+      nhsNumber: child,
+      planTypes: ['CPP', 'LAC'],
+      accessedBy: { userId: 'u7', userName: 'Dr Grace Hopper', organisation: 'RYY02', setting: 'emergency-department' },
+    });
+    expect(second[0]).toMatchObject({ councilCode: 'E08000025', planTypes: ['CPP'], nhsNumber: child });
+    expect(second[0].eventId).not.toBe(first[0].eventId);
+    expect(second[0].occurredAt).toBe(first[0].occurredAt);
+  });
+
+  it('notifies when the clinician holds both B0107 and B0170', async () => {
+    const child = testNhsNumber(1100);
+    await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
+    await lookup(child, ['B0170', 'B0107']);
+    expect(await service.takeMessages('E09000001')).toHaveLength(1);
+  });
+
+  it('sends nothing for a silent read (B0170), keeps it out of previousAccesses, and audits it', async () => {
+    const child = testNhsNumber(1200);
+    await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
+    const silent = await lookup(child, ['B0170'], { sub: 'gp1' });
+    expect(silent.body.plans).toHaveLength(1);
+    expect(await service.takeMessages('E09000001')).toEqual([]);
+
+    const notifying = await lookup(child, ['B0107'], { sub: 'ed1' });
+    expect(notifying.body.previousAccesses).toEqual([]);
+    expect(await service.takeMessages('E09000001')).toHaveLength(1);
+
+    const audit = await service.request('GET', `/v1/audit/children/${child}`, { token: await tokens.auditor() });
+    expect(audit.body.events.slice(0, 2).map((event: any) => [event.action, event.outcome, event.actor.sub])).toEqual([
+      ['LOOKUP_NOTIFYING', 'FOUND', 'ed1'],
+      ['LOOKUP_SILENT', 'FOUND', 'gp1'],
+    ]);
+  });
+
+  it('sends nothing when no plan is visible, and does not add the lookup to the access history', async () => {
+    const child = testNhsNumber(1300);
+    const response = await lookup(child, ['B0107']);
+    expect(response.body.plans).toEqual([]);
+    await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
+    expect(await service.takeMessages('E09000001')).toEqual([]);
+    const later = await lookup(child, ['B0107']);
+    expect(later.body.previousAccesses).toEqual([]);
+    expect(await service.takeMessages('E09000001')).toHaveLength(1);
+    const audit = await service.request('GET', `/v1/audit/children/${child}`, { token: await tokens.auditor() });
+    expect(audit.body.events.map((event: any) => `${event.action}:${event.outcome}`)).toEqual([
+      'LOOKUP_NOTIFYING:FOUND',
+      'PLAN_CREATED:SUCCESS',
+      'LOOKUP_NOTIFYING:NOT_FOUND',
+    ]);
+  });
+
+  it('does not notify a council whose plan is no longer visible', async () => {
+    const child = testNhsNumber(1400);
+    await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2020-01-01', endDate: '2021-01-01' });
+    await publishPlan(service, 'E08000025', child, 'LAC', { startDate: '2026-01-01' });
+    await lookup(child, ['B0107']);
+    expect(await service.takeMessages('E09000001')).toEqual([]);
+    expect(await service.takeMessages('E08000025')).toHaveLength(1);
+  });
+
+  it('writes the access, its audit event and one outbox item per council together', async () => {
+    const child = testNhsNumber(1500);
+    await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
+    await publishPlan(service, 'E08000025', child, 'CPP', { startDate: '2026-01-01' });
+    const before = await service.scanTable();
+    await lookup(child, ['B0107']);
+    const after = await service.scanTable();
+    const added = after.filter((item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK));
+    expect(added.map((item) => item.kind).sort()).toEqual(['ACCESS', 'AUDIT', 'OUTBOX', 'OUTBOX']);
+    const messages = [...(await service.takeMessages('E09000001')), ...(await service.takeMessages('E08000025'))];
+    expect(messages.map((message) => message.eventId).sort()).toEqual(
+      added.filter((item) => item.kind === 'OUTBOX').map((item) => (item.message as { eventId: string }).eventId).sort(),
+    );
+  });
+});
