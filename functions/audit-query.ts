@@ -16,14 +16,17 @@ function decodeCursor(cursor: string): string {
   return sortKey;
 }
 
-export const handler = apiHandler<undefined, { limit?: number; cursor?: string }>('audit-query', async ({ params, query }) => {
-  const page = await queryAudit(
-    params.nhsNumber as string,
-    query.limit ?? DEFAULT_LIMIT,
-    query.cursor === undefined ? undefined : decodeCursor(query.cursor),
-  );
-  return {
-    status: 200,
-    body: { events: page.events, nextCursor: page.lastKey ? encodeCursor(page.lastKey) : null },
-  };
-});
+export const handler = apiHandler<undefined, { limit?: number; cursor?: string }>(
+  'audit-query',
+  async ({ params, query }) => {
+    const page = await queryAudit(
+      params.nhsNumber as string,
+      query.limit ?? DEFAULT_LIMIT,
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+    );
+    return {
+      status: 200,
+      body: { events: page.events, nextCursor: page.lastKey ? encodeCursor(page.lastKey) : null },
+    };
+  },
+);

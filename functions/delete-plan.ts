@@ -15,7 +15,8 @@ export const handler = apiHandler('delete-plan', async ({ params, claims, header
   const ifMatch = parseIfMatch(headers['if-match']);
   for (let attempt = 1; ; attempt++) {
     const { plan } = await readPlanWriteContext(councilCode, nhsNumber, planType);
-    if (!plan) throw apiErrors.notFound(`Council ${councilCode} holds no ${planType} plan for this NHS number`);
+    if (!plan)
+      throw apiErrors.notFound(`Council ${councilCode} holds no ${planType} plan for this NHS number`);
     if (!ifMatchHolds(ifMatch, plan.version)) throw planConflict(new WriteConflict('VERSION'), councilCode);
     try {
       await deletePlan(plan, {
@@ -30,7 +31,8 @@ export const handler = apiHandler('delete-plan', async ({ params, claims, header
       return { status: 204 };
     } catch (error) {
       if (!(error instanceof WriteConflict)) throw error;
-      if (ifMatch !== undefined || attempt >= MAX_ATTEMPTS) throw planConflict(new WriteConflict('VERSION'), councilCode);
+      if (ifMatch !== undefined || attempt >= MAX_ATTEMPTS)
+        throw planConflict(new WriteConflict('VERSION'), councilCode);
     }
   }
 });

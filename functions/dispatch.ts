@@ -3,9 +3,9 @@
  * message with its eventId, so a redelivered stream record sends the same eventId again.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { CouncilMessageSchema } from './core/schemas';
 import { councilQueueUrl, sendToCouncil } from './notify/council-queues';
@@ -31,7 +31,11 @@ export async function deliverOutboxRecord(record: DynamoDBRecord): Promise<void>
   const queueUrl = await councilQueueUrl(message.councilCode);
   if (!queueUrl) return; // homed in another region, whose dispatcher delivers it
   await sendToCouncil(queueUrl, message);
-  logger.info('Council notified', { type: message.type, eventId: message.eventId, councilCode: message.councilCode });
+  logger.info('Council notified', {
+    type: message.type,
+    eventId: message.eventId,
+    councilCode: message.councilCode,
+  });
 }
 
 export const handler = middy<DynamoDBStreamEvent>().handler(async (event, context) =>

@@ -35,7 +35,8 @@ export const handler = apiHandler('lookup', async ({ params, claims }) => {
 
   const { nhsNumber, view } = await readFollowingSupersession(requested);
   const visible = view.plans.filter((plan) => isPlanVisible(plan, today)).sort(comparePlansForDisplay);
-  const councils = visible.length > 0 ? await getCouncils(visible.map((plan) => plan.councilCode)) : new Map();
+  const councils =
+    visible.length > 0 ? await getCouncils(visible.map((plan) => plan.councilCode)) : new Map();
 
   const audit = {
     subject: requested,
@@ -47,7 +48,10 @@ export const handler = apiHandler('lookup', async ({ params, claims }) => {
   if (notifying && visible.length > 0) {
     const planTypesByCouncil = new Map<string, PlanType[]>();
     for (const plan of visible) {
-      planTypesByCouncil.set(plan.councilCode, [...(planTypesByCouncil.get(plan.councilCode) ?? []), plan.planType]);
+      planTypesByCouncil.set(plan.councilCode, [
+        ...(planTypesByCouncil.get(plan.councilCode) ?? []),
+        plan.planType,
+      ]);
     }
     const messages = [...planTypesByCouncil].map(
       ([councilCode, planTypes]): ChildRecordAccessed => ({

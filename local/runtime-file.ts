@@ -12,7 +12,12 @@ export interface RuntimeInfo {
   queuePrefix: string;
 }
 
-export const RUNTIME_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.local', 'runtime.json');
+export const RUNTIME_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '.local',
+  'runtime.json',
+);
 
 export async function writeRuntimeInfo(info: RuntimeInfo): Promise<void> {
   await mkdir(path.dirname(RUNTIME_FILE), { recursive: true });

@@ -14,8 +14,8 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import { tableDefinition } from '../functions/store/table-definition';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
+import { tableDefinition } from '../functions/store/table-definition';
 import { createHttpAdapter, lambdaContext, type ProxyHandler } from './http-adapter';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './rate-limiter';
 import { StreamPoller } from './stream-poller';
@@ -108,8 +108,12 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   const dispatch = await import('../functions/dispatch');
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const ensureCouncilQueues = async (councilCode: string): Promise<string> => {
-    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: councilDeadLetterQueueName(options.queuePrefix, councilCode) }));
-    const dlqAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
+    const dlq = await sqs.send(
+      new CreateQueueCommand({ QueueName: councilDeadLetterQueueName(options.queuePrefix, councilCode) }),
+    );
+    const dlqAttributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
     const queue = await sqs.send(
       new CreateQueueCommand({
         QueueName: councilQueueName(options.queuePrefix, councilCode),

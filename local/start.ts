@@ -31,8 +31,12 @@ async function main(): Promise<void> {
       queuePrefix: config.COUNCIL_QUEUE_NAME_PREFIX,
       port: config.PORT,
       host: config.HOST,
-      rateLimits: { perUserPerMinute: config.LOOKUP_RATE_PER_USER, perOrganisationPerMinute: config.LOOKUP_RATE_PER_ORG },
-      onError: (error) => console.error('Local runtime error:', (error as Error).name, (error as Error).message),
+      rateLimits: {
+        perUserPerMinute: config.LOOKUP_RATE_PER_USER,
+        perOrganisationPerMinute: config.LOOKUP_RATE_PER_ORG,
+      },
+      onError: (error) =>
+        console.error('Local runtime error:', (error as Error).name, (error as Error).message),
     });
   } catch (error) {
     await emulators.stop();
@@ -47,13 +51,20 @@ async function main(): Promise<void> {
     queuePrefix: config.COUNCIL_QUEUE_NAME_PREFIX,
   });
   console.log(`Child protection sharing service (local) listening on ${service.url}`);
-  console.log(`  DynamoDB Local ${emulators.dynamodbEndpoint} · fauxqs ${emulators.sqsEndpoint} · ${config.DATA_DIR ? `data in ${config.DATA_DIR}` : 'in-memory data'}`);
-  console.log('  Tokens: npm run --silent token -- --role clinician --org RXX01 --sub u1 --name "Dr Ada Lovelace" --activity B0107');
+  console.log(
+    `  DynamoDB Local ${emulators.dynamodbEndpoint} · fauxqs ${emulators.sqsEndpoint} · ${config.DATA_DIR ? `data in ${config.DATA_DIR}` : 'in-memory data'}`,
+  );
+  console.log(
+    '  Tokens: npm run --silent token -- --role clinician --org RXX01 --sub u1 --name "Dr Ada Lovelace" --activity B0107',
+  );
   console.log('  Press Ctrl-C to stop.');
 }
 
 main().catch((error) => {
-  const message = error instanceof EmulatorStartError || /^Invalid configuration/.test((error as Error).message) ? (error as Error).message : String((error as Error).stack ?? error);
+  const message =
+    error instanceof EmulatorStartError || /^Invalid configuration/.test((error as Error).message)
+      ? (error as Error).message
+      : String((error as Error).stack ?? error);
   console.error(`Could not start the local service: ${message}`);
   process.exit(1);
 });

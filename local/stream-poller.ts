@@ -2,15 +2,16 @@
  * Reads the table's stream from DynamoDB Local the way Lambda's event source mapping does: shard by
  * shard, in order, handing each batch to a callback and retrying from the first failed record.
  */
+
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type _Record as StreamRecord,
   type Shard,
+  type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 
 export interface BatchResult {
@@ -112,7 +113,9 @@ export class StreamPoller {
         continue;
       }
       if (!state.iterator) state.iterator = await this.iterator(id, state.lastSequence);
-      const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 100 }));
+      const page = await this.streams.send(
+        new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 100 }),
+      );
       const records = page.Records ?? [];
       if (records.length > 0) {
         busy = true;
@@ -147,9 +150,12 @@ export class StreamPoller {
 
   /** The first sequence number to deliver again, if any failed. */
   private async deliver(records: StreamRecord[]): Promise<string | undefined> {
-    const result = await this.onBatch(records.map((record) => toLambdaRecord(record, this.streamArn as string)));
+    const result = await this.onBatch(
+      records.map((record) => toLambdaRecord(record, this.streamArn as string)),
+    );
     const failed = new Set(result.failedSequenceNumbers);
-    return records.find((record) => failed.has(record.dynamodb?.SequenceNumber as string))?.dynamodb?.SequenceNumber;
+    return records.find((record) => failed.has(record.dynamodb?.SequenceNumber as string))?.dynamodb
+      ?.SequenceNumber;
   }
 }
 

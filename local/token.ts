@@ -34,7 +34,9 @@ async function main(): Promise<void> {
     setting: values.setting,
   });
   if (!claims.success) {
-    const problems = claims.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`).join('\n');
+    const problems = claims.error.issues
+      .map((issue) => `--${issue.path.join('.')}: ${issue.message}`)
+      .join('\n');
     throw new Error(`${problems}\n${USAGE}`);
   }
   const ttl = values.ttl === undefined ? 3600 : Number(values.ttl);

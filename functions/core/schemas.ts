@@ -31,7 +31,9 @@ export const CouncilCodeSchema = z
   .meta({ description: 'ODS code of the council', example: 'E09000001' });
 export const PlanTypeSchema = z
   .enum(PLAN_TYPES, { error: `planType must be one of ${PLAN_TYPES.join(', ')}` })
-  .meta({ description: 'CPP child protection plan; LAC looked-after child; UCPP unborn child protection plan' });
+  .meta({
+    description: 'CPP child protection plan; LAC looked-after child; UCPP unborn child protection plan',
+  });
 
 export const CouncilBodySchema = z
   .strictObject({

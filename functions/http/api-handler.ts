@@ -39,9 +39,14 @@ export interface ApiHandlerOptions {
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 /** Claims as the authorizer passed them: strings only, activities comma-separated. */
-export function claimsFromAuthorizer(authorizer: Record<string, unknown> | null | undefined): Claims | undefined {
+export function claimsFromAuthorizer(
+  authorizer: Record<string, unknown> | null | undefined,
+): Claims | undefined {
   if (!authorizer) return undefined;
-  const activities = typeof authorizer.activities === 'string' && authorizer.activities !== '' ? authorizer.activities.split(',') : [];
+  const activities =
+    typeof authorizer.activities === 'string' && authorizer.activities !== ''
+      ? authorizer.activities.split(',')
+      : [];
   const parsed = ClaimsSchema.safeParse({
     sub: authorizer.sub,
     name: authorizer.name,
@@ -54,7 +59,11 @@ export function claimsFromAuthorizer(authorizer: Record<string, unknown> | null 
 }
 
 /** Why the caller may not make this call, or undefined when it may. */
-export function accessDenial(route: RouteDefinition, claims: Claims, params: Record<string, string>): string | undefined {
+export function accessDenial(
+  route: RouteDefinition,
+  claims: Claims,
+  params: Record<string, string>,
+): string | undefined {
   const { roles, activities, ownOrganisationParam } = route.access;
   if (!roles.includes(claims.role)) return `The ${claims.role} role cannot ${route.summary.toLowerCase()}`;
   if (activities && !activities.some((code) => claims.activities.includes(code))) {
@@ -67,7 +76,8 @@ export function accessDenial(route: RouteDefinition, claims: Claims, params: Rec
 }
 
 function validateParams(params: Record<string, string>): void {
-  if (params.nhsNumber !== undefined && !isValidNhsNumber(params.nhsNumber)) throw apiErrors.invalidNhsNumber();
+  if (params.nhsNumber !== undefined && !isValidNhsNumber(params.nhsNumber))
+    throw apiErrors.invalidNhsNumber();
   if (params.councilCode !== undefined) {
     const parsed = CouncilCodeSchema.safeParse(params.councilCode);
     if (!parsed.success) throw fromSchemaIssues(parsed.error.issues, 'councilCode');
@@ -82,7 +92,8 @@ function parseJsonBody(event: APIGatewayProxyEvent, schema: z.ZodType, maxBytes:
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   const contentType = (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (text !== '' && contentType !== 'application/json') throw apiErrors.unsupportedMediaType(['application/json']);
+  if (text !== '' && contentType !== 'application/json')
+    throw apiErrors.unsupportedMediaType(['application/json']);
   if (Buffer.byteLength(text, 'utf8') > maxBytes) throw apiErrors.payloadTooLarge(maxBytes);
   if (text.trim() === '') throw apiErrors.validation('The request needs a JSON body');
   let json: unknown;
@@ -105,7 +116,8 @@ function parseQuery(event: APIGatewayProxyEvent, schema: z.ZodType | undefined):
     return {};
   }
   for (const name of names) {
-    if ((multi[name]?.length ?? 1) > 1) throw apiErrors.validation(`Query parameter "${name}" must be given once`);
+    if ((multi[name]?.length ?? 1) > 1)
+      throw apiErrors.validation(`Query parameter "${name}" must be given once`);
   }
   const parsed = schema.safeParse({ ...single });
   if (!parsed.success) throw fromSchemaIssues(parsed.error.issues, 'query');
@@ -115,13 +127,18 @@ function parseQuery(event: APIGatewayProxyEvent, schema: z.ZodType | undefined):
 const requests = new WeakMap<APIGatewayProxyEvent, ApiRequest>();
 
 /** Authenticate, authorize, then parse: the order the contract fixes. */
-function apiInput(route: RouteDefinition, options: ApiHandlerOptions): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+function apiInput(
+  route: RouteDefinition,
+  options: ApiHandlerOptions,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     before: async ({ event }) => {
       const claims = claimsFromAuthorizer(event.requestContext?.authorizer);
       if (!claims) throw apiErrors.unauthenticated();
       const params = Object.fromEntries(
-        Object.entries(event.pathParameters ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
+        Object.entries(event.pathParameters ?? {}).filter(
+          (entry): entry is [string, string] => entry[1] !== undefined,
+        ),
       );
       const denial = accessDenial(route, claims, params);
       if (denial) {
@@ -129,7 +146,9 @@ function apiInput(route: RouteDefinition, options: ApiHandlerOptions): Middlewar
         throw apiErrors.forbidden(denial);
       }
       validateParams(params);
-      const body = route.body ? parseJsonBody(event, route.body, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES) : undefined;
+      const body = route.body
+        ? parseJsonBody(event, route.body, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
+        : undefined;
       if (!route.body && event.body) throw apiErrors.validation('This call takes no body');
       const query = parseQuery(event, route.query);
       requests.set(event, {
@@ -156,7 +175,10 @@ async function auditDenial(claims: Claims, params: Record<string, string>): Prom
     actor: claims,
     at: clock.now().toISOString(),
     planType: params.planType && isPlanType(params.planType) ? params.planType : undefined,
-    councilCode: params.councilCode && CouncilCodeSchema.safeParse(params.councilCode).success ? params.councilCode : undefined,
+    councilCode:
+      params.councilCode && CouncilCodeSchema.safeParse(params.councilCode).success
+        ? params.councilCode
+        : undefined,
   });
 }
 

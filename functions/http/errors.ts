@@ -25,7 +25,8 @@ export const UNAUTHENTICATED_MESSAGE =
   'A valid bearer token is required: it is missing, malformed, expired, or not issued for this service';
 
 export const apiErrors = {
-  validation: (message: string, details?: ErrorDetail[]) => new ApiError(400, 'VALIDATION_FAILED', message, details),
+  validation: (message: string, details?: ErrorDetail[]) =>
+    new ApiError(400, 'VALIDATION_FAILED', message, details),
   invalidNhsNumber: (field = 'nhsNumber') =>
     new ApiError(400, 'INVALID_NHS_NUMBER', `${field} must be 10 digits with a valid check digit`),
   unauthenticated: () => new ApiError(401, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE),
@@ -50,7 +51,8 @@ export const apiErrors = {
     new ApiError(429, 'THROTTLED', `Too many lookups: try again in ${retryAfterSeconds} seconds`, undefined, {
       'Retry-After': String(retryAfterSeconds),
     }),
-  internal: () => new ApiError(500, 'INTERNAL', 'Something went wrong on our side; the request can be retried'),
+  internal: () =>
+    new ApiError(500, 'INTERNAL', 'Something went wrong on our side; the request can be retried'),
 };
 
 /** Turns schema issues into one VALIDATION_FAILED error naming the first problem, with all in details. */

@@ -17,6 +17,8 @@ export function planConflict(conflict: WriteConflict, councilCode: string): ApiE
     case 'NOT_FOUND':
       return apiErrors.notFound('There is no such plan');
     case 'VERSION':
-      return apiErrors.conflict('The plan has changed since that version: read it again and retry with the new ETag');
+      return apiErrors.conflict(
+        'The plan has changed since that version: read it again and retry with the new ETag',
+      );
   }
 }

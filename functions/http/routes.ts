@@ -40,7 +40,13 @@ export interface RouteDefinition {
   errors: ErrorCode[];
 }
 
-const COMMON_ERRORS: ErrorCode[] = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'INTERNAL'];
+const COMMON_ERRORS: ErrorCode[] = [
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'INTERNAL',
+];
 const BODY_ERRORS: ErrorCode[] = ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 
 export const routes: readonly RouteDefinition[] = [
@@ -83,7 +89,13 @@ export const routes: readonly RouteDefinition[] = [
     summary: "Look a child up: visible plans, the councils' contacts and recent unscheduled-care accesses",
     access: { roles: ['clinician'], activities: ACTIVITIES },
     rateLimited: true,
-    responses: [{ status: 200, description: 'The child, with an empty plans list if none is visible', schema: LookupResponseSchema }],
+    responses: [
+      {
+        status: 200,
+        description: 'The child, with an empty plans list if none is visible',
+        schema: LookupResponseSchema,
+      },
+    ],
     errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED', 'THROTTLED'],
   },
   {
@@ -122,10 +134,7 @@ function matchTemplate(template: string, path: string): Record<string, string> |
 }
 
 /** Finds the route for a method and path; `allowed` lists the methods of a known path. */
-export function matchRoute(
-  method: string,
-  path: string,
-): { match?: RouteMatch; allowed: HttpMethod[] } {
+export function matchRoute(method: string, path: string): { match?: RouteMatch; allowed: HttpMethod[] } {
   const allowed: HttpMethod[] = [];
   let match: RouteMatch | undefined;
   for (const route of routes) {

@@ -27,11 +27,7 @@ interface TrustedIssuer {
 export class TokenVerifier {
   private readonly issuers = new Map<string, TrustedIssuer>();
 
-  constructor(
-    issuers: IssuerConfig[],
-    audience: string,
-    local: { localKey?: string; deployed: boolean },
-  ) {
+  constructor(issuers: IssuerConfig[], audience: string, local: { localKey?: string; deployed: boolean }) {
     for (const issuer of issuers) {
       this.issuers.set(issuer.issuer, {
         audience: issuer.audience ?? audience,
@@ -39,7 +35,8 @@ export class TokenVerifier {
       });
     }
     if (local.localKey) {
-      if (local.deployed) throw new Error('The local development signing key cannot be used in a deployed function');
+      if (local.deployed)
+        throw new Error('The local development signing key cannot be used in a deployed function');
       const key = importJWK(JSON.parse(local.localKey), 'ES256');
       this.issuers.set(LOCAL_ISSUER, { audience, getKey: () => key });
     }

@@ -16,7 +16,8 @@ function configuredQueueUrls(): Record<string, string> | null {
 }
 
 export const councilQueueName = (prefix: string, councilCode: string) => `${prefix}${councilCode}`;
-export const councilDeadLetterQueueName = (prefix: string, councilCode: string) => `${prefix}${councilCode}-dlq`;
+export const councilDeadLetterQueueName = (prefix: string, councilCode: string) =>
+  `${prefix}${councilCode}-dlq`;
 
 /**
  * The queue of a council homed in this region; undefined when the council is homed in another region
@@ -27,7 +28,11 @@ export async function councilQueueUrl(councilCode: string): Promise<string | und
   if (configured) return configured[councilCode];
   const known = resolved.get(councilCode);
   if (known) return known;
-  const result = await sqs.send(new GetQueueUrlCommand({ QueueName: councilQueueName(process.env.COUNCIL_QUEUE_NAME_PREFIX ?? 'cpis-council-', councilCode) }));
+  const result = await sqs.send(
+    new GetQueueUrlCommand({
+      QueueName: councilQueueName(process.env.COUNCIL_QUEUE_NAME_PREFIX ?? 'cpis-council-', councilCode),
+    }),
+  );
   if (!result.QueueUrl) throw new Error('GetQueueUrl returned no URL');
   resolved.set(councilCode, result.QueueUrl);
   return result.QueueUrl;

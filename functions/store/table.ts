@@ -24,6 +24,7 @@ import {
   type QueryCommandOutput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { tableName } from '../config';
 import { MAX_PREVIOUS_ACCESSES, recentAccesses } from '../core/access-history';
 import type { PlanType } from '../core/plans';
 import type {
@@ -35,7 +36,6 @@ import type {
   CouncilMessage,
   PreviousAccess,
 } from '../core/schemas';
-import { tableName } from '../config';
 import { newId } from './ids';
 
 export const GSI1 = 'GSI1';
@@ -225,12 +225,15 @@ export async function getCouncils(codes: readonly string[]): Promise<Map<string,
   const unique = [...new Set(codes)];
   for (let i = 0; i < unique.length; i += 100) {
     let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-      [tableName()]: { Keys: unique.slice(i, i + 100).map((code) => ({ PK: keys.council(code), SK: SK_PROFILE })) },
+      [tableName()]: {
+        Keys: unique.slice(i, i + 100).map((code) => ({ PK: keys.council(code), SK: SK_PROFILE })),
+      },
     };
     for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
       if (attempt > 0) await backoff(attempt);
       const result = await client.send(new BatchGetCommand({ RequestItems: request }));
-      for (const item of result.Responses?.[tableName()] ?? []) found.set(item.code as string, toCouncil(item));
+      for (const item of result.Responses?.[tableName()] ?? [])
+        found.set(item.code as string, toCouncil(item));
       request = result.UnprocessedKeys as typeof request;
     }
   }
@@ -350,7 +353,10 @@ export async function writePlan(plan: StoredPlan, expectedVersion: number | unde
   const condition =
     expectedVersion === undefined
       ? { ConditionExpression: 'attribute_not_exists(PK)' }
-      : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } };
+      : {
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        };
   await transact([
     { Put: { TableName: tableName(), Item: planItem(plan, audit.at), ...condition } },
     ...planGuards(plan.councilCode, plan.nhsNumber),
@@ -373,7 +379,9 @@ export async function deletePlan(plan: StoredPlan, audit: AuditEntry) {
   ]);
 }
 
-async function transact(items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>) {
+async function transact(
+  items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+) {
   try {
     await client.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
@@ -463,7 +471,9 @@ export async function queryAudit(subject: string, limit: number, afterKey?: stri
     }),
   );
   const lastKey =
-    items.length > limit ? (page[page.length - 1]?.SK as string) : (result.LastEvaluatedKey?.SK as string | undefined);
+    items.length > limit
+      ? (page[page.length - 1]?.SK as string)
+      : (result.LastEvaluatedKey?.SK as string | undefined);
   return { events, lastKey };
 }
 

@@ -4,8 +4,8 @@ import { signDevToken } from '../../local/dev-key';
 import {
   type ApiResult,
   publishPlan,
-  registerCouncil,
   type RequestOptions,
+  registerCouncil,
   startTestService,
   type TestService,
   testNhsNumber,
@@ -52,24 +52,46 @@ describe('every documented error, with nothing written', () => {
       await refused('GET', `/v1/children/${bad}`, { token: clinician }, 400, 'INVALID_NHS_NUMBER');
     }
     const council = await tokens.council('E09000001');
-    await refused('PUT', planPath('9990000017'), { token: council, body: { startDate: '2026-01-01' } }, 400, 'INVALID_NHS_NUMBER');
+    await refused(
+      'PUT',
+      planPath('9990000017'),
+      { token: council, body: { startDate: '2026-01-01' } },
+      400,
+      'INVALID_NHS_NUMBER',
+    );
   });
 
   it('VALIDATION_FAILED: unknown plan type, bad dates, end before start, future start, malformed JSON, unknown fields', async () => {
     const token = await tokens.council('E09000001');
     const cases: [string, RequestOptions, RegExp][] = [
-      [planPath(child, 'XYZ'), { token, body: { startDate: '2026-01-01' } }, /planType must be one of CPP, LAC, UCPP/],
+      [
+        planPath(child, 'XYZ'),
+        { token, body: { startDate: '2026-01-01' } },
+        /planType must be one of CPP, LAC, UCPP/,
+      ],
       [planPath(), { token, body: { startDate: '2026-02-30' } }, /startDate must be a date \(YYYY-MM-DD\)/],
       [planPath(), { token, body: { startDate: '01/02/2026' } }, /startDate must be a date/],
-      [planPath(), { token, body: { startDate: '2026-03-01', endDate: '2026-02-01' } }, /endDate must not be before startDate/],
+      [
+        planPath(),
+        { token, body: { startDate: '2026-03-01', endDate: '2026-02-01' } },
+        /endDate must not be before startDate/,
+      ],
       [planPath(), { token, body: { startDate: '2999-01-01' } }, /startDate must not be in the future/],
       [planPath(), { token, rawBody: '{"startDate": "2026-01-01"' }, /not valid JSON/],
       [planPath(), { token, body: { startDate: '2026-01-01', name: 'Jane' } }, /unknown field "name"/],
       [planPath(), { token, body: {} }, /startDate is required/],
       [planPath(), { token, body: ['2026-01-01'] }, /.+/],
       [planPath(), { token }, /needs a JSON body/],
-      ['/v1/councils/E09000001', { token, body: { name: 'X', emergencyDutyPhone: 'call us' } }, /emergencyDutyPhone must be 3 to 30/],
-      ['/v1/councils/E09000001', { token, body: { name: 'X', emergencyDutyPhone: '+-()' } }, /at least 3 digits/],
+      [
+        '/v1/councils/E09000001',
+        { token, body: { name: 'X', emergencyDutyPhone: 'call us' } },
+        /emergencyDutyPhone must be 3 to 30/,
+      ],
+      [
+        '/v1/councils/E09000001',
+        { token, body: { name: 'X', emergencyDutyPhone: '+-()' } },
+        /at least 3 digits/,
+      ],
     ];
     for (const [path, options, message] of cases) {
       const method = 'PUT';
@@ -77,8 +99,21 @@ describe('every documented error, with nothing written', () => {
       expect(response.body.error.message).toMatch(message);
     }
     const auditor = await tokens.auditor();
-    for (const query of ['limit=0', 'limit=201', 'limit=abc', 'cursor=bogus', 'colour=red', 'limit=5&limit=6']) {
-      await refused('GET', `/v1/audit/children/${child}?${query}`, { token: auditor }, 400, 'VALIDATION_FAILED');
+    for (const query of [
+      'limit=0',
+      'limit=201',
+      'limit=abc',
+      'cursor=bogus',
+      'colour=red',
+      'limit=5&limit=6',
+    ]) {
+      await refused(
+        'GET',
+        `/v1/audit/children/${child}?${query}`,
+        { token: auditor },
+        400,
+        'VALIDATION_FAILED',
+      );
     }
   });
 
@@ -106,7 +141,13 @@ describe('every documented error, with nothing written', () => {
 
   it('FORBIDDEN: a valid token whose role, permission code or organisation does not allow the call', async () => {
     const otherCouncil = await tokens.council('E08000025');
-    await refused('PUT', '/v1/councils/E09000001', { token: otherCouncil, body: { name: 'X', emergencyDutyPhone: '999' } }, 403, 'FORBIDDEN');
+    await refused(
+      'PUT',
+      '/v1/councils/E09000001',
+      { token: otherCouncil, body: { name: 'X', emergencyDutyPhone: '999' } },
+      403,
+      'FORBIDDEN',
+    );
     const noCodes = await tokens.clinician([]);
     const wrongCode = await tokens.clinician(['B0999']);
     // Refused lookups on a valid NHS number are audited: that one event is all that is written.
@@ -114,8 +155,12 @@ describe('every documented error, with nothing written', () => {
       const before = await service.scanTable();
       const response = await service.request('GET', `/v1/children/${child}`, { token });
       expectError(response, 403, 'FORBIDDEN');
-      const added = (await service.scanTable()).filter((item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK));
-      expect(added).toEqual([expect.objectContaining({ kind: 'AUDIT', action: 'ACCESS_DENIED', outcome: 'DENIED' })]);
+      const added = (await service.scanTable()).filter(
+        (item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK),
+      );
+      expect(added).toEqual([
+        expect.objectContaining({ kind: 'AUDIT', action: 'ACCESS_DENIED', outcome: 'DENIED' }),
+      ]);
     }
   });
 
@@ -136,7 +181,13 @@ describe('every documented error, with nothing written', () => {
 
   it('CONFLICT: a stale If-Match, or a council that is not registered', async () => {
     const token = await tokens.council('E09000001');
-    await refused('PUT', planPath(), { token, body: { startDate: '2026-01-02' }, headers: { 'If-Match': '"999"' } }, 409, 'CONFLICT');
+    await refused(
+      'PUT',
+      planPath(),
+      { token, body: { startDate: '2026-01-02' }, headers: { 'If-Match': '"999"' } },
+      409,
+      'CONFLICT',
+    );
     await refused('DELETE', planPath(), { token, headers: { 'If-Match': '"999"' } }, 409, 'CONFLICT');
     const unregistered = await tokens.council('E06000001');
     const response = await refused(
@@ -157,12 +208,26 @@ describe('every documented error, with nothing written', () => {
 
   it('UNSUPPORTED_MEDIA_TYPE: a body that is not JSON', async () => {
     const token = await tokens.council('E09000001');
-    await refused('PUT', planPath(), { token, rawBody: 'startDate=2026-01-01', contentType: 'text/plain' }, 415, 'UNSUPPORTED_MEDIA_TYPE');
-    await refused('PUT', planPath(), { token, rawBody: '<plan/>', contentType: 'application/xml' }, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    await refused(
+      'PUT',
+      planPath(),
+      { token, rawBody: 'startDate=2026-01-01', contentType: 'text/plain' },
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    await refused(
+      'PUT',
+      planPath(),
+      { token, rawBody: '<plan/>', contentType: 'application/xml' },
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 
   it('THROTTLED: lookups over the per-user or per-organisation rate, with Retry-After; checked before role', async () => {
-    const limited = await startTestService({ rateLimits: { perUserPerMinute: 3, perOrganisationPerMinute: 5 } });
+    const limited = await startTestService({
+      rateLimits: { perUserPerMinute: 3, perOrganisationPerMinute: 5 },
+    });
     try {
       const path = `/v1/children/${testNhsNumber(2100)}`;
       const token = await tokens.clinician(['B0107'], { sub: 'busy-user' });
@@ -178,7 +243,11 @@ describe('every documented error, with nothing written', () => {
       expect((await limited.request('GET', path, { token: colleague })).status).toBe(200);
       expectError(await limited.request('GET', path, { token: colleague }), 429, 'THROTTLED');
       // Rate comes before role: an over-limit caller without the right role still sees 429.
-      expectError(await limited.request('GET', path, { token: await tokens.clinician([], { sub: 'busy-user' }) }), 429, 'THROTTLED');
+      expectError(
+        await limited.request('GET', path, { token: await tokens.clinician([], { sub: 'busy-user' }) }),
+        429,
+        'THROTTLED',
+      );
       // Another organisation is unaffected.
       const elsewhere = await tokens.clinician(['B0107'], { org: 'RZZ03' });
       expect((await limited.request('GET', path, { token: elsewhere })).status).toBe(200);
@@ -193,7 +262,13 @@ describe('every documented error, with nothing written', () => {
     const council = await tokens.council('E09000001');
     await refused('GET', `/v1/children/not-a-number`, { token: council }, 403, 'FORBIDDEN');
     const other = await tokens.council('E08000025');
-    await refused('PUT', planPath('123', 'XYZ'), { token: other, rawBody: 'nonsense', contentType: 'text/plain' }, 403, 'FORBIDDEN');
+    await refused(
+      'PUT',
+      planPath('123', 'XYZ'),
+      { token: other, rawBody: 'nonsense', contentType: 'text/plain' },
+      403,
+      'FORBIDDEN',
+    );
   });
 });
 
@@ -202,7 +277,9 @@ describe('INTERNAL', () => {
     const broken = await startTestService();
     try {
       await new DynamoDBClient({}).send(new DeleteTableCommand({ TableName: broken.tableName }));
-      const response = await broken.request('GET', `/v1/children/${child}`, { token: await tokens.clinician(['B0107']) });
+      const response = await broken.request('GET', `/v1/children/${child}`, {
+        token: await tokens.clinician(['B0107']),
+      });
       expectError(response, 500, 'INTERNAL');
       expect(response.text).not.toMatch(/ResourceNotFound|DynamoDB|table/i);
     } finally {

@@ -4,7 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { nhsCheckDigit } from '../../functions/core/nhs-number';
 import { councilDeadLetterQueueName, councilQueueName } from '../../functions/notify/council-queues';
@@ -68,18 +73,26 @@ export async function startTestService(options: { rateLimits?: RateLimits } = {}
     },
     async scanTable() {
       const items: Record<string, unknown>[] = [];
-      for await (const page of paginateScan({ client: documents() }, { TableName: service.tableName, ConsistentRead: true })) {
+      for await (const page of paginateScan(
+        { client: documents() },
+        { TableName: service.tableName, ConsistentRead: true },
+      )) {
         items.push(...(page.Items ?? []));
       }
       return items.sort((a, b) => `${a.PK}|${a.SK}`.localeCompare(`${b.PK}|${b.SK}`));
     },
     async takeMessages(councilCode, { deadLetter = false } = {}) {
       await service.drained();
-      const name = (deadLetter ? councilDeadLetterQueueName : councilQueueName)(service.queuePrefix, councilCode);
+      const name = (deadLetter ? councilDeadLetterQueueName : councilQueueName)(
+        service.queuePrefix,
+        councilCode,
+      );
       const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
       const messages: any[] = [];
       for (;;) {
-        const result = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const result = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        );
         if (!result.Messages?.length) break;
         for (const message of result.Messages) {
           messages.push(JSON.parse(message.Body as string));
@@ -93,7 +106,13 @@ export async function startTestService(options: { rateLimits?: RateLimits } = {}
 
 export const tokens = {
   council: (code: string, extra: Partial<DevTokenClaims> = {}) =>
-    signDevToken({ sub: `${code}-system`, name: `${code} case system`, org: code, role: 'council', ...extra }),
+    signDevToken({
+      sub: `${code}-system`,
+      name: `${code} case system`,
+      org: code,
+      role: 'council',
+      ...extra,
+    }),
   clinician: (activities: string[], extra: Partial<DevTokenClaims> = {}) =>
     signDevToken({
       sub: 'u1',
@@ -126,8 +145,12 @@ export const EXAMPLE_COUNCIL = {
 };
 
 export async function registerCouncil(service: TestService, code: string, body: object = EXAMPLE_COUNCIL) {
-  const response = await service.request('PUT', `/v1/councils/${code}`, { token: await tokens.council(code), body });
-  if (response.status !== 200) throw new Error(`registering ${code} answered ${response.status} ${response.text}`);
+  const response = await service.request('PUT', `/v1/councils/${code}`, {
+    token: await tokens.council(code),
+    body,
+  });
+  if (response.status !== 200)
+    throw new Error(`registering ${code} answered ${response.status} ${response.text}`);
   return response;
 }
 

@@ -1,4 +1,11 @@
-import { publishPlan, registerCouncil, startTestService, type TestService, testNhsNumber, tokens } from './harness';
+import {
+  publishPlan,
+  registerCouncil,
+  startTestService,
+  type TestService,
+  testNhsNumber,
+  tokens,
+} from './harness';
 
 let service: TestService;
 
@@ -35,7 +42,12 @@ describe('council notifications', () => {
       councilCode: 'E09000001',
       nhsNumber: child,
       planTypes: ['CPP', 'LAC'],
-      accessedBy: { userId: 'u7', userName: 'Dr Grace Hopper', organisation: 'RYY02', setting: 'emergency-department' },
+      accessedBy: {
+        userId: 'u7',
+        userName: 'Dr Grace Hopper',
+        organisation: 'RYY02',
+        setting: 'emergency-department',
+      },
     });
     expect(second[0]).toMatchObject({ councilCode: 'E08000025', planTypes: ['CPP'], nhsNumber: child });
     expect(second[0].eventId).not.toBe(first[0].eventId);
@@ -60,8 +72,12 @@ describe('council notifications', () => {
     expect(notifying.body.previousAccesses).toEqual([]);
     expect(await service.takeMessages('E09000001')).toHaveLength(1);
 
-    const audit = await service.request('GET', `/v1/audit/children/${child}`, { token: await tokens.auditor() });
-    expect(audit.body.events.slice(0, 2).map((event: any) => [event.action, event.outcome, event.actor.sub])).toEqual([
+    const audit = await service.request('GET', `/v1/audit/children/${child}`, {
+      token: await tokens.auditor(),
+    });
+    expect(
+      audit.body.events.slice(0, 2).map((event: any) => [event.action, event.outcome, event.actor.sub]),
+    ).toEqual([
       ['LOOKUP_NOTIFYING', 'FOUND', 'ed1'],
       ['LOOKUP_SILENT', 'FOUND', 'gp1'],
     ]);
@@ -76,7 +92,9 @@ describe('council notifications', () => {
     const later = await lookup(child, ['B0107']);
     expect(later.body.previousAccesses).toEqual([]);
     expect(await service.takeMessages('E09000001')).toHaveLength(1);
-    const audit = await service.request('GET', `/v1/audit/children/${child}`, { token: await tokens.auditor() });
+    const audit = await service.request('GET', `/v1/audit/children/${child}`, {
+      token: await tokens.auditor(),
+    });
     expect(audit.body.events.map((event: any) => `${event.action}:${event.outcome}`)).toEqual([
       'LOOKUP_NOTIFYING:FOUND',
       'PLAN_CREATED:SUCCESS',
@@ -102,9 +120,15 @@ describe('council notifications', () => {
     const after = await service.scanTable();
     const added = after.filter((item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK));
     expect(added.map((item) => item.kind).sort()).toEqual(['ACCESS', 'AUDIT', 'OUTBOX', 'OUTBOX']);
-    const messages = [...(await service.takeMessages('E09000001')), ...(await service.takeMessages('E08000025'))];
+    const messages = [
+      ...(await service.takeMessages('E09000001')),
+      ...(await service.takeMessages('E08000025')),
+    ];
     expect(messages.map((message) => message.eventId).sort()).toEqual(
-      added.filter((item) => item.kind === 'OUTBOX').map((item) => (item.message as { eventId: string }).eventId).sort(),
+      added
+        .filter((item) => item.kind === 'OUTBOX')
+        .map((item) => (item.message as { eventId: string }).eventId)
+        .sort(),
     );
   });
 });

@@ -35,9 +35,16 @@ describe('publishing and looking up plans', () => {
   it('shows CPP, LAC and UCPP plans with the council name and both phones, newest start first', async () => {
     const child = testNhsNumber(100);
     const mother = testNhsNumber(200);
-    expect((await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-03-01' })).status).toBe(201);
-    expect((await publishPlan(service, 'E09000001', child, 'LAC', { startDate: '2026-05-10', endDate: null })).status).toBe(201);
-    expect((await publishPlan(service, 'E09000001', mother, 'UCPP', { startDate: '2026-09-01' })).status).toBe(201);
+    expect((await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-03-01' })).status).toBe(
+      201,
+    );
+    expect(
+      (await publishPlan(service, 'E09000001', child, 'LAC', { startDate: '2026-05-10', endDate: null }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await publishPlan(service, 'E09000001', mother, 'UCPP', { startDate: '2026-09-01' })).status,
+    ).toBe(201);
 
     const council = { code: 'E09000001', ...EXAMPLE_COUNCIL };
     const childView = await lookup(child, ['B0170']);
@@ -51,7 +58,9 @@ describe('publishing and looking up plans', () => {
       previousAccesses: [],
     });
     const motherView = await lookup(mother, ['B0170']);
-    expect(motherView.body.plans).toEqual([{ planType: 'UCPP', startDate: '2026-09-01', endDate: null, council }]);
+    expect(motherView.body.plans).toEqual([
+      { planType: 'UCPP', startDate: '2026-09-01', endDate: null, council },
+    ]);
   });
 
   it('shows plans held at two councils (a transfer)', async () => {
@@ -59,7 +68,13 @@ describe('publishing and looking up plans', () => {
     await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
     await publishPlan(service, 'E08000025', child, 'CPP', { startDate: '2026-10-01' });
     const view = await lookup(child, ['B0170']);
-    expect(view.body.plans.map((plan: any) => [plan.council.code, plan.council.name, plan.council.emergencyDutyPhone])).toEqual([
+    expect(
+      view.body.plans.map((plan: any) => [
+        plan.council.code,
+        plan.council.name,
+        plan.council.emergencyDutyPhone,
+      ]),
+    ).toEqual([
       ['E08000025', 'Example City Council', '0121 496 0999'],
       ['E09000001', 'London Borough of Example', '020 7946 0999'],
     ]);
@@ -75,7 +90,10 @@ describe('publishing and looking up plans', () => {
     const child = testNhsNumber(500);
     clock.now = () => new Date('2026-03-20T10:00:00Z');
     await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2025-06-01' });
-    const ended = await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2025-06-01', endDate: '2026-03-15' });
+    const ended = await publishPlan(service, 'E09000001', child, 'CPP', {
+      startDate: '2025-06-01',
+      endDate: '2026-03-15',
+    });
     expect(ended.status).toBe(200);
     expect(ended.body.endDate).toBe('2026-03-15');
 
@@ -91,7 +109,10 @@ describe('publishing and looking up plans', () => {
 
   it('treats a planned future end date as open', async () => {
     const child = testNhsNumber(550);
-    const response = await publishPlan(service, 'E09000001', child, 'LAC', { startDate: '2026-01-01', endDate: '2099-01-01' });
+    const response = await publishPlan(service, 'E09000001', child, 'LAC', {
+      startDate: '2026-01-01',
+      endDate: '2099-01-01',
+    });
     expect(response.status).toBe(201);
     expect((await lookup(child, ['B0170'])).body.plans).toHaveLength(1);
   });
@@ -139,32 +160,61 @@ describe('writes are idempotent and versioned', () => {
     expect(second.body).toEqual(first.body);
     expect(await service.scanTable()).toEqual(before);
 
-    const audit = await service.request('GET', `/v1/audit/children/${child}`, { token: await tokens.auditor() });
-    expect(audit.body.events.map((event: any) => [event.action, event.outcome, event.planType, event.councilCode])).toEqual([
-      ['PLAN_CREATED', 'SUCCESS', 'CPP', 'E09000001'],
-    ]);
+    const audit = await service.request('GET', `/v1/audit/children/${child}`, {
+      token: await tokens.auditor(),
+    });
+    expect(
+      audit.body.events.map((event: any) => [event.action, event.outcome, event.planType, event.councilCode]),
+    ).toEqual([['PLAN_CREATED', 'SUCCESS', 'CPP', 'E09000001']]);
   });
 
   it('makes a write conditional on If-Match (quoted or bare) and answers 409 on a stale version', async () => {
     const child = testNhsNumber(800);
     const created = await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-02-01' });
     const etag = created.headers.get('etag') as string;
-    const updated = await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-15' }, { 'If-Match': etag });
+    const updated = await publishPlan(
+      service,
+      'E09000001',
+      child,
+      'CPP',
+      { startDate: '2026-01-15' },
+      { 'If-Match': etag },
+    );
     expect(updated.status).toBe(200);
     expect(updated.body.version).not.toBe(created.body.version);
 
     const before = await service.scanTable();
-    const stale = await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-10' }, { 'If-Match': etag });
+    const stale = await publishPlan(
+      service,
+      'E09000001',
+      child,
+      'CPP',
+      { startDate: '2026-01-10' },
+      { 'If-Match': etag },
+    );
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe('CONFLICT');
     expect(await service.scanTable()).toEqual(before);
 
-    const bare = await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-02-01', endDate: '2026-11-01' }, {
-      'If-Match': updated.body.version,
-    });
+    const bare = await publishPlan(
+      service,
+      'E09000001',
+      child,
+      'CPP',
+      { startDate: '2026-02-01', endDate: '2026-11-01' },
+      {
+        'If-Match': updated.body.version,
+      },
+    );
     expect(bare.status).toBe(200);
-    const audit = await service.request('GET', `/v1/audit/children/${child}`, { token: await tokens.auditor() });
-    expect(audit.body.events.map((event: any) => event.action)).toEqual(['PLAN_ENDED', 'PLAN_UPDATED', 'PLAN_CREATED']);
+    const audit = await service.request('GET', `/v1/audit/children/${child}`, {
+      token: await tokens.auditor(),
+    });
+    expect(audit.body.events.map((event: any) => event.action)).toEqual([
+      'PLAN_ENDED',
+      'PLAN_UPDATED',
+      'PLAN_CREATED',
+    ]);
   });
 
   it('deletes a plan entered in error, keeping its history in the audit trail', async () => {
@@ -178,8 +228,14 @@ describe('writes are idempotent and versioned', () => {
     const again = await service.request('DELETE', `/v1/councils/E09000001/plans/${child}/LAC`, { token });
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe('NOT_FOUND');
-    const audit = await service.request('GET', `/v1/audit/children/${child}`, { token: await tokens.auditor() });
-    expect(audit.body.events.map((event: any) => event.action)).toEqual(['LOOKUP_SILENT', 'PLAN_DELETED', 'PLAN_CREATED']);
+    const audit = await service.request('GET', `/v1/audit/children/${child}`, {
+      token: await tokens.auditor(),
+    });
+    expect(audit.body.events.map((event: any) => event.action)).toEqual([
+      'LOOKUP_SILENT',
+      'PLAN_DELETED',
+      'PLAN_CREATED',
+    ]);
   });
 
   it('pages the audit trail with an opaque cursor', async () => {
@@ -190,11 +246,21 @@ describe('writes are idempotent and versioned', () => {
     const first = await service.request('GET', `/v1/audit/children/${child}?limit=3`, { token });
     expect(first.body.events).toHaveLength(3);
     expect(first.body.nextCursor).toEqual(expect.any(String));
-    const second = await service.request('GET', `/v1/audit/children/${child}?limit=3&cursor=${first.body.nextCursor}`, { token });
+    const second = await service.request(
+      'GET',
+      `/v1/audit/children/${child}?limit=3&cursor=${first.body.nextCursor}`,
+      { token },
+    );
     expect(second.body.events).toHaveLength(2);
     expect(second.body.nextCursor).toBeNull();
     const actions = [...first.body.events, ...second.body.events].map((event: any) => event.action);
-    expect(actions).toEqual(['LOOKUP_SILENT', 'LOOKUP_SILENT', 'LOOKUP_SILENT', 'LOOKUP_SILENT', 'PLAN_CREATED']);
+    expect(actions).toEqual([
+      'LOOKUP_SILENT',
+      'LOOKUP_SILENT',
+      'LOOKUP_SILENT',
+      'LOOKUP_SILENT',
+      'PLAN_CREATED',
+    ]);
     const ids = new Set([...first.body.events, ...second.body.events].map((event: any) => event.eventId));
     expect(ids.size).toBe(5);
   });

@@ -39,22 +39,31 @@ describe('NHS numbers', () => {
   });
 
   it('treats a remainder that gives check 10 as no valid number', () => {
-    const withTen = Array.from({ length: 1000 }, (_, n) => `999000${String(n).padStart(3, '0')}`).find((nine) => {
-      let sum = 0;
-      for (let i = 0; i < 9; i++) sum += Number(nine[i]) * (10 - i);
-      return 11 - (sum % 11) === 10;
-    }) as string;
+    const withTen = Array.from({ length: 1000 }, (_, n) => `999000${String(n).padStart(3, '0')}`).find(
+      (nine) => {
+        let sum = 0;
+        for (let i = 0; i < 9; i++) sum += Number(nine[i]) * (10 - i);
+        return 11 - (sum % 11) === 10;
+      },
+    ) as string;
     expect(nhsCheckDigit(withTen)).toBeUndefined();
     for (let digit = 0; digit <= 9; digit++) expect(isValidNhsNumber(`${withTen}${digit}`)).toBe(false);
   });
 });
 
 describe('dates', () => {
-  it.each(['2026-03-01', '2024-02-29', '2026-12-31'])('accepts %s', (value) => expect(isIsoDate(value)).toBe(true));
-  it.each(['2026-02-29', '2026-13-01', '2026-00-10', '2026-04-31', '26-03-01', '2026-3-1', '2026-03-01T00:00:00Z'])(
-    'refuses %s',
-    (value) => expect(isIsoDate(value)).toBe(false),
+  it.each(['2026-03-01', '2024-02-29', '2026-12-31'])('accepts %s', (value) =>
+    expect(isIsoDate(value)).toBe(true),
   );
+  it.each([
+    '2026-02-29',
+    '2026-13-01',
+    '2026-00-10',
+    '2026-04-31',
+    '26-03-01',
+    '2026-3-1',
+    '2026-03-01T00:00:00Z',
+  ])('refuses %s', (value) => expect(isIsoDate(value)).toBe(false));
 
   it('takes today in UTC, not local time', () => {
     expect(todayUtc(new Date('2026-11-25T23:59:59.999Z'))).toBe('2026-11-25');
@@ -98,7 +107,11 @@ describe('plan visibility', () => {
       { planType: 'LAC', councilCode: 'A', startDate: '2026-05-01', endDate: null },
       { planType: 'UCPP', councilCode: 'B', startDate: '2025-01-01', endDate: null },
     ];
-    expect([...plans].sort(comparePlansForDisplay).map((plan) => plan.planType)).toEqual(['LAC', 'CPP', 'UCPP']);
+    expect([...plans].sort(comparePlansForDisplay).map((plan) => plan.planType)).toEqual([
+      'LAC',
+      'CPP',
+      'UCPP',
+    ]);
   });
 
   it('classifies writes for the audit trail', () => {
@@ -113,8 +126,12 @@ describe('plan visibility', () => {
 
 describe('access history', () => {
   it('caps at 25, newest first', () => {
-    const accesses = Array.from({ length: 30 }, (_, i) => ({ accessedAt: `2026-11-${String(i + 1).padStart(2, '0')}T00:00:00Z` }));
-    const shuffled = accesses.map((access, i) => ({ access, key: (i * 7) % 30 })).sort((a, b) => a.key - b.key);
+    const accesses = Array.from({ length: 30 }, (_, i) => ({
+      accessedAt: `2026-11-${String(i + 1).padStart(2, '0')}T00:00:00Z`,
+    }));
+    const shuffled = accesses
+      .map((access, i) => ({ access, key: (i * 7) % 30 }))
+      .sort((a, b) => a.key - b.key);
     const recent = recentAccesses(shuffled.map(({ access }) => access));
     expect(recent).toHaveLength(MAX_PREVIOUS_ACCESSES);
     expect(recent[0]?.accessedAt).toBe('2026-11-30T00:00:00Z');

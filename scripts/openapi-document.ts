@@ -1,0 +1,191 @@
+/**
+ * The OpenAPI 3.1 document of API v1, built from the route table and the same zod schemas the
+ * handlers validate with.
+ */
+import { z } from 'zod';
+import {
+  CouncilCodeSchema,
+  ERROR_CODES,
+  ErrorBodySchema,
+  type ErrorCode,
+  NhsNumberSchema,
+  PlanTypeSchema,
+} from '../functions/core/schemas';
+import { routes } from '../functions/http/routes';
+
+const ERROR_STATUS: Record<ErrorCode, number> = {
+  INVALID_NHS_NUMBER: 400,
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  SENSITIVE_RECORD: 409,
+  SNAPSHOT_GUARD: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  THROTTLED: 429,
+  INTERNAL: 500,
+};
+
+type JsonSchema = Record<string, unknown>;
+
+const PATH_PARAMETER_SCHEMAS: Record<string, z.ZodType> = {
+  nhsNumber: NhsNumberSchema,
+  councilCode: CouncilCodeSchema,
+  planType: PlanTypeSchema,
+};
+
+/** Renders a schema, hoisting named sub-schemas into components and pointing at them there. */
+function render(
+  schema: z.ZodType,
+  components: Record<string, JsonSchema>,
+  io: 'input' | 'output',
+): JsonSchema {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema;
+  const text = JSON.stringify(json).replaceAll('"#/$defs/', '"#/components/schemas/');
+  const rendered = JSON.parse(text) as JsonSchema;
+  const defs = (rendered.$defs ?? {}) as Record<string, JsonSchema>;
+  for (const [name, definition] of Object.entries(defs)) components[name] = definition;
+  delete rendered.$defs;
+  delete rendered.$schema;
+  const id = rendered.id as string | undefined;
+  if (id) {
+    delete rendered.id;
+    components[id] = rendered;
+    return { $ref: `#/components/schemas/${id}` };
+  }
+  return rendered;
+}
+
+function errorResponse(codes: ErrorCode[], status: number) {
+  return {
+    description: `Error: ${codes.join(', ')}`,
+    headers: {
+      'Cache-Control': { $ref: '#/components/headers/CacheControl' },
+      'X-Request-Id': { $ref: '#/components/headers/RequestId' },
+      ...(status === 405
+        ? { Allow: { schema: { type: 'string' }, description: 'Methods this path allows' } }
+        : {}),
+      ...(status === 429
+        ? { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' } }
+        : {}),
+    },
+    content: {
+      'application/json': {
+        schema: { $ref: '#/components/schemas/Error' },
+        examples: Object.fromEntries(
+          codes.map((code) => [code, { value: { error: { code, message: '…' } } }]),
+        ),
+      },
+    },
+  };
+}
+
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const components: Record<string, JsonSchema> = {};
+  render(ErrorBodySchema, components, 'output');
+  const paths: Record<string, Record<string, unknown>> = {};
+
+  for (const route of routes) {
+    const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: PATH_PARAMETER_SCHEMAS[name as string]
+        ? render(PATH_PARAMETER_SCHEMAS[name as string] as z.ZodType, {}, 'input')
+        : { type: 'string' },
+    }));
+    if (route.query instanceof z.ZodObject) {
+      for (const [name, field] of Object.entries(route.query.shape)) {
+        parameters.push({
+          name,
+          in: 'query',
+          required: !(field as z.ZodType).safeParse(undefined).success,
+          schema: render(field as z.ZodType, components, 'input') as never,
+        });
+      }
+    }
+    const responses: Record<string, unknown> = {};
+    for (const response of route.responses) {
+      responses[String(response.status)] = {
+        description: response.description,
+        headers: {
+          'Cache-Control': { $ref: '#/components/headers/CacheControl' },
+          'X-Request-Id': { $ref: '#/components/headers/RequestId' },
+          ...Object.fromEntries(
+            (response.headers ?? []).map((name) => [name, { schema: { type: 'string' } }]),
+          ),
+        },
+        ...(response.schema
+          ? { content: { 'application/json': { schema: render(response.schema, components, 'output') } } }
+          : {}),
+      };
+    }
+    const byStatus = new Map<number, ErrorCode[]>();
+    for (const code of route.errors)
+      byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+    for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b))
+      responses[String(status)] = errorResponse(codes, status);
+
+    const roles = route.access.roles.join(', ');
+    const activities = route.access.activities
+      ? `; permission code ${route.access.activities.join(' or ')}`
+      : '';
+    const own = route.access.ownOrganisationParam
+      ? `; token org must equal {${route.access.ownOrganisationParam}}`
+      : '';
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = {
+      operationId: route.entry.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()),
+      summary: route.summary,
+      description: `Role ${roles}${activities}${own}.`,
+      security: [{ bearer: [] }],
+      parameters,
+      ...(route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: render(route.body, components, 'input') } },
+            },
+          }
+        : {}),
+      ...(['PUT', 'DELETE'].includes(route.method) && route.path.includes('/plans/')
+        ? {
+            parameters: [
+              ...parameters,
+              {
+                name: 'If-Match',
+                in: 'header',
+                required: false,
+                schema: { type: 'string' },
+                description: 'Version from the ETag',
+              },
+            ],
+          }
+        : {}),
+      responses,
+    };
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Child protection information sharing API',
+      version: '1.0.0',
+      description: 'Plan pointers, lookups by NHS number, council notifications and the audit trail.',
+    },
+    servers: [{ url: 'http://127.0.0.1:3000', description: 'Local (npm start)' }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      headers: {
+        CacheControl: { schema: { type: 'string', const: 'no-store' } },
+        RequestId: { schema: { type: 'string' } },
+      },
+      schemas: components,
+    },
+    'x-error-codes': ERROR_CODES,
+  };
+}
