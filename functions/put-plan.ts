@@ -42,7 +42,8 @@ export const handler = apiHandler<PlanBody>('put-plan', async ({ params, body, c
       throw planConflict(new WriteConflict('COUNCIL_NOT_REGISTERED'), councilCode);
     if (context.supersededBy)
       throw planConflict(new WriteConflict('SUPERSEDED', context.supersededBy), councilCode);
-    if (context.sensitive) throw planConflict(new WriteConflict('SENSITIVE'), councilCode);
+    // Sensitivity stops new pointers; a council can still update or end a plan it already holds.
+    if (context.sensitive && !context.plan) throw planConflict(new WriteConflict('SENSITIVE'), councilCode);
     if (!ifMatchHolds(ifMatch, context.plan?.version))
       throw planConflict(new WriteConflict('VERSION'), councilCode);
 

@@ -106,6 +106,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   const lookup = await import('../functions/lookup');
   const auditQuery = await import('../functions/audit-query');
   const dispatch = await import('../functions/dispatch');
+  const upload = await import('../functions/upload');
+  const supersede = await import('../functions/supersede');
+  const sensitivity = await import('../functions/sensitivity');
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const ensureCouncilQueues = async (councilCode: string): Promise<string> => {
     const dlq = await sqs.send(
@@ -155,6 +158,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     'delete-plan': deletePlan.handler,
     lookup: lookup.handler,
     'audit-query': auditQuery.handler,
+    upload: upload.handler,
+    supersede: supersede.handler,
+    sensitivity: sensitivity.handler,
   };
 
   const poller = new StreamPoller(

@@ -147,7 +147,19 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         ? {
             requestBody: {
               required: true,
-              content: { 'application/json': { schema: render(route.body, components, 'input') } },
+              content: {
+                'application/json': { schema: render(route.body, components, 'input') },
+                ...(route.rawBody?.accept.includes('text/csv')
+                  ? {
+                      'text/csv': {
+                        schema: {
+                          type: 'string',
+                          description: 'Header row nhsNumber,planType,startDate,endDate',
+                        },
+                      },
+                    }
+                  : {}),
+              },
             },
           }
         : {}),

@@ -54,3 +54,14 @@ export function classifyPlanChange(previous: PlanDates | undefined, next: PlanDa
   if (previous.endDate === null && next.endDate !== null) return 'PLAN_ENDED';
   return 'PLAN_UPDATED';
 }
+
+/**
+ * Where a superseded number's plan meets a plan of the same type and council on the new number:
+ * the earliest start; open if either is open, else the later end date.
+ */
+export function mergePlanDates(a: PlanDates, b: PlanDates): PlanDates {
+  const [startDate] = [a.startDate, b.startDate].sort() as [string, string];
+  if (a.endDate === null || b.endDate === null) return { startDate, endDate: null };
+  const [, endDate] = [a.endDate, b.endDate].sort() as [string, string];
+  return { startDate, endDate };
+}

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { isIsoDate } from './dates';
 import { PLAN_TYPES } from './plans';
+import { CSV_HEADER, MAX_UPLOAD_RECORDS, ROW_CODES, ROW_OUTCOMES, UPLOAD_MODES } from './uploads';
 
 const isoDate = (field: string) =>
   z
@@ -120,6 +121,7 @@ export const AUDIT_ACTIONS = [
   'NHS_NUMBER_SUPERSEDED',
   'ACCESS_DENIED',
   'COUNCIL_UPDATED',
+  'SENSITIVITY_CHANGED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_OUTCOMES = ['FOUND', 'NOT_FOUND', 'SUCCESS', 'DENIED'] as const;
@@ -231,3 +233,61 @@ export const ClaimsSchema = z.object({
   setting: z.string().min(1).max(100).optional(),
 });
 export type Claims = z.infer<typeof ClaimsSchema>;
+
+export const SensitivityBodySchema = z
+  .strictObject({ sensitive: z.boolean({ error: 'sensitive must be true or false' }) })
+  .meta({ id: 'SensitivityRequest' });
+export type SensitivityBody = z.infer<typeof SensitivityBodySchema>;
+
+export const SensitivitySchema = z
+  .object({ nhsNumber: NhsNumberSchema, sensitive: z.boolean() })
+  .meta({ id: 'Sensitivity' });
+
+export const SupersessionSchema = z
+  .object({ oldNhsNumber: NhsNumberSchema, newNhsNumber: NhsNumberSchema, movedPlans: z.number().int() })
+  .meta({ id: 'Supersession' });
+
+const booleanFlag = (name: string) =>
+  z
+    .enum(['true', 'false'], { error: `${name} must be true or false` })
+    .transform((value) => value === 'true')
+    .optional();
+
+export const UploadQuerySchema = z.strictObject({
+  mode: z.enum(UPLOAD_MODES, { error: `mode must be ${UPLOAD_MODES.join(' or ')}` }).optional(),
+  force: booleanFlag('force'),
+  dryRun: booleanFlag('dryRun'),
+});
+
+export const UploadJsonBodySchema = z
+  .strictObject({
+    mode: z.enum(UPLOAD_MODES, { error: `mode must be ${UPLOAD_MODES.join(' or ')}` }).optional(),
+    records: z.array(z.unknown(), { error: 'records must be a list of records' }),
+  })
+  .meta({
+    id: 'UploadRequest',
+    description: `Or Content-Type text/csv with the header row ${CSV_HEADER.join(',')}; at most ${MAX_UPLOAD_RECORDS} records`,
+  });
+
+export const UploadResponseSchema = z
+  .object({
+    uploadId: z.string(),
+    mode: z.enum(UPLOAD_MODES),
+    dryRun: z.boolean().optional(),
+    status: z.enum(['ALL_ACCEPTED', 'PARTIAL', 'NONE_ACCEPTED']),
+    accepted: z.number().int(),
+    rejected: z.number().int(),
+    ended: z.number().int(),
+    results: z.array(
+      z.object({
+        row: z.number().int().nullable(),
+        nhsNumber: z.string().nullable(),
+        planType: z.string().nullable(),
+        outcome: z.enum(ROW_OUTCOMES),
+        code: z.enum(ROW_CODES).optional(),
+        message: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'UploadResult' });
+export type UploadResponse = z.infer<typeof UploadResponseSchema>;

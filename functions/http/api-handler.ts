@@ -34,6 +34,14 @@ export interface ApiResponse {
 
 export interface ApiHandlerOptions {
   maxBodyBytes?: number;
+  /** A check that needs the table (e.g. "holds a plan for this number"): the reason to refuse, or undefined. */
+  authorize?: (claims: Claims, params: Record<string, string>) => Promise<string | undefined>;
+}
+
+/** A body handed over unparsed (routes with `rawBody`), once its media type and size are checked. */
+export interface RawBody {
+  contentType: string;
+  text: string;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
@@ -75,9 +83,13 @@ export function accessDenial(
   return undefined;
 }
 
+/** Path parameters holding NHS numbers: `nhsNumber`, `oldNhsNumber`, `newNhsNumber`. */
+const isNhsNumberParam = (name: string) => /^(nhsNumber|\w+NhsNumber)$/.test(name);
+
 function validateParams(params: Record<string, string>): void {
-  if (params.nhsNumber !== undefined && !isValidNhsNumber(params.nhsNumber))
-    throw apiErrors.invalidNhsNumber();
+  for (const [name, value] of Object.entries(params)) {
+    if (isNhsNumberParam(name) && !isValidNhsNumber(value)) throw apiErrors.invalidNhsNumber(name);
+  }
   if (params.councilCode !== undefined) {
     const parsed = CouncilCodeSchema.safeParse(params.councilCode);
     if (!parsed.success) throw fromSchemaIssues(parsed.error.issues, 'councilCode');
@@ -88,21 +100,26 @@ function validateParams(params: Record<string, string>): void {
   }
 }
 
-function parseJsonBody(event: APIGatewayProxyEvent, schema: z.ZodType, maxBytes: number): unknown {
+function readBody(event: APIGatewayProxyEvent, accept: readonly string[], maxBytes: number): RawBody {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  const contentType = (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (text !== '' && contentType !== 'application/json')
-    throw apiErrors.unsupportedMediaType(['application/json']);
+  const contentType = (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (text !== '' && !accept.includes(contentType)) throw apiErrors.unsupportedMediaType([...accept]);
   if (Buffer.byteLength(text, 'utf8') > maxBytes) throw apiErrors.payloadTooLarge(maxBytes);
-  if (text.trim() === '') throw apiErrors.validation('The request needs a JSON body');
-  let json: unknown;
+  if (text.trim() === '') throw apiErrors.validation(`The request needs a body (${accept.join(' or ')})`);
+  return { contentType, text };
+}
+
+export function parseJson(text: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw apiErrors.validation('The body is not valid JSON');
   }
-  const parsed = schema.safeParse(json);
+}
+
+function parseJsonBody(event: APIGatewayProxyEvent, schema: z.ZodType, maxBytes: number): unknown {
+  const parsed = schema.safeParse(parseJson(readBody(event, ['application/json'], maxBytes).text));
   if (!parsed.success) throw fromSchemaIssues(parsed.error.issues);
   return parsed.data;
 }
@@ -140,16 +157,17 @@ function apiInput(
           (entry): entry is [string, string] => entry[1] !== undefined,
         ),
       );
-      const denial = accessDenial(route, claims, params);
+      const denial = accessDenial(route, claims, params) ?? (await options.authorize?.(claims, params));
       if (denial) {
         await auditDenial(claims, params);
         throw apiErrors.forbidden(denial);
       }
       validateParams(params);
-      const body = route.body
-        ? parseJsonBody(event, route.body, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
-        : undefined;
-      if (!route.body && event.body) throw apiErrors.validation('This call takes no body');
+      const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+      let body: unknown;
+      if (route.rawBody) body = readBody(event, route.rawBody.accept, maxBytes);
+      else if (route.body) body = parseJsonBody(event, route.body, maxBytes);
+      else if (event.body) throw apiErrors.validation('This call takes no body');
       const query = parseQuery(event, route.query);
       requests.set(event, {
         claims,
@@ -166,7 +184,7 @@ function apiInput(
 
 /** A refused call on a valid NHS number is itself an audited event. */
 async function auditDenial(claims: Claims, params: Record<string, string>): Promise<void> {
-  const nhsNumber = params.nhsNumber;
+  const nhsNumber = params.nhsNumber ?? params.oldNhsNumber;
   if (nhsNumber === undefined || !isValidNhsNumber(nhsNumber)) return;
   await appendAudit({
     subject: nhsNumber,

@@ -37,6 +37,7 @@ export const apiErrors = {
       Allow: allowed.join(', '),
     }),
   conflict: (message: string) => new ApiError(409, 'CONFLICT', message),
+  snapshotGuard: (message: string) => new ApiError(409, 'SNAPSHOT_GUARD', message),
   sensitive: () =>
     new ApiError(
       409,
@@ -45,6 +46,12 @@ export const apiErrors = {
     ),
   payloadTooLarge: (limitBytes: number) =>
     new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body must be at most ${limitBytes} bytes`),
+  tooManyRecords: (count: number, max: number) =>
+    new ApiError(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `An upload holds at most ${max} records; this one has ${count}. Split the file (the upload CLI does this for you)`,
+    ),
   unsupportedMediaType: (accepted: string[]) =>
     new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send the body as ${accepted.join(' or ')}`),
   throttled: (retryAfterSeconds: number) =>

@@ -14,6 +14,12 @@ import {
   PlanBodySchema,
   PlanSchema,
   type Role,
+  SensitivityBodySchema,
+  SensitivitySchema,
+  SupersessionSchema,
+  UploadJsonBodySchema,
+  UploadQuerySchema,
+  UploadResponseSchema,
 } from '../core/schemas';
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -35,6 +41,8 @@ export interface RouteDefinition {
   access: AccessRule;
   rateLimited?: boolean;
   body?: z.ZodType;
+  /** The body is handed to the handler unparsed, once its media type is one of these. */
+  rawBody?: { accept: readonly string[] };
   query?: z.ZodType;
   responses: { status: number; description: string; schema?: z.ZodType; headers?: string[] }[];
   errors: ErrorCode[];
@@ -107,6 +115,43 @@ export const routes: readonly RouteDefinition[] = [
     query: AuditQuerySchema,
     responses: [{ status: 200, description: 'One page of events', schema: AuditPageSchema }],
     errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED'],
+  },
+  {
+    entry: 'upload',
+    method: 'POST',
+    path: '/v1/councils/{councilCode}/uploads',
+    summary: "Upload many plans at once (delta, or a snapshot of the council's complete list)",
+    access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
+    body: UploadJsonBodySchema,
+    rawBody: { accept: ['application/json', 'text/csv'] },
+    query: UploadQuerySchema,
+    responses: [
+      {
+        status: 200,
+        description: 'A result per record, in file order, then the plans a snapshot ended',
+        schema: UploadResponseSchema,
+      },
+    ],
+    errors: [...COMMON_ERRORS, ...BODY_ERRORS, 'CONFLICT', 'SNAPSHOT_GUARD'],
+  },
+  {
+    entry: 'supersede',
+    method: 'POST',
+    path: '/v1/nhs-numbers/{oldNhsNumber}/superseded-by/{newNhsNumber}',
+    summary: 'Report that an NHS number was superseded: its plans and access history move to the new number',
+    access: { roles: ['demographics', 'council'] },
+    responses: [{ status: 200, description: 'The plans moved', schema: SupersessionSchema }],
+    errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED', 'CONFLICT'],
+  },
+  {
+    entry: 'sensitivity',
+    method: 'PUT',
+    path: '/v1/nhs-numbers/{nhsNumber}/sensitivity',
+    summary: 'Record that the demographics service flags (or unflags) a person as sensitive',
+    access: { roles: ['demographics'] },
+    body: SensitivityBodySchema,
+    responses: [{ status: 200, description: 'The stored flag', schema: SensitivitySchema }],
+    errors: [...COMMON_ERRORS, ...BODY_ERRORS, 'INVALID_NHS_NUMBER'],
   },
 ];
 

@@ -219,25 +219,39 @@ export async function readChild(nhsNumber: string): Promise<ChildView> {
   return view;
 }
 
-/** Councils by code, in one batch read (retrying any keys DynamoDB leaves unprocessed). */
-export async function getCouncils(codes: readonly string[]): Promise<Map<string, Council>> {
-  const found = new Map<string, Council>();
-  const unique = [...new Set(codes)];
-  for (let i = 0; i < unique.length; i += 100) {
-    let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-      [tableName()]: {
-        Keys: unique.slice(i, i + 100).map((code) => ({ PK: keys.council(code), SK: SK_PROFILE })),
-      },
-    };
-    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-      if (attempt > 0) await backoff(attempt);
-      const result = await client.send(new BatchGetCommand({ RequestItems: request }));
-      for (const item of result.Responses?.[tableName()] ?? [])
-        found.set(item.code as string, toCouncil(item));
-      request = result.UnprocessedKeys as typeof request;
+/** Reads items by key in batches of 100 (a few at once), retrying keys DynamoDB leaves unprocessed. */
+async function batchGet(
+  itemKeys: readonly { PK: string; SK: string }[],
+  consistent = false,
+): Promise<Record<string, unknown>[]> {
+  const chunks: { PK: string; SK: string }[][] = [];
+  for (let i = 0; i < itemKeys.length; i += 100) chunks.push(itemKeys.slice(i, i + 100));
+  const found: Record<string, unknown>[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined =
+        {
+          [tableName()]: { Keys: chunks[next++] as { PK: string; SK: string }[], ConsistentRead: consistent },
+        };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await backoff(attempt);
+        const result = await client.send(new BatchGetCommand({ RequestItems: request }));
+        found.push(...(result.Responses?.[tableName()] ?? []));
+        request = result.UnprocessedKeys as typeof request;
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, chunks.length) }, worker));
   return found;
+}
+
+/** Councils by code, in one batch read. */
+export async function getCouncils(codes: readonly string[]): Promise<Map<string, Council>> {
+  const items = await batchGet(
+    [...new Set(codes)].map((code) => ({ PK: keys.council(code), SK: SK_PROFILE })),
+  );
+  return new Map(items.map((item) => [item.code as string, toCouncil(item)]));
 }
 
 export async function getCouncil(code: string): Promise<Council | undefined> {
@@ -283,85 +297,276 @@ export interface PlanWriteContext {
   sensitive: boolean;
 }
 
+export interface NhsNumberMarkers {
+  supersededBy?: string;
+  sensitive: boolean;
+}
+
+/** Supersession and sensitivity of many NHS numbers (strongly consistent). */
+export async function readMarkers(nhsNumbers: readonly string[]): Promise<Map<string, NhsNumberMarkers>> {
+  const unique = [...new Set(nhsNumbers)];
+  const markers = new Map<string, NhsNumberMarkers>(
+    unique.map((nhsNumber) => [nhsNumber, { sensitive: false }]),
+  );
+  const items = await batchGet(
+    unique.flatMap((nhsNumber) => [
+      { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
+      { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
+    ]),
+    true,
+  );
+  for (const item of items) {
+    const marker = markers.get((item.PK as string).slice('CHILD#'.length)) as NhsNumberMarkers;
+    if (item.SK === SK_SUPERSEDED) marker.supersededBy = item.newNhsNumber as string;
+    else marker.sensitive = item.sensitive === true;
+  }
+  return markers;
+}
+
+/** One council's plans for the given NHS number and plan type pairs (strongly consistent). */
+export async function readCouncilPlans(
+  councilCode: string,
+  pairs: readonly { nhsNumber: string; planType: string }[],
+): Promise<Map<string, StoredPlan>> {
+  const items = await batchGet(
+    pairs.map((pair) => ({ PK: keys.child(pair.nhsNumber), SK: keys.plan(councilCode, pair.planType) })),
+    true,
+  );
+  return new Map(items.map((item) => [`${item.nhsNumber}#${item.planType}`, toPlan(item)]));
+}
+
+/** Every plan a council holds (from the council index, so eventually consistent). */
+export async function listCouncilPlans(councilCode: string): Promise<StoredPlan[]> {
+  const plans: StoredPlan[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page: QueryCommandOutput = await client.send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: GSI1,
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: { ':pk': keys.councilPlans(councilCode) },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    plans.push(...(page.Items ?? []).map(toPlan));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return plans;
+}
+
+export interface PlanWriteContext extends NhsNumberMarkers {
+  plan?: StoredPlan;
+  councilRegistered: boolean;
+}
+
 /** What a plan write depends on: the plan itself, the council, and the NHS number's markers. */
 export async function readPlanWriteContext(
   councilCode: string,
   nhsNumber: string,
   planType: PlanType,
 ): Promise<PlanWriteContext> {
-  const wanted = [
-    { PK: keys.child(nhsNumber), SK: keys.plan(councilCode, planType) },
-    { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
-    { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
-    { PK: keys.council(councilCode), SK: SK_PROFILE },
-  ];
+  const items = await batchGet(
+    [
+      { PK: keys.child(nhsNumber), SK: keys.plan(councilCode, planType) },
+      { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
+      { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
+      { PK: keys.council(councilCode), SK: SK_PROFILE },
+    ],
+    true,
+  );
   const context: PlanWriteContext = { councilRegistered: false, sensitive: false };
-  let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-    [tableName()]: { Keys: wanted, ConsistentRead: true },
-  };
-  for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-    if (attempt > 0) await backoff(attempt);
-    const result = await client.send(new BatchGetCommand({ RequestItems: request }));
-    for (const item of result.Responses?.[tableName()] ?? []) {
-      const sk = item.SK as string;
-      if (sk === SK_PROFILE) context.councilRegistered = true;
-      else if (sk === SK_SUPERSEDED) context.supersededBy = item.newNhsNumber as string;
-      else if (sk === SK_SENSITIVITY) context.sensitive = item.sensitive === true;
-      else context.plan = toPlan(item);
-    }
-    request = result.UnprocessedKeys as typeof request;
+  for (const item of items) {
+    const sk = item.SK as string;
+    if (sk === SK_PROFILE) context.councilRegistered = true;
+    else if (sk === SK_SUPERSEDED) context.supersededBy = item.newNhsNumber as string;
+    else if (sk === SK_SENSITIVITY) context.sensitive = item.sensitive === true;
+    else context.plan = toPlan(item);
   }
   return context;
 }
 
-function planGuards(councilCode: string, nhsNumber: string) {
+/** A plan to write with its audit event; no `expectedVersion` means the plan must not exist yet. */
+export interface PlanWrite {
+  plan: StoredPlan;
+  expectedVersion?: number;
+  audit: AuditEntry;
+}
+
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+interface TaggedItem {
+  item: TransactItem;
+  reason: WriteConflict['reason'];
+  /** Index of the write this item belongs to. */
+  write: number;
+}
+
+/** DynamoDB's limit of items in one transaction. */
+const MAX_TRANSACTION_ITEMS = 100;
+
+function planWriteItems(write: PlanWrite, index: number): TaggedItem[] {
+  const condition =
+    write.expectedVersion === undefined
+      ? { ConditionExpression: 'attribute_not_exists(PK)' }
+      : {
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': write.expectedVersion },
+        };
   return [
     {
+      item: { Put: { TableName: tableName(), Item: planItem(write.plan, write.audit.at), ...condition } },
+      reason: 'VERSION',
+      write: index,
+    },
+    { item: auditPut(write.audit), reason: 'VERSION', write: index },
+  ];
+}
+
+/**
+ * Guards a write on the state it was decided on: the NHS number not superseded since and, for a new
+ * plan, not flagged sensitive since. One check per NHS number per transaction (DynamoDB refuses two
+ * operations on one item in a transaction).
+ */
+function markerChecks(write: PlanWrite, index: number, checked: Set<string>): TaggedItem[] {
+  const items: TaggedItem[] = [];
+  const nhsNumber = write.plan.nhsNumber;
+  if (!checked.has(`S#${nhsNumber}`)) {
+    checked.add(`S#${nhsNumber}`);
+    items.push({
+      item: {
+        ConditionCheck: {
+          TableName: tableName(),
+          Key: { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
+          ConditionExpression: 'attribute_not_exists(PK)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      reason: 'SUPERSEDED',
+      write: index,
+    });
+  }
+  if (write.expectedVersion === undefined && !checked.has(`F#${nhsNumber}`)) {
+    checked.add(`F#${nhsNumber}`);
+    items.push({
+      item: {
+        ConditionCheck: {
+          TableName: tableName(),
+          Key: { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
+          ConditionExpression: 'attribute_not_exists(PK) OR #sensitive <> :true',
+          ExpressionAttributeNames: { '#sensitive': 'sensitive' },
+          ExpressionAttributeValues: { ':true': true },
+        },
+      },
+      reason: 'SENSITIVE',
+      write: index,
+    });
+  }
+  return items;
+}
+
+/** Splits one council's writes into transactions of at most 100 items, each guarded by the council's registration. */
+function planTransactions(councilCode: string, writes: readonly PlanWrite[]): TaggedItem[][] {
+  const councilCheck = (index: number): TaggedItem => ({
+    item: {
       ConditionCheck: {
         TableName: tableName(),
         Key: { PK: keys.council(councilCode), SK: SK_PROFILE },
         ConditionExpression: 'attribute_exists(PK)',
       },
     },
-    {
-      ConditionCheck: {
-        TableName: tableName(),
-        Key: { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
-        ConditionExpression: 'attribute_not_exists(PK)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-      },
-    },
-    {
-      ConditionCheck: {
-        TableName: tableName(),
-        Key: { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
-        ConditionExpression: 'attribute_not_exists(PK) OR #sensitive <> :true',
-        ExpressionAttributeNames: { '#sensitive': 'sensitive' },
-        ExpressionAttributeValues: { ':true': true },
-      },
-    },
-  ];
+    reason: 'COUNCIL_NOT_REGISTERED',
+    write: index,
+  });
+  const transactions: TaggedItem[][] = [];
+  let current: TaggedItem[] = [];
+  let checked = new Set<string>();
+  writes.forEach((write, index) => {
+    const itemsFor = () => [...planWriteItems(write, index), ...markerChecks(write, index, checked)];
+    let items = itemsFor();
+    if (current.length > 0 && current.length + items.length > MAX_TRANSACTION_ITEMS) {
+      transactions.push(current);
+      current = [];
+      checked = new Set<string>();
+      items = itemsFor();
+    }
+    if (current.length === 0) current.push(councilCheck(index));
+    current.push(...items);
+  });
+  if (current.length > 0) transactions.push(current);
+  return transactions;
 }
 
-const GUARD_REASONS = ['COUNCIL_NOT_REGISTERED', 'SUPERSEDED', 'SENSITIVE'] as const;
+/** A transaction refused by a condition: which write, and why. */
+export class PlanWriteConflict extends WriteConflict {
+  constructor(
+    conflict: WriteConflict,
+    readonly writeIndex: number,
+  ) {
+    super(conflict.reason, conflict.supersededBy);
+  }
+}
 
 /**
- * Creates or replaces a plan, and audits it, in one transaction. `expectedVersion` undefined means the
- * plan must not exist yet. Fails with WriteConflict when the plan moved on or a guard no longer holds.
+ * Writes plans of one council, each with its audit event, in as few transactions as DynamoDB allows
+ * (several at once). Each transaction is all-or-nothing. On a refused condition it throws
+ * PlanWriteConflict naming the write; `applied` then lists the indexes of writes that did land.
  */
+export async function writePlans(
+  councilCode: string,
+  writes: readonly PlanWrite[],
+  concurrency = 4,
+): Promise<{ applied: number[] }> {
+  const transactions = planTransactions(councilCode, writes);
+  const applied: number[] = [];
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < transactions.length) {
+      const tagged = transactions[next++] as TaggedItem[];
+      try {
+        await transactTagged(tagged);
+        applied.push(...new Set(tagged.map((entry) => entry.write)));
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, transactions.length) }, worker));
+  if (failure !== undefined) {
+    if (failure instanceof PlanWriteConflict) Object.assign(failure, { applied });
+    throw failure;
+  }
+  return { applied };
+}
+
+/** Creates or replaces one plan and audits it, in one transaction. */
 export async function writePlan(plan: StoredPlan, expectedVersion: number | undefined, audit: AuditEntry) {
-  const condition =
-    expectedVersion === undefined
-      ? { ConditionExpression: 'attribute_not_exists(PK)' }
-      : {
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        };
-  await transact([
-    { Put: { TableName: tableName(), Item: planItem(plan, audit.at), ...condition } },
-    ...planGuards(plan.councilCode, plan.nhsNumber),
-    auditPut(audit),
-  ]);
+  await writePlans(plan.councilCode, [{ plan, expectedVersion, audit }]);
+}
+
+async function transactTagged(tagged: TaggedItem[]): Promise<void> {
+  try {
+    await client.send(new TransactWriteCommand({ TransactItems: tagged.map((entry) => entry.item) }));
+  } catch (error) {
+    const reasons = cancellationReasons(error);
+    const failed = reasons?.findIndex((reason) => reason.Code === 'ConditionalCheckFailed') ?? -1;
+    const entry = tagged[failed];
+    if (!reasons || !entry) throw error;
+    throw new PlanWriteConflict(
+      new WriteConflict(entry.reason, reasons[failed]?.Item?.newNhsNumber as string | undefined),
+      entry.write,
+    );
+  }
+}
+
+function cancellationReasons(
+  error: unknown,
+): { Code?: string; Item?: Record<string, unknown> }[] | undefined {
+  if ((error as Error).name !== 'TransactionCanceledException') return undefined;
+  return (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] })
+    .CancellationReasons;
 }
 
 /** Removes a plan entered in error, auditing it in the same transaction. */
@@ -379,21 +584,14 @@ export async function deletePlan(plan: StoredPlan, audit: AuditEntry) {
   ]);
 }
 
-async function transact(
-  items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
-) {
+async function transact(items: TransactItem[]) {
   try {
     await client.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
-    const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] })
-      .CancellationReasons;
-    if ((error as Error).name !== 'TransactionCanceledException' || !reasons) throw error;
-    const failed = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
-    if (failed < 0) throw error;
-    if (failed === 0) throw new WriteConflict(items[0]?.Delete ? 'NOT_FOUND' : 'VERSION');
-    const guard = GUARD_REASONS[failed - 1];
-    if (!guard) throw error;
-    throw new WriteConflict(guard, reasons[failed]?.Item?.newNhsNumber as string | undefined);
+    const reasons = cancellationReasons(error);
+    if (reasons?.[0]?.Code === 'ConditionalCheckFailed')
+      throw new WriteConflict(items[0]?.Delete ? 'NOT_FOUND' : 'VERSION');
+    throw error;
   }
 }
 
@@ -485,4 +683,130 @@ export function isAuditSortKey(value: string): boolean {
 function backoff(attempt: number): Promise<void> {
   const delay = Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2);
   return new Promise((resolve) => setTimeout(resolve, delay));
+}
+
+/** Records the demographics service's sensitivity flag; returns false (writing nothing) when unchanged. */
+export async function setSensitivity(
+  nhsNumber: string,
+  sensitive: boolean,
+  audit: AuditEntry,
+): Promise<boolean> {
+  const markers = (await readMarkers([nhsNumber])).get(nhsNumber);
+  if ((markers?.sensitive ?? false) === sensitive) return false;
+  await transact([
+    {
+      Put: {
+        TableName: tableName(),
+        Item: {
+          PK: keys.child(nhsNumber),
+          SK: SK_SENSITIVITY,
+          kind: 'SENSITIVITY',
+          sensitive,
+          updatedAt: audit.at,
+        },
+      },
+    },
+    auditPut(audit),
+  ]);
+  return true;
+}
+
+export interface Supersession {
+  oldNhsNumber: string;
+  newNhsNumber: string;
+  /** Plans of the old number, as read, and the new number's plans they merge into. */
+  moves: { from: StoredPlan; into: StoredPlan; intoVersion?: number }[];
+  /** The most recent accesses of the old number, copied to the new one. */
+  accesses: PreviousAccess[];
+  audits: AuditEntry[];
+  messages: CouncilMessage[];
+}
+
+/**
+ * Moves plans and recent access history from a superseded NHS number to its replacement, marks the old
+ * number, audits both and queues one message per council, in one transaction.
+ */
+export async function recordSupersession(change: Supersession): Promise<void> {
+  const at = change.audits[0]?.at ?? new Date().toISOString();
+  const nowSeconds = Math.floor(Date.parse(at) / 1000);
+  const fixed =
+    change.moves.length * 2 +
+    change.audits.length +
+    change.messages.length +
+    2; /* marker + new-number check */
+  const accesses = change.accesses.slice(0, Math.max(0, MAX_TRANSACTION_ITEMS - fixed));
+  const items: TransactItem[] = [
+    {
+      Put: {
+        TableName: tableName(),
+        Item: {
+          PK: keys.child(change.oldNhsNumber),
+          SK: SK_SUPERSEDED,
+          kind: 'SUPERSEDED',
+          newNhsNumber: change.newNhsNumber,
+          updatedAt: at,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
+    {
+      ConditionCheck: {
+        TableName: tableName(),
+        Key: { PK: keys.child(change.newNhsNumber), SK: SK_SUPERSEDED },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
+    ...change.moves.flatMap((move): TransactItem[] => [
+      {
+        Delete: {
+          TableName: tableName(),
+          Key: {
+            PK: keys.child(move.from.nhsNumber),
+            SK: keys.plan(move.from.councilCode, move.from.planType),
+          },
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': move.from.version },
+        },
+      },
+      {
+        Put: {
+          TableName: tableName(),
+          Item: planItem(move.into, at),
+          ...(move.intoVersion === undefined
+            ? { ConditionExpression: 'attribute_not_exists(PK)' }
+            : {
+                ConditionExpression: 'version = :expected',
+                ExpressionAttributeValues: { ':expected': move.intoVersion },
+              }),
+        },
+      },
+    ]),
+    ...accesses.map(
+      (access): TransactItem => ({
+        Put: {
+          TableName: tableName(),
+          Item: {
+            PK: keys.child(change.newNhsNumber),
+            SK: keys.access(access.accessedAt, newId()),
+            kind: 'ACCESS',
+            accessedAt: access.accessedAt,
+            userId: access.userId,
+            userName: access.userName,
+            organisation: access.organisation,
+            setting: access.setting ?? undefined,
+          },
+        },
+      }),
+    ),
+    ...change.audits.map(auditPut),
+    ...change.messages.map((message) => outboxPut(message, nowSeconds)),
+  ];
+  try {
+    await client.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    if (cancellationReasons(error)?.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
+      throw new WriteConflict('VERSION');
+    }
+    throw error;
+  }
 }

@@ -1,0 +1,227 @@
+/**
+ * Bulk upload: a council's plans as JSON or CSV, with a result per record. Delta mode writes what the
+ * file says; snapshot mode also ends the council's open plans the file does not name, refusing
+ * (unless forced) when that would end more than the configured share of them.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import { clock } from './core/clock';
+import { todayUtc } from './core/dates';
+import { classifyPlanChange } from './core/plans';
+import { UploadJsonBodySchema, type UploadResponse } from './core/schemas';
+import {
+  breaksSnapshotGuard,
+  CSV_HEADER,
+  countOpen,
+  DEFAULT_SNAPSHOT_MAX_END_SHARE,
+  MAX_UPLOAD_RECORDS,
+  planKey,
+  plansToEnd,
+  type RowResult,
+  rejected,
+  type UploadMode,
+  uploadStatus,
+  validateRecords,
+} from './core/uploads';
+import { apiHandler, parseJson, type RawBody } from './http/api-handler';
+import { apiErrors, fromSchemaIssues } from './http/errors';
+import { planConflict } from './http/plan-conflicts';
+import { newId } from './store/ids';
+import {
+  getCouncil,
+  listCouncilPlans,
+  type PlanWrite,
+  PlanWriteConflict,
+  readCouncilPlans,
+  readMarkers,
+  WriteConflict,
+  writePlans,
+} from './store/table';
+
+/** Lambda's synchronous payload limit, less room for the event around the body. */
+const MAX_BODY_BYTES = 6 * 1024 * 1024 - 64 * 1024;
+
+function snapshotMaxEndShare(): number {
+  const configured = process.env.SNAPSHOT_MAX_END_SHARE;
+  if (configured === undefined) return DEFAULT_SNAPSHOT_MAX_END_SHARE;
+  const share = Number(configured);
+  if (!Number.isFinite(share) || share < 0 || share > 1)
+    throw new Error('SNAPSHOT_MAX_END_SHARE must be from 0 to 1');
+  return share;
+}
+
+interface ParsedUpload {
+  mode?: UploadMode;
+  records: unknown[];
+  /** Rows refused while parsing (a CSV row with the wrong number of cells). */
+  preRejected: Map<number, RowResult>;
+}
+
+function parseJsonUpload(text: string): ParsedUpload {
+  const parsed = UploadJsonBodySchema.safeParse(parseJson(text));
+  if (!parsed.success) throw fromSchemaIssues(parsed.error.issues);
+  return { mode: parsed.data.mode, records: parsed.data.records, preRejected: new Map() };
+}
+
+function parseCsvUpload(text: string): ParsedUpload {
+  let rows: string[][];
+  try {
+    rows = parseCsv(text, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true });
+  } catch (error) {
+    throw apiErrors.validation(`The CSV file cannot be read: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const [header, ...body] = rows;
+  if (!header || header.join(',') !== CSV_HEADER.join(',')) {
+    throw apiErrors.validation(`The first row must be exactly ${CSV_HEADER.join(',')}`);
+  }
+  const preRejected = new Map<number, RowResult>();
+  const records = body.map((cells, index) => {
+    const fields = Object.fromEntries(CSV_HEADER.map((name, i) => [name, cells[i] ?? '']));
+    if (cells.length !== CSV_HEADER.length) {
+      preRejected.set(
+        index + 1,
+        rejected(
+          index + 1,
+          fields,
+          'INVALID_RECORD',
+          `The row has ${cells.length} cells; expected ${CSV_HEADER.length}`,
+        ),
+      );
+    }
+    return fields;
+  });
+  return { records, preRejected };
+}
+
+export const handler = apiHandler<RawBody, { mode?: UploadMode; force?: boolean; dryRun?: boolean }>(
+  'upload',
+  async ({ params, body, query, claims }) => {
+    const councilCode = params.councilCode as string;
+    const upload = body.contentType === 'text/csv' ? parseCsvUpload(body.text) : parseJsonUpload(body.text);
+    if (upload.mode && query.mode && upload.mode !== query.mode) {
+      throw apiErrors.validation(
+        `mode is ${query.mode} in the query but ${upload.mode} in the body: send one, or the same in both`,
+      );
+    }
+    const mode = upload.mode ?? query.mode;
+    if (!mode)
+      throw apiErrors.validation('mode is required: delta or snapshot (in the query, or in a JSON body)');
+    if (upload.records.length > MAX_UPLOAD_RECORDS) {
+      throw apiErrors.tooManyRecords(upload.records.length, MAX_UPLOAD_RECORDS);
+    }
+    if (!(await getCouncil(councilCode))) {
+      throw planConflict(new WriteConflict('COUNCIL_NOT_REGISTERED'), councilCode);
+    }
+
+    const now = clock.now();
+    const at = now.toISOString();
+    const today = todayUtc(now);
+    const { valid, results, named } = validateRecords(upload.records, today, upload.preRejected);
+    const [markers, existing] = await Promise.all([
+      readMarkers(valid.map((record) => record.nhsNumber)),
+      readCouncilPlans(councilCode, valid),
+    ]);
+
+    const writes: PlanWrite[] = [];
+    const writeRows: number[] = [];
+    const audit = (nhsNumber: string, planType: PlanWrite['plan']['planType']) => ({
+      subject: nhsNumber,
+      outcome: 'SUCCESS' as const,
+      actor: claims,
+      at,
+      planType,
+      councilCode,
+    });
+    for (const record of valid) {
+      const marker = markers.get(record.nhsNumber);
+      const current = existing.get(planKey(record.nhsNumber, record.planType));
+      const base = { row: record.row, nhsNumber: record.nhsNumber, planType: record.planType };
+      if (marker?.supersededBy) {
+        results.set(record.row, {
+          ...base,
+          outcome: 'REJECTED',
+          code: 'NHS_NUMBER_SUPERSEDED',
+          message: `This NHS number has been superseded by ${marker.supersededBy}: send the plan against ${marker.supersededBy}`,
+        });
+        continue;
+      }
+      const change = classifyPlanChange(current, record);
+      if (change === 'UNCHANGED') {
+        results.set(record.row, { ...base, outcome: 'UNCHANGED' });
+        continue;
+      }
+      if (!current && marker?.sensitive) {
+        results.set(record.row, {
+          ...base,
+          outcome: 'REJECTED',
+          code: 'SENSITIVE_RECORD',
+          message:
+            'The demographics service marks this NHS number as sensitive: plans cannot be published for it',
+        });
+        continue;
+      }
+      results.set(record.row, { ...base, outcome: change === 'PLAN_CREATED' ? 'CREATED' : 'UPDATED' });
+      writes.push({
+        plan: {
+          ...base,
+          councilCode,
+          startDate: record.startDate,
+          endDate: record.endDate,
+          version: (current?.version ?? 0) + 1,
+        },
+        expectedVersion: current?.version,
+        audit: { ...audit(record.nhsNumber, record.planType), action: change },
+      });
+      writeRows.push(record.row);
+    }
+
+    const ended: RowResult[] = [];
+    if (mode === 'snapshot') {
+      const councilPlans = await listCouncilPlans(councilCode);
+      const toEnd = plansToEnd(councilPlans, named, today);
+      const open = countOpen(councilPlans, today);
+      const share = snapshotMaxEndShare();
+      if (!query.force && breaksSnapshotGuard(toEnd.length, open, share)) {
+        throw apiErrors.snapshotGuard(
+          `This snapshot would end ${toEnd.length} of the council's ${open} open plans, more than ${Math.round(share * 100)}%: ` +
+            'check the export is complete, or send it again with force=true',
+        );
+      }
+      for (const plan of toEnd) {
+        ended.push({ row: null, nhsNumber: plan.nhsNumber, planType: plan.planType, outcome: 'ENDED' });
+        writes.push({
+          plan: { ...plan, endDate: today, version: plan.version + 1 },
+          expectedVersion: plan.version,
+          audit: { ...audit(plan.nhsNumber, plan.planType), action: 'PLAN_ENDED' },
+        });
+      }
+    }
+
+    if (!query.dryRun && writes.length > 0) {
+      try {
+        await writePlans(councilCode, writes, 8);
+      } catch (error) {
+        if (!(error instanceof PlanWriteConflict)) throw error;
+        throw apiErrors.conflict(
+          'Some of these plans changed while the upload ran, so part of it was not applied: send the file again ' +
+            '(rows already applied will answer UNCHANGED)',
+        );
+      }
+    }
+
+    const rows = upload.records.map((_, index) => results.get(index + 1) as RowResult);
+    const accepted = rows.filter((row) => row.outcome !== 'REJECTED').length;
+    const rejectedCount = rows.length - accepted;
+    const response: UploadResponse = {
+      uploadId: newId(),
+      mode,
+      ...(query.dryRun ? { dryRun: true } : {}),
+      status: uploadStatus(accepted, rejectedCount),
+      accepted,
+      rejected: rejectedCount,
+      ended: ended.length,
+      results: [...rows, ...ended],
+    };
+    return { status: 200, body: response };
+  },
+  { maxBodyBytes: MAX_BODY_BYTES },
+);
