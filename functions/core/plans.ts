@@ -30,9 +30,9 @@ export function isPlanVisible(plan: PlanDates, today: string): boolean {
   return plan.endDate === null || today <= lastVisibleDay(plan.endDate);
 }
 
-/** A plan is open on a day when it has no end date or its end date has not passed. */
+/** A plan is open on a day when it has no end date or ends later (a plan ended today is ended). */
 export function isPlanOpen(plan: PlanDates, today: string): boolean {
-  return plan.endDate === null || plan.endDate >= today;
+  return plan.endDate === null || plan.endDate > today;
 }
 
 /** Newest start first; ties broken by plan type then council so the order is stable. */

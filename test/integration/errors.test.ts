@@ -81,7 +81,7 @@ describe('every documented error, with nothing written', () => {
       [planPath(), { token, body: { startDate: '2026-01-01', name: 'Jane' } }, /unknown field "name"/],
       [planPath(), { token, body: {} }, /startDate is required/],
       [planPath(), { token, body: ['2026-01-01'] }, /.+/],
-      [planPath(), { token }, /needs a JSON body/],
+      [planPath(), { token }, /needs a body \(application\/json\)/],
       [
         '/v1/councils/E09000001',
         { token, body: { name: 'X', emergencyDutyPhone: 'call us' } },
@@ -198,6 +198,46 @@ describe('every documented error, with nothing written', () => {
       'CONFLICT',
     );
     expect(response.body.error.message).toMatch(/not registered.*PUT \/v1\/councils\/E06000001/);
+  });
+
+  it('CONFLICT naming the replacement of a superseded number; SENSITIVE_RECORD for a flagged one', async () => {
+    const demographics = await tokens.demographics();
+    const [oldNumber, newNumber, flagged] = [testNhsNumber(2200), testNhsNumber(2210), testNhsNumber(2220)];
+    await service.request('POST', `/v1/nhs-numbers/${oldNumber}/superseded-by/${newNumber}`, {
+      token: demographics,
+    });
+    await service.request('PUT', `/v1/nhs-numbers/${flagged}/sensitivity`, {
+      token: demographics,
+      body: { sensitive: true },
+    });
+    const token = await tokens.council('E09000001');
+    const superseded = await refused(
+      'PUT',
+      planPath(oldNumber),
+      { token, body: { startDate: '2026-01-01' } },
+      409,
+      'CONFLICT',
+    );
+    expect(superseded.body.error.message).toContain(newNumber);
+    await refused(
+      'PUT',
+      planPath(flagged),
+      { token, body: { startDate: '2026-01-01' } },
+      409,
+      'SENSITIVE_RECORD',
+    );
+  });
+
+  it('SNAPSHOT_GUARD: a snapshot that would end more than 10% of open plans', async () => {
+    const token = await tokens.council('E09000001');
+    const response = await refused(
+      'POST',
+      '/v1/councils/E09000001/uploads?mode=snapshot',
+      { token, rawBody: 'nhsNumber,planType,startDate,endDate\n', contentType: 'text/csv' },
+      409,
+      'SNAPSHOT_GUARD',
+    );
+    expect(response.body.error.message).toMatch(/force=true/);
   });
 
   it('PAYLOAD_TOO_LARGE: a body over the limit', async () => {

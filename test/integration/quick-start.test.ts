@@ -29,7 +29,11 @@ async function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExp
 }
 
 beforeAll(async () => {
-  server = spawn('npm', ['start'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '3000' } });
+  server = spawn('npm', ['start'], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PORT: '3000' },
+  });
   server.stdout?.on('data', (chunk) => {
     output += chunk;
   });
@@ -57,7 +61,11 @@ describe('quick start', () => {
       officeHoursPhone: '020 7946 0000',
       emergencyDutyPhone: '020 7946 0999',
     });
-    expect(JSON.parse(lines[1] as string)).toMatchObject({ nhsNumber: '9990000018', planType: 'CPP', version: '1' });
+    expect(JSON.parse(lines[1] as string)).toMatchObject({
+      nhsNumber: '9990000018',
+      planType: 'CPP',
+      version: '1',
+    });
     const lookup = JSON.parse(lines[2] as string);
     expect(lookup.plans).toEqual([
       {
@@ -78,14 +86,21 @@ describe('quick start', () => {
       councilCode: 'E09000001',
       nhsNumber: '9990000018',
       planTypes: ['CPP'],
-      accessedBy: { userId: 'u1', userName: 'Dr Ada Lovelace', organisation: 'RXX01', setting: 'emergency-department' },
+      accessedBy: {
+        userId: 'u1',
+        userName: 'Dr Ada Lovelace',
+        organisation: 'RXX01',
+        setting: 'emergency-department',
+      },
     });
     expect(lines).toHaveLength(4);
   }, 90_000);
 
   it('stops every process it started on Ctrl-C', async () => {
     const runtime = JSON.parse(readFileSync('.local/runtime.json', 'utf8'));
-    const exited = new Promise<string>((resolve) => server.once('exit', (code, signal) => resolve(`${code}/${signal}`)));
+    const exited = new Promise<string>((resolve) =>
+      server.once('exit', (code, signal) => resolve(`${code}/${signal}`)),
+    );
     // Ctrl-C in a terminal signals the whole foreground process group: npm and the service under it.
     process.kill(-(server.pid as number), 'SIGINT');
     expect(['0/null', 'null/SIGINT', '130/null']).toContain(await exited);

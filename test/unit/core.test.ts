@@ -99,6 +99,7 @@ describe('plan visibility', () => {
   it('counts a plan with a future end date as open', () => {
     expect(isPlanOpen(ended('2026-12-01'), '2026-11-25')).toBe(true);
     expect(isPlanOpen(ended('2026-11-24'), '2026-11-25')).toBe(false);
+    expect(isPlanOpen(ended('2026-11-25'), '2026-11-25')).toBe(false);
   });
 
   it('orders plans by start date, newest first', () => {

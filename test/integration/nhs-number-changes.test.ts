@@ -1,0 +1,197 @@
+import {
+  publishPlan,
+  registerCouncil,
+  startTestService,
+  type TestService,
+  testNhsNumber,
+  tokens,
+} from './harness';
+
+let service: TestService;
+
+beforeAll(async () => {
+  service = await startTestService();
+  await registerCouncil(service, 'E09000001');
+  await registerCouncil(service, 'E08000025');
+});
+afterAll(async () => {
+  await service.close();
+});
+
+const lookup = async (nhsNumber: string, activities = ['B0107'], extra = {}) =>
+  service.request('GET', `/v1/children/${nhsNumber}`, { token: await tokens.clinician(activities, extra) });
+const supersede = async (oldNumber: string, newNumber: string, token?: string) =>
+  service.request('POST', `/v1/nhs-numbers/${oldNumber}/superseded-by/${newNumber}`, {
+    token: token ?? (await tokens.demographics()),
+  });
+
+describe('NHS number supersession', () => {
+  it('moves plans and access history to the new number, merges, and notifies each council once', async () => {
+    const oldNumber = testNhsNumber(4000);
+    const newNumber = testNhsNumber(4100);
+    await publishPlan(service, 'E09000001', oldNumber, 'CPP', { startDate: '2026-02-01' });
+    await publishPlan(service, 'E09000001', oldNumber, 'LAC', {
+      startDate: '2026-03-01',
+      endDate: '2026-06-01',
+    });
+    await publishPlan(service, 'E08000025', oldNumber, 'CPP', { startDate: '2026-04-01' });
+    // The new number already has a LAC plan at the same council: they merge.
+    await publishPlan(service, 'E09000001', newNumber, 'LAC', {
+      startDate: '2026-05-01',
+      endDate: '2026-09-01',
+    });
+    await lookup(oldNumber, ['B0107'], { sub: 'earlier-visit', org: 'RYY02' });
+    await service.takeMessages('E09000001');
+    await service.takeMessages('E08000025');
+
+    const response = await supersede(oldNumber, newNumber);
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ oldNhsNumber: oldNumber, newNhsNumber: newNumber, movedPlans: 3 });
+
+    for (const council of ['E09000001', 'E08000025']) {
+      const messages = await service.takeMessages(council);
+      expect(messages).toEqual([
+        {
+          type: 'NhsNumberSuperseded',
+          eventId: expect.stringMatching(/^[0-9A-Z]{26}$/),
+          occurredAt: expect.any(String),
+          councilCode: council,
+          oldNhsNumber: oldNumber,
+          newNhsNumber: newNumber,
+        },
+      ]);
+    }
+
+    const viaOld = await lookup(oldNumber, ['B0170']);
+    expect(viaOld.body.nhsNumber).toBe(oldNumber);
+    expect(viaOld.body.supersededBy).toBe(newNumber);
+    const summary = viaOld.body.plans.map(
+      (plan: any) => `${plan.council.code} ${plan.planType} ${plan.startDate} ${plan.endDate}`,
+    );
+    expect(summary.sort()).toEqual([
+      'E08000025 CPP 2026-04-01 null',
+      'E09000001 CPP 2026-02-01 null',
+      'E09000001 LAC 2026-03-01 2026-09-01',
+    ]);
+    const viaNew = await lookup(newNumber, ['B0107'], { sub: 'later-visit' });
+    expect(viaNew.body.supersededBy).toBeUndefined();
+    expect(viaNew.body.plans).toHaveLength(3);
+    expect(viaNew.body.previousAccesses.map((access: any) => access.userId)).toEqual(['earlier-visit']);
+    // Only old-number items that are now pointers remain: the marker and the old access record.
+    const oldItems = (await service.scanTable()).filter((item) => item.PK === `CHILD#${oldNumber}`);
+    expect(oldItems.map((item) => item.kind).sort()).toEqual(['ACCESS', 'SUPERSEDED']);
+
+    const audit = await service.request('GET', `/v1/audit/children/${newNumber}`, {
+      token: await tokens.auditor(),
+    });
+    expect(audit.body.events.map((event: any) => event.action)).toContain('NHS_NUMBER_SUPERSEDED');
+
+    // Reporting the same change again changes nothing.
+    const before = await service.scanTable();
+    const again = await supersede(oldNumber, newNumber);
+    expect(again.body).toEqual({ oldNhsNumber: oldNumber, newNhsNumber: newNumber, movedPlans: 0 });
+    expect(await service.scanTable()).toEqual(before);
+  });
+
+  it('refuses publishing to a superseded number with 409 naming the replacement', async () => {
+    const oldNumber = testNhsNumber(4200);
+    const newNumber = testNhsNumber(4300);
+    await supersede(oldNumber, newNumber);
+    const before = await service.scanTable();
+    const response = await publishPlan(service, 'E09000001', oldNumber, 'CPP', { startDate: '2026-01-01' });
+    expect({ status: response.status, code: response.body.error.code }).toEqual({
+      status: 409,
+      code: 'CONFLICT',
+    });
+    expect(response.body.error.message).toContain(newNumber);
+    expect(await service.scanTable()).toEqual(before);
+  });
+
+  it('lets a council report a change only for a number it holds a plan for', async () => {
+    const oldNumber = testNhsNumber(4400);
+    const newNumber = testNhsNumber(4500);
+    await publishPlan(service, 'E09000001', oldNumber, 'CPP', { startDate: '2026-01-01' });
+    const stranger = await supersede(oldNumber, newNumber, await tokens.council('E08000025'));
+    expect({ status: stranger.status, code: stranger.body.error.code }).toEqual({
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    const clinician = await supersede(oldNumber, newNumber, await tokens.clinician(['B0107']));
+    expect(clinician.status).toBe(403);
+    const holder = await supersede(oldNumber, newNumber, await tokens.council('E09000001'));
+    expect(holder.body.movedPlans).toBe(1);
+  });
+
+  it('refuses bad requests with the documented errors and writes nothing', async () => {
+    const before = await service.scanTable();
+    const token = await tokens.demographics();
+    const invalid = await supersede('9990000017', testNhsNumber(4600), token);
+    expect({ status: invalid.status, code: invalid.body.error.code }).toEqual({
+      status: 400,
+      code: 'INVALID_NHS_NUMBER',
+    });
+    expect(invalid.body.error.message).toMatch(/oldNhsNumber/);
+    const same = await supersede(testNhsNumber(4600), testNhsNumber(4600), token);
+    expect({ status: same.status, code: same.body.error.code }).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+    expect(await service.scanTable()).toEqual(before);
+  });
+});
+
+describe('sensitive records', () => {
+  it('refuses new plans for a flagged number (409 SENSITIVE_RECORD), keeps existing plans visible, and unflags', async () => {
+    const flagged = testNhsNumber(4700);
+    await publishPlan(service, 'E09000001', flagged, 'CPP', { startDate: '2026-01-01' });
+    const token = await tokens.demographics();
+    const flag = await service.request('PUT', `/v1/nhs-numbers/${flagged}/sensitivity`, {
+      token,
+      body: { sensitive: true },
+    });
+    expect(flag.body).toEqual({ nhsNumber: flagged, sensitive: true });
+
+    const before = await service.scanTable();
+    const refused = await publishPlan(service, 'E08000025', flagged, 'LAC', { startDate: '2026-01-01' });
+    expect({ status: refused.status, code: refused.body.error.code }).toEqual({
+      status: 409,
+      code: 'SENSITIVE_RECORD',
+    });
+    expect(await service.scanTable()).toEqual(before);
+
+    expect((await lookup(flagged, ['B0170'])).body.plans).toHaveLength(1);
+    // The council holding the plan can still end it.
+    expect(
+      (
+        await publishPlan(service, 'E09000001', flagged, 'CPP', {
+          startDate: '2026-01-01',
+          endDate: '2026-11-01',
+        })
+      ).status,
+    ).toBe(200);
+
+    await service.request('PUT', `/v1/nhs-numbers/${flagged}/sensitivity`, {
+      token,
+      body: { sensitive: false },
+    });
+    expect(
+      (await publishPlan(service, 'E08000025', flagged, 'LAC', { startDate: '2026-01-01' })).status,
+    ).toBe(201);
+  });
+
+  it('lets only the demographics system set the flag', async () => {
+    const response = await service.request('PUT', `/v1/nhs-numbers/${testNhsNumber(4800)}/sensitivity`, {
+      token: await tokens.council('E09000001'),
+      body: { sensitive: true },
+    });
+    expect(response.status).toBe(403);
+    const bad = await service.request('PUT', `/v1/nhs-numbers/${testNhsNumber(4800)}/sensitivity`, {
+      token: await tokens.demographics(),
+      body: { sensitive: 'yes' },
+    });
+    expect({ status: bad.status, code: bad.body.error.code }).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+  });
+});
