@@ -548,7 +548,7 @@ export async function writePlan(plan: StoredPlan, expectedVersion: number | unde
 
 async function transactTagged(tagged: TaggedItem[]): Promise<void> {
   try {
-    await client.send(new TransactWriteCommand({ TransactItems: tagged.map((entry) => entry.item) }));
+    await sendTransaction(tagged.map((entry) => entry.item));
   } catch (error) {
     const reasons = cancellationReasons(error);
     const failed = reasons?.findIndex((reason) => reason.Code === 'ConditionalCheckFailed') ?? -1;
@@ -558,6 +558,30 @@ async function transactTagged(tagged: TaggedItem[]): Promise<void> {
       new WriteConflict(entry.reason, reasons[failed]?.Item?.newNhsNumber as string | undefined),
       entry.write,
     );
+  }
+}
+
+const TRANSACTION_ATTEMPTS = 5;
+
+/**
+ * TransactWriteItems, tried again (with jittered backoff) when DynamoDB cancels it for a conflict with
+ * another transaction in flight or throttling; condition failures are the caller's to handle.
+ */
+async function sendTransaction(items: TransactItem[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (error) {
+      const reasons = cancellationReasons(error) ?? [];
+      const transient =
+        (error as Error).name === 'TransactionInProgressException' ||
+        (reasons.length > 0 &&
+          reasons.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError') &&
+          !reasons.some((reason) => reason.Code === 'ConditionalCheckFailed'));
+      if (!transient || attempt >= TRANSACTION_ATTEMPTS) throw error;
+      await backoff(attempt);
+    }
   }
 }
 
@@ -586,7 +610,7 @@ export async function deletePlan(plan: StoredPlan, audit: AuditEntry) {
 
 async function transact(items: TransactItem[]) {
   try {
-    await client.send(new TransactWriteCommand({ TransactItems: items }));
+    await sendTransaction(items);
   } catch (error) {
     const reasons = cancellationReasons(error);
     if (reasons?.[0]?.Code === 'ConditionalCheckFailed')
@@ -607,30 +631,26 @@ export interface NotifyingLookup {
 export async function recordNotifyingLookup(lookup: NotifyingLookup): Promise<void> {
   const accessId = newId();
   const nowSeconds = Math.floor(Date.parse(lookup.at) / 1000);
-  await client.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        {
-          Put: {
-            TableName: tableName(),
-            Item: {
-              PK: keys.child(lookup.nhsNumber),
-              SK: keys.access(lookup.at, accessId),
-              kind: 'ACCESS',
-              accessedAt: lookup.at,
-              userId: lookup.accessor.sub,
-              userName: lookup.accessor.name,
-              organisation: lookup.accessor.org,
-              setting: lookup.accessor.setting,
-            },
-            ConditionExpression: 'attribute_not_exists(PK)',
-          },
+  await sendTransaction([
+    {
+      Put: {
+        TableName: tableName(),
+        Item: {
+          PK: keys.child(lookup.nhsNumber),
+          SK: keys.access(lookup.at, accessId),
+          kind: 'ACCESS',
+          accessedAt: lookup.at,
+          userId: lookup.accessor.sub,
+          userName: lookup.accessor.name,
+          organisation: lookup.accessor.org,
+          setting: lookup.accessor.setting,
         },
-        auditPut(lookup.audit),
-        ...lookup.messages.map((message) => outboxPut(message, nowSeconds)),
-      ],
-    }),
-  );
+        ConditionExpression: 'attribute_not_exists(PK)',
+      },
+    },
+    auditPut(lookup.audit),
+    ...lookup.messages.map((message) => outboxPut(message, nowSeconds)),
+  ]);
 }
 
 export async function appendAudit(entry: AuditEntry): Promise<void> {
@@ -802,7 +822,7 @@ export async function recordSupersession(change: Supersession): Promise<void> {
     ...change.messages.map((message) => outboxPut(message, nowSeconds)),
   ];
   try {
-    await client.send(new TransactWriteCommand({ TransactItems: items }));
+    await sendTransaction(items);
   } catch (error) {
     if (cancellationReasons(error)?.some((reason) => reason.Code === 'ConditionalCheckFailed')) {
       throw new WriteConflict('VERSION');
