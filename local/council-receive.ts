@@ -1,7 +1,9 @@
 /**
- * `npm run --silent council:receive -- --council E09000001 [--wait 5]`: prints each message waiting on
- * the council's queue as one JSON line, deletes it once printed, and exits when the queue stays
- * empty for --wait seconds.
+ * `npm run --silent council:receive -- --council E09000001 [--wait 5] [--follow] [--json] [--dlq]`:
+ * prints each message waiting on the council's queue as one JSON line (its body), deletes it once
+ * printed, and exits when the queue stays empty for --wait seconds. --follow keeps listening until
+ * Ctrl-C; --json prints an envelope per message (messageId, receive count, sent time, body);
+ * --dlq reads the council's dead-letter queue instead.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -10,17 +12,25 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { councilQueueName } from '../functions/notify/council-queues';
+import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
 import { LOCAL_AWS_ENV } from './aws-env';
 import { readRuntimeInfo } from './runtime-file';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { council: { type: 'string' }, wait: { type: 'string' } },
+    options: {
+      council: { type: 'string' },
+      wait: { type: 'string' },
+      follow: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      dlq: { type: 'boolean', default: false },
+    },
     strict: true,
   });
   if (!values.council || !/^[A-Z0-9]{3,10}$/.test(values.council)) {
-    throw new Error('Usage: npm run --silent council:receive -- --council E09000001 [--wait 5]');
+    throw new Error(
+      'Usage: npm run --silent council:receive -- --council E09000001 [--wait 5] [--follow] [--json] [--dlq]',
+    );
   }
   const waitSeconds = values.wait === undefined ? 5 : Number(values.wait);
   if (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > 3600) {
@@ -38,32 +48,47 @@ async function main(): Promise<void> {
   });
   let queueUrl: string | undefined;
   try {
-    queueUrl = (
-      await sqs.send(
-        new GetQueueUrlCommand({ QueueName: councilQueueName(runtime.queuePrefix, values.council) }),
-      )
-    ).QueueUrl;
+    const queueName = (values.dlq ? councilDeadLetterQueueName : councilQueueName)(
+      runtime.queuePrefix,
+      values.council,
+    );
+    queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl;
   } catch {
     throw new Error(
       `Council ${values.council} has no queue: register it first with PUT /v1/councils/${values.council}`,
     );
   }
+  let stopping = false;
+  process.once('SIGINT', () => {
+    stopping = true;
+  });
   let idleSince = Date.now();
-  while (Date.now() - idleSince <= waitSeconds * 1000) {
-    const remaining = waitSeconds - (Date.now() - idleSince) / 1000;
+  while (!stopping && (values.follow || Date.now() - idleSince <= waitSeconds * 1000)) {
+    const remaining = values.follow ? 20 : waitSeconds - (Date.now() - idleSince) / 1000;
     const result = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: 10,
-        WaitTimeSeconds: Math.max(0, Math.min(20, Math.floor(remaining))),
+        WaitTimeSeconds: Math.max(0, Math.min(values.follow ? 1 : 20, Math.floor(remaining))),
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
       }),
     );
     for (const message of result.Messages ?? []) {
-      process.stdout.write(`${message.Body}\n`);
+      const line = values.json
+        ? JSON.stringify({
+            messageId: message.MessageId,
+            receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+            sentAt: message.Attributes?.SentTimestamp
+              ? new Date(Number(message.Attributes.SentTimestamp)).toISOString()
+              : null,
+            body: JSON.parse(message.Body ?? 'null'),
+          })
+        : message.Body;
+      process.stdout.write(`${line}\n`);
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
     }
     if ((result.Messages ?? []).length > 0) idleSince = Date.now();
-    else if (remaining <= 0) break;
+    else if (!values.follow && remaining <= 0) break;
   }
 }
 
