@@ -38,6 +38,12 @@ const LocalConfigSchema = z.object({
     .transform((prefix) => prefix ?? 'cpis-council-'),
   LOOKUP_RATE_PER_USER: positiveInt('LOOKUP_RATE_PER_USER', 120),
   LOOKUP_RATE_PER_ORG: positiveInt('LOOKUP_RATE_PER_ORG', 1200),
+  SNAPSHOT_MAX_END_SHARE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, {
+      error: 'SNAPSHOT_MAX_END_SHARE must be a number from 0 to 1, e.g. 0.1',
+    })
+    .optional(),
 });
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
 
