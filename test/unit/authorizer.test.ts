@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { TokenVerifier } from '../../functions/http/tokens';
+import { devKey, signDevToken } from '../../local/dev-key';
+
+const sample = JSON.parse(
+  readFileSync('events/authorizer-token.json', 'utf8'),
+) as APIGatewayTokenAuthorizerEvent;
+const claims = {
+  sub: 'u7',
+  name: 'Dr Grace Hopper',
+  org: 'RYY02',
+  role: 'clinician',
+  activities: ['B0107'],
+  setting: 'emergency-department',
+};
+let handler: (event: APIGatewayTokenAuthorizerEvent) => Promise<unknown>;
+
+beforeAll(async () => {
+  process.env.LOCAL_JWT_PUBLIC_JWK = JSON.stringify((await devKey()).publicJwk);
+  ({ handler } = (await import('../../functions/authorizer')) as never);
+});
+
+const withToken = (token: string): APIGatewayTokenAuthorizerEvent => ({
+  ...sample,
+  authorizationToken: `Bearer ${token}`,
+});
+
+describe('the authorizer', () => {
+  it('allows the whole API for a valid token and passes the claims on as context', async () => {
+    const result = await handler(withToken(await signDevToken(claims)));
+    expect(result).toEqual({
+      principalId: 'u7',
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Action: 'execute-api:Invoke',
+            Effect: 'Allow',
+            Resource: 'arn:aws:execute-api:eu-west-2:123456789012:abcdef1234/prod/*',
+          },
+        ],
+      },
+      context: {
+        sub: 'u7',
+        name: 'Dr Grace Hopper',
+        org: 'RYY02',
+        role: 'clinician',
+        activities: 'B0107',
+        setting: 'emergency-department',
+      },
+    });
+  });
+
+  it('refuses a token signed with another key, even claiming the local issuer', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ name: 'X', org: 'RYY02', role: 'clinician' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setSubject('u7')
+      .setIssuer('urn:child-protection-sharing:local-development')
+      .setAudience('child-protection-sharing')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(privateKey);
+    await expect(handler(withToken(forged))).rejects.toThrow('Unauthorized');
+  });
+
+  it('refuses a token without exp, and one that lives longer than 12 hours', async () => {
+    const { privateJwk } = await devKey();
+    const { importJWK } = await import('jose');
+    const key = await importJWK(privateJwk, 'ES256');
+    const noExpiry = await new SignJWT({ name: 'X', org: 'RYY02', role: 'clinician' })
+      .setProtectedHeader({ alg: 'ES256' })
+      .setSubject('u7')
+      .setIssuer('urn:child-protection-sharing:local-development')
+      .setAudience('child-protection-sharing')
+      .setIssuedAt()
+      .sign(key);
+    await expect(handler(withToken(noExpiry))).rejects.toThrow('Unauthorized');
+    const old = await signDevToken(claims, {
+      issuedAt: Math.floor(Date.now() / 1000) - 13 * 3600,
+      ttlSeconds: 14 * 3600,
+    });
+    await expect(handler(withToken(old))).rejects.toThrow('Unauthorized');
+  });
+
+  it('refuses to load the local development key inside a deployed Lambda', async () => {
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = JSON.stringify(await exportJWK(publicKey));
+    expect(() => new TokenVerifier([], 'aud', { localKey: jwk, deployed: true })).toThrow(
+      /cannot be used in a deployed function/,
+    );
+  });
+});

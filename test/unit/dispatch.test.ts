@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+
+const sample = JSON.parse(readFileSync('events/dispatch-outbox-record.json', 'utf8')) as DynamoDBStreamEvent;
+const context = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const sqs = mockClient(SQSClient);
+let dispatch: (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
+
+beforeAll(async () => {
+  process.env.COUNCIL_QUEUE_NAME_PREFIX = 'unit-';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  ({ handler: dispatch } = (await import('../../functions/dispatch')) as never);
+});
+beforeEach(() => {
+  sqs.reset();
+  sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: 'http://queue/unit-E09000001' });
+});
+
+const record = sample.Records[0] as DynamoDBStreamEvent['Records'][number];
+const withSequence = (sequence: string, message?: unknown) => {
+  const copy = structuredClone(record);
+  (copy.dynamodb as { SequenceNumber: string }).SequenceNumber = sequence;
+  if (message !== undefined)
+    (copy.dynamodb as { NewImage: Record<string, unknown> }).NewImage.message = message;
+  return copy;
+};
+
+describe('dispatch fault paths', () => {
+  it('reports exactly the records whose SendMessage failed, so only they are delivered again', async () => {
+    sqs.on(SendMessageCommand).rejectsOnce(new Error('SQS unavailable')).resolves({ MessageId: 'm' });
+    const result = await dispatch({ Records: [withSequence('1'), withSequence('2')] }, context);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: '1' }]);
+    const sent = sqs
+      .commandCalls(SendMessageCommand)
+      .map((call) => JSON.parse(call.args[0].input.MessageBody as string));
+    expect(sent.map((message) => message.eventId)).toEqual([
+      '01JD7Q0Z8M3X4V5B6N7M8K9J0H',
+      '01JD7Q0Z8M3X4V5B6N7M8K9J0H',
+    ]);
+  });
+
+  it('drops a malformed outbox item without sending it or holding up the shard', async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+    const result = await dispatch(
+      { Records: [withSequence('3', { M: { type: { S: 'Nonsense' } } })] },
+      context,
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('ignores records that are not outbox inserts', async () => {
+    const modify = { ...withSequence('4'), eventName: 'MODIFY' as const };
+    const result = await dispatch({ Records: [modify] }, context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+});
