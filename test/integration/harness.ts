@@ -168,3 +168,42 @@ export async function publishPlan(
     headers,
   });
 }
+
+/**
+ * Starts a test service before the file's tests (registering the given councils, by code or with
+ * their details) and closes it after them. The returned object stands for the running service.
+ */
+export function useTestService(
+  councils: (string | [string, object])[] = [],
+  options: { rateLimits?: RateLimits } = {},
+): TestService {
+  let started: TestService | undefined;
+  beforeAll(async () => {
+    started = await startTestService(options);
+    for (const council of councils) {
+      if (typeof council === 'string') await registerCouncil(started, council);
+      else await registerCouncil(started, council[0], council[1]);
+    }
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as TestService, {
+    get: (_, property) => {
+      if (!started) throw new Error('The test service is used before beforeAll started it');
+      return started[property as keyof TestService];
+    },
+  });
+}
+
+/** GET /v1/children/{nhsNumber} as a clinician holding the given permission codes. */
+export async function lookupChild(
+  service: TestService,
+  nhsNumber: string,
+  activities: string[] = ['B0107'],
+  extra: Partial<DevTokenClaims> = {},
+) {
+  return service.request('GET', `/v1/children/${nhsNumber}`, {
+    token: await tokens.clinician(activities, extra),
+  });
+}
