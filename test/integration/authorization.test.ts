@@ -1,24 +1,11 @@
-import {
-  publishPlan,
-  registerCouncil,
-  startTestService,
-  type TestService,
-  testNhsNumber,
-  tokens,
-} from './harness';
+import { publishPlan, testNhsNumber, tokens, useTestService } from './harness';
 
-let service: TestService;
 const child = testNhsNumber(3000);
 const planPath = (council: string, planType = 'CPP') => `/v1/councils/${council}/plans/${child}/${planType}`;
 
+const service = useTestService(['E09000001', 'E08000025']);
 beforeAll(async () => {
-  service = await startTestService();
-  await registerCouncil(service, 'E09000001');
-  await registerCouncil(service, 'E08000025');
   await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
-});
-afterAll(async () => {
-  await service.close();
 });
 
 /** Items other than audit events: what a refused call must never change. */

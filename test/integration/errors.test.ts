@@ -5,23 +5,16 @@ import {
   type ApiResult,
   publishPlan,
   type RequestOptions,
-  registerCouncil,
   startTestService,
-  type TestService,
   testNhsNumber,
   tokens,
+  useTestService,
 } from './harness';
 
-let service: TestService;
 const child = testNhsNumber(2000);
-
+const service = useTestService(['E09000001']);
 beforeAll(async () => {
-  service = await startTestService();
-  await registerCouncil(service, 'E09000001');
   await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
-});
-afterAll(async () => {
-  await service.close();
 });
 
 function expectError(response: ApiResult, status: number, code: string): void {

@@ -1,25 +1,9 @@
-import {
-  publishPlan,
-  registerCouncil,
-  startTestService,
-  type TestService,
-  testNhsNumber,
-  tokens,
-} from './harness';
+import { lookupChild, publishPlan, testNhsNumber, tokens, useTestService } from './harness';
 
-let service: TestService;
+const service = useTestService(['E09000001', 'E08000025']);
 
-beforeAll(async () => {
-  service = await startTestService();
-  await registerCouncil(service, 'E09000001');
-  await registerCouncil(service, 'E08000025');
-});
-afterAll(async () => {
-  await service.close();
-});
-
-const lookup = async (nhsNumber: string, activities: string[], extra = {}) =>
-  service.request('GET', `/v1/children/${nhsNumber}`, { token: await tokens.clinician(activities, extra) });
+const lookup = (nhsNumber: string, activities?: string[], extra = {}) =>
+  lookupChild(service, nhsNumber, activities, extra);
 
 describe('council notifications', () => {
   it('sends each council holding a visible plan exactly one ChildRecordAccessed, listing its plan types', async () => {

@@ -1,35 +1,21 @@
 import { clock } from '../../functions/core/clock';
-import {
-  EXAMPLE_COUNCIL,
-  publishPlan,
-  registerCouncil,
-  startTestService,
-  type TestService,
-  testNhsNumber,
-  tokens,
-} from './harness';
+import { EXAMPLE_COUNCIL, lookupChild, publishPlan, testNhsNumber, tokens, useTestService } from './harness';
 
-let service: TestService;
+const service = useTestService([
+  'E09000001',
+  [
+    'E08000025',
+    { name: 'Example City Council', officeHoursPhone: '0121 496 0000', emergencyDutyPhone: '0121 496 0999' },
+  ],
+]);
 const realNow = clock.now;
 
-beforeAll(async () => {
-  service = await startTestService();
-  await registerCouncil(service, 'E09000001');
-  await registerCouncil(service, 'E08000025', {
-    name: 'Example City Council',
-    officeHoursPhone: '0121 496 0000',
-    emergencyDutyPhone: '0121 496 0999',
-  });
-});
-afterAll(async () => {
-  await service.close();
-});
 afterEach(() => {
   clock.now = realNow;
 });
 
-const lookup = async (nhsNumber: string, activities = ['B0107'], extra = {}) =>
-  service.request('GET', `/v1/children/${nhsNumber}`, { token: await tokens.clinician(activities, extra) });
+const lookup = (nhsNumber: string, activities?: string[], extra = {}) =>
+  lookupChild(service, nhsNumber, activities, extra);
 
 describe('publishing and looking up plans', () => {
   it('shows CPP, LAC and UCPP plans with the council name and both phones, newest start first', async () => {

@@ -4,29 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { clock } from '../../functions/core/clock';
-import {
-  publishPlan,
-  registerCouncil,
-  startTestService,
-  type TestService,
-  testNhsNumber,
-  tokens,
-} from './harness';
+import { publishPlan, testNhsNumber, tokens, useTestService } from './harness';
 
-let service: TestService;
 const realNow = clock.now;
 const TODAY = '2026-11-25';
 
-beforeAll(async () => {
-  service = await startTestService();
-  await registerCouncil(service, 'E09000001');
-  await registerCouncil(service, 'E08000025');
-  await registerCouncil(service, 'E06000010');
-  await registerCouncil(service, 'E06000011');
-});
-afterAll(async () => {
-  await service.close();
-});
+const service = useTestService(['E09000001', 'E08000025', 'E06000010', 'E06000011']);
 beforeEach(() => {
   clock.now = () => new Date(`${TODAY}T12:00:00Z`);
 });
@@ -45,7 +28,6 @@ const plansOf = async (council: string) =>
     .filter((item) => item.kind === 'PLAN' && item.councilCode === council)
     .map((item) => `${item.nhsNumber}|${item.planType}|${item.startDate}|${item.endDate ?? ''}`)
     .sort();
-
 
 describe('a mixed file of 1,000 rows', () => {
   it('gets exactly the expected outcome per row, and the table holds exactly the accepted plans', async () => {
