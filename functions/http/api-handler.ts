@@ -73,7 +73,9 @@ export function accessDenial(
   params: Record<string, string>,
 ): string | undefined {
   const { roles, activities, ownOrganisationParam } = route.access;
-  if (!roles.includes(claims.role)) return `The ${claims.role} role cannot ${route.summary.toLowerCase()}`;
+  if (!roles.includes(claims.role)) {
+    return `This call needs the ${roles.join(' or ')} role; your token's role is ${claims.role}`;
+  }
   if (activities && !activities.some((code) => claims.activities.includes(code))) {
     return `This call needs one of the permission codes ${activities.join(', ')}`;
   }
