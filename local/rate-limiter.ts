@@ -1,6 +1,7 @@
 /**
  * Fixed-window lookup limits per user and per organisation: the local stand-in for the deployed
- * stack's WAF rate rules and usage plan.
+ * stack's WAF rate-based rules (per bearer token, and per source address standing in for the
+ * organisation; see docs/deploy.md).
  */
 export interface RateLimits {
   perUserPerMinute: number;

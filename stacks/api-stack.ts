@@ -1,0 +1,288 @@
+/**
+ * The REST API of one region, built from the route table (functions/http/routes.ts): one function
+ * per route entry, a TOKEN authorizer on every routed method, 405 for other methods on a known path,
+ * contract-shaped gateway errors, per-method throttling, access and execution logs, X-Ray, WAF and an
+ * optional TLS 1.2+ custom domain with optional mutual TLS.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  IdentitySource,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  type Method,
+  type MethodDeploymentOptions,
+  MethodLoggingLevel,
+  RequestValidator,
+  RestApi,
+  SecurityPolicy,
+  TokenAuthorizer,
+} from 'aws-cdk-lib/aws-apigateway';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { Construct, IConstruct } from 'constructs';
+import { type RouteDefinition, routes as routeTable } from '../functions/http/routes';
+import type { RegionConfig, StageConfig } from './config';
+import { addGatewayErrors, addMethodNotAllowed } from './constructs/api-errors';
+import { ApiFirewall } from './constructs/api-firewall';
+import { logsKey } from './constructs/keys';
+import { acknowledge } from './constructs/nag';
+import { ServiceFunction } from './constructs/service-function';
+import { regionalTable } from './constructs/service-table';
+import { apiTableAccess } from './constructs/table-access';
+import { API_STAGE_NAME, SERVICE, wafLogGroupName } from './naming';
+import { logRetention } from './retention';
+
+export interface ApiStackProps extends StackProps {
+  stage: StageConfig;
+  regionConfig: RegionConfig;
+  /** This region's table key (Data stack of the same region). */
+  tableKey: IKey;
+  /** Defaults to the route table; tests pass their own to show new routes need no code change. */
+  routes?: readonly RouteDefinition[];
+}
+
+/** `put-plan` → `PutPlan` */
+const pascal = (entry: string) =>
+  entry
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word[0]?.toUpperCase() + word.slice(1))
+    .join('');
+
+const pathParameters = (path: string) =>
+  [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] as string);
+
+/** Fields of the access log: no path (it carries NHS numbers), no tokens, no bodies. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTimeEpoch',
+  sourceIp: '$context.identity.sourceIp',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  principalId: '$context.authorizer.principalId',
+  organisation: '$context.authorizer.org',
+  role: '$context.authorizer.role',
+  errorType: '$context.error.responseType',
+  wafStatus: '$context.wafResponseCode',
+  xrayTraceId: '$context.xrayTraceId',
+  protocol: '$context.protocol',
+};
+
+/**
+ * Per-entry sizing where the default (1 GB, 10 s) does not fit. Uploads of up to 5,000 records get
+ * the most API Gateway allows (29 s) and a full vCPU.
+ */
+const FUNCTION_SIZING: Readonly<Record<string, { timeout: Duration; memorySize: number }>> = {
+  upload: { timeout: Duration.seconds(29), memorySize: 1769 },
+};
+
+/** Execution logs at ERROR, not INFO: INFO logs record path parameters, which carry NHS numbers. */
+const METHOD_LOGGING = {
+  loggingLevel: MethodLoggingLevel.ERROR,
+  dataTraceEnabled: false,
+  metricsEnabled: true,
+} as const;
+
+export class ApiStack extends Stack {
+  readonly api: RestApi;
+  readonly authorizerFunction: ServiceFunction;
+  /** One function per route entry. */
+  readonly functions: ReadonlyMap<string, ServiceFunction>;
+  /** Every routed method (the ones behind the authorizer). */
+  readonly routedMethods: Method[] = [];
+  readonly firewall: ApiFirewall;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, {
+      ...props,
+      description: `Child protection sharing (${props.stage.name}): REST API in ${props.regionConfig.region}`,
+    });
+    const { stage, regionConfig } = props;
+    const routes = props.routes ?? routeTable;
+    const limits = stage.limits;
+    const retention = logRetention(stage);
+    const keyForLogs = logsKey(
+      this,
+      'LogsKey',
+      `Encrypts the ${stage.name} API logs in ${regionConfig.region}`,
+    );
+    const table = regionalTable(this, stage.name, props.tableKey.keyArn);
+
+    this.authorizerFunction = new ServiceFunction(this, 'AuthorizerFunction', {
+      entry: 'authorizer',
+      description: 'Verifies bearer JWTs against the configured issuers and passes their claims on',
+      reservedConcurrency: limits.reservedConcurrency.authorizer,
+      logsKey: keyForLogs,
+      logRetention: retention,
+      environment: {
+        JWT_ISSUERS: JSON.stringify(stage.identity.issuers),
+        JWT_AUDIENCE: stage.identity.audience,
+      },
+    });
+    const authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
+      handler: this.authorizerFunction,
+      identitySource: IdentitySource.header('Authorization'),
+      validationRegex: '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9_.-]+$',
+      // The authorizer allows the whole API for a valid token, so one cached answer serves every route.
+      resultsCacheTtl: Duration.minutes(5),
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention,
+      encryptionKey: keyForLogs,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const methodOptions: Record<string, MethodDeploymentOptions> = {};
+    for (const route of routes) {
+      const throttle = route.rateLimited ? limits.rateLimitedMethodThrottle : limits.methodThrottle;
+      // A method's settings replace the stage's, so each repeats the logging and metrics settings.
+      methodOptions[`${route.path}/${route.method}`] = {
+        ...METHOD_LOGGING,
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+      };
+    }
+    const domain = regionConfig.domain;
+    this.api = new RestApi(this, 'Api', {
+      restApiName: `${SERVICE}-${stage.name}`,
+      description: 'Child protection information sharing API v1',
+      endpointTypes: [EndpointType.REGIONAL],
+      // With a custom domain, clients use it; mutual TLS in particular holds only there.
+      disableExecuteApiEndpoint: domain !== undefined,
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        tracingEnabled: true,
+        ...METHOD_LOGGING,
+        throttlingRateLimit: limits.methodThrottle.rateLimit,
+        throttlingBurstLimit: limits.methodThrottle.burstLimit,
+        methodOptions,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    addGatewayErrors(this.api);
+
+    const validator = new RequestValidator(this, 'ParameterValidator', {
+      restApi: this.api,
+      validateRequestParameters: true,
+      validateRequestBody: false,
+    });
+
+    const functions = new Map<string, ServiceFunction>();
+    const methodsByPath = new Map<string, string[]>();
+    for (const route of routes) {
+      let fn = functions.get(route.entry);
+      if (!fn) {
+        fn = new ServiceFunction(this, `${pascal(route.entry)}Function`, {
+          entry: route.entry,
+          description: route.summary.slice(0, 256),
+          reservedConcurrency:
+            limits.reservedConcurrency.byEntry[route.entry] ?? limits.reservedConcurrency.api,
+          logsKey: keyForLogs,
+          logRetention: retention,
+          ...FUNCTION_SIZING[route.entry],
+        });
+        fn.bindTable(table, apiTableAccess(route.entry));
+        functions.set(route.entry, fn);
+      }
+      const resource = this.api.root.resourceForPath(route.path);
+      const method = resource.addMethod(route.method, new LambdaIntegration(fn, { allowTestInvoke: false }), {
+        authorizer,
+        authorizationType: AuthorizationType.CUSTOM,
+        requestValidator: validator,
+        requestParameters: Object.fromEntries(
+          pathParameters(route.path).map((name) => [`method.request.path.${name}`, true]),
+        ),
+        operationName: route.entry,
+      });
+      this.routedMethods.push(method);
+      methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
+    }
+    this.functions = functions;
+
+    for (const [path, methods] of methodsByPath) {
+      const notAllowed = addMethodNotAllowed(this.api.root.resourceForPath(path), methods);
+      acknowledge(notAllowed, {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Answers 405 METHOD_NOT_ALLOWED from a mock integration to methods the path does not route: the contract checks route and method before authentication, and nothing behind it is reachable.',
+      });
+    }
+
+    acknowledge(this.api.node.defaultChild as IConstruct, {
+      id: 'AwsSolutions-APIG2',
+      reason:
+        "The gateway validates required parameters; bodies are validated by the function against the shared zod schemas so that the contract's check order (403 before 400) and its error details hold.",
+    });
+    for (const method of this.api.methods) {
+      acknowledge(method, {
+        id: 'AwsSolutions-COG4',
+        reason:
+          "Callers authenticate with JWTs from the NHS identity service and council client-credentials issuers, verified by the Lambda TOKEN authorizer against each issuer's JWKS; there is no Cognito user pool.",
+      });
+    }
+    acknowledge(
+      this.api.deploymentStage,
+      {
+        id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
+        reason:
+          "Responses carry personal data and Cache-Control: no-store; caching them at the gateway is unwanted. Only the authorizer's answer is cached (5 minutes, per token).",
+      },
+      {
+        id: 'HIPAA.Security-APIGWSSLEnabled',
+        reason:
+          "Backend client certificates secure HTTP integrations; every integration here is a Lambda proxy (or a mock), invoked by API Gateway over AWS's signed internal API.",
+      },
+    );
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      acknowledge(cloudWatchRole, {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway's account-level role for execution and access logs; the AWS managed policy is the documented one and is scoped to CloudWatch Logs.",
+      });
+    }
+
+    if (domain) {
+      const domainName = this.api.addDomainName('Domain', {
+        domainName: domain.domainName,
+        certificate: Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn),
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy[domain.securityPolicy],
+        mtls: domain.mutualTls
+          ? {
+              bucket: Bucket.fromBucketName(this, 'Truststore', domain.mutualTls.truststoreBucket),
+              key: domain.mutualTls.truststoreKey,
+              version: domain.mutualTls.truststoreVersion,
+            }
+          : undefined,
+      });
+      new CfnOutput(this, 'DomainTarget', {
+        description: `Point ${domain.domainName} (e.g. a latency-based alias record) at this regional name`,
+        value: domainName.domainNameAliasDomainName,
+      });
+    }
+
+    this.firewall = new ApiFirewall(this, 'Firewall', {
+      rateLimitedRoutes: routes.filter((route) => route.rateLimited),
+      stageName: API_STAGE_NAME,
+      lookupsPerMinutePerUser: limits.lookupsPerMinutePerUser,
+      lookupsPerMinutePerOrganisation: limits.lookupsPerMinutePerOrganisation,
+      stageArn: this.api.deploymentStage.stageArn,
+      logGroupName: wafLogGroupName(stage.name, regionConfig.region),
+      logsKey: keyForLogs,
+      logRetention: retention,
+    });
+  }
+}

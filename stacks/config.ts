@@ -1,0 +1,249 @@
+/**
+ * Stage configuration, in code: each stage names its AWS account, its regions, the councils homed in
+ * each region, the identity issuers, alarm contacts and limits. Adding a council or a region is an
+ * edit to this file and nothing else. Validated with zod before any construct is built.
+ */
+import { z } from 'zod';
+import { CouncilCodeSchema } from '../functions/core/schemas';
+
+const AccountIdSchema = z.string().regex(/^\d{12}$/, { error: 'an AWS account id is 12 digits' });
+const RegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'not an AWS region name' });
+const positiveInt = z.int().positive();
+
+export const CouncilConfigSchema = z.strictObject({
+  /** ODS code: the key of the council's queue and of its messages. */
+  code: CouncilCodeSchema,
+  name: z.string().min(1),
+  /** The council's own AWS account: the only account allowed to receive and delete its messages. */
+  consumerAccountId: AccountIdSchema,
+  /** How long the council's consumer may take over one message; the queue's visibility is 6 times this. */
+  consumerTimeoutSeconds: positiveInt.max(2000).default(30),
+  /** Deliveries before a message moves to the council's dead-letter queue (at least 5). */
+  maxReceiveCount: positiveInt.min(5).default(5),
+});
+export type CouncilConfig = z.infer<typeof CouncilConfigSchema>;
+
+export const IssuerConfigSchema = z.strictObject({
+  /** An https issuer: never the local development issuer (a urn), whose key is not deployed. */
+  issuer: z.url().startsWith('https://', { error: 'issuer must be an https URL' }),
+  jwksUri: z.url().startsWith('https://', { error: 'jwksUri must be an https URL' }),
+  audience: z.string().min(1).optional(),
+});
+
+const MutualTlsSchema = z.strictObject({
+  /** S3 bucket and key of the PEM bundle of CA certificates that council systems' client certificates chain to. */
+  truststoreBucket: z.string().min(3),
+  truststoreKey: z.string().min(1),
+  truststoreVersion: z.string().min(1).optional(),
+});
+
+const DomainSchema = z.strictObject({
+  domainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'not a DNS name' }),
+  /** ACM certificate in this region covering domainName. */
+  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/),
+  /** TLS 1.2 or later only. */
+  securityPolicy: z.enum(['TLS_1_2', 'TLS13_1_3_2025_09', 'TLS13_1_2_PFS_PQ_2025_09']).default('TLS_1_2'),
+  /** Require client certificates (council systems). The default execute-api endpoint is then disabled. */
+  mutualTls: MutualTlsSchema.optional(),
+});
+
+export const RegionConfigSchema = z.strictObject({
+  region: RegionSchema,
+  /** Councils homed here: their queues live in this region and this region's dispatcher feeds them. */
+  councils: z.array(CouncilConfigSchema),
+  /** The region's operations team: alarm notifications go here. */
+  alarmEmails: z.array(z.email()).min(1),
+  /** Custom domain for this region's API (optional; without it the execute-api URL is used). */
+  domain: DomainSchema.optional(),
+});
+export type RegionConfig = z.infer<typeof RegionConfigSchema>;
+
+const ThrottleSchema = z.strictObject({ rateLimit: positiveInt, burstLimit: positiveInt });
+
+export const LimitsSchema = z.strictObject({
+  /** Per caller (bearer token) on rate-limited routes, enforced by WAF (contract default 120). */
+  lookupsPerMinutePerUser: positiveInt.min(10).default(120),
+  /** Per organisation on rate-limited routes (contract default 1,200); see docs/deploy.md for how. */
+  lookupsPerMinutePerOrganisation: positiveInt.min(10).default(1200),
+  /** API Gateway throttling of each method (requests per second, all callers together). */
+  methodThrottle: ThrottleSchema.default({ rateLimit: 100, burstLimit: 200 }),
+  /** Tighter throttling of rate-limited methods (lookups). */
+  rateLimitedMethodThrottle: ThrottleSchema.default({ rateLimit: 50, burstLimit: 100 }),
+  reservedConcurrency: z
+    .strictObject({
+      authorizer: positiveInt,
+      /** Every API function unless named in byEntry. */
+      api: positiveInt,
+      dispatch: positiveInt,
+      byEntry: z.record(z.string(), positiveInt).default({}),
+    })
+    .default({ authorizer: 20, api: 10, dispatch: 5, byEntry: {} }),
+});
+export type Limits = z.infer<typeof LimitsSchema>;
+
+export const AlarmThresholdsSchema = z.strictObject({
+  /** Share of API requests answered 5xx over 5 minutes, in percent. */
+  serverErrorRatePercent: z.number().positive().max(100).default(1),
+  /** p99 latency of the API over 5 minutes, in milliseconds. */
+  p99LatencyMs: positiveInt.default(2000),
+  /** Age of the oldest stream record the dispatcher has not yet processed, in seconds. */
+  streamIteratorAgeSeconds: positiveInt.default(60),
+});
+
+export const StageConfigSchema = z
+  .strictObject({
+    /** Stage name: the Stage construct id, so `cdk deploy '<name>/*'` deploys it. */
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{1,11}$/, { error: 'stage names are 2 to 12 lower-case letters or digits' }),
+    account: AccountIdSchema,
+    /** The region whose Data stack owns the global table; every other region holds a replica. */
+    primaryRegion: RegionSchema,
+    regions: z.array(RegionConfigSchema).min(1),
+    identity: z.strictObject({
+      /** Audience expected in tokens of issuers that name none. */
+      audience: z.string().min(1),
+      issuers: z.array(IssuerConfigSchema).min(1),
+    }),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
+    alarms: AlarmThresholdsSchema.default(AlarmThresholdsSchema.parse({})),
+    /**
+     * Bump after the table is re-created (restored under its own name): every region then looks up
+     * its replica's new stream at the next deploy.
+     */
+    tableGeneration: positiveInt.default(1),
+    logRetentionDays: z
+      .union([z.literal(30), z.literal(90), z.literal(180), z.literal(365), z.literal(731), z.literal(2192)])
+      .default(365),
+  })
+  .superRefine((stage, ctx) => {
+    const regions = stage.regions.map((region) => region.region);
+    if (new Set(regions).size !== regions.length) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `stage ${stage.name} lists a region twice`,
+        path: ['regions'],
+      });
+    }
+    if (!regions.includes(stage.primaryRegion)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `primaryRegion ${stage.primaryRegion} must be one of the stage's regions`,
+        path: ['primaryRegion'],
+      });
+    }
+    const codes = stage.regions.flatMap((region) => region.councils.map((council) => council.code));
+    const repeated = codes.filter((code, index) => codes.indexOf(code) !== index);
+    if (repeated.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a council is homed in exactly one region; listed more than once: ${[...new Set(repeated)].join(', ')}`,
+        path: ['regions'],
+      });
+    }
+  });
+export type StageConfig = z.infer<typeof StageConfigSchema>;
+export type StageConfigInput = z.input<typeof StageConfigSchema>;
+
+export const AppConfigSchema = z.array(StageConfigSchema).superRefine((stages, ctx) => {
+  const names = stages.map((stage) => stage.name);
+  if (new Set(names).size !== names.length)
+    ctx.addIssue({ code: 'custom', message: 'stage names must be unique' });
+});
+export type AppConfig = z.infer<typeof AppConfigSchema>;
+
+/** Validates stage configs, naming the first problem's path in the error. */
+export function parseConfig(input: readonly StageConfigInput[]): AppConfig {
+  const parsed = AppConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(config)'}: ${issue.message}`,
+    );
+    throw new Error(`Invalid stage configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The stages operations teams deploy. Account ids, council accounts, issuers and addresses below are
+ * placeholders until each team fills in its own (see docs/deploy.md).
+ */
+export const stages: StageConfigInput[] = [
+  {
+    name: 'dev',
+    account: '111111111111',
+    primaryRegion: 'eu-west-2',
+    identity: {
+      audience: 'child-protection-sharing-dev',
+      issuers: [
+        // Clinicians: the identity service's integration environment (replace with the real values).
+        {
+          issuer: 'https://identity.int.example.nhs.uk/realms/healthcare',
+          jwksUri: 'https://identity.int.example.nhs.uk/realms/healthcare/jwks',
+        },
+        // Council systems: client-credentials issuer.
+        {
+          issuer: 'https://councils-auth.int.example.org',
+          jwksUri: 'https://councils-auth.int.example.org/.well-known/jwks.json',
+        },
+      ],
+    },
+    limits: {
+      reservedConcurrency: { authorizer: 5, api: 2, dispatch: 2, byEntry: {} },
+    },
+    logRetentionDays: 30,
+    regions: [
+      {
+        region: 'eu-west-2',
+        alarmEmails: ['cpis-dev-alerts@example.org'],
+        councils: [
+          { code: 'E09000001', name: 'City of London (test)', consumerAccountId: '111111111111' },
+          { code: 'E09000033', name: 'Westminster (test)', consumerAccountId: '111111111111' },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'prod',
+    account: '222222222222',
+    primaryRegion: 'eu-west-2',
+    identity: {
+      audience: 'child-protection-sharing',
+      issuers: [
+        {
+          issuer: 'https://identity.example.nhs.uk/realms/healthcare',
+          jwksUri: 'https://identity.example.nhs.uk/realms/healthcare/jwks',
+        },
+        {
+          issuer: 'https://councils-auth.example.org',
+          jwksUri: 'https://councils-auth.example.org/.well-known/jwks.json',
+        },
+      ],
+    },
+    limits: {
+      reservedConcurrency: { authorizer: 50, api: 20, dispatch: 10, byEntry: { lookup: 100 } },
+    },
+    logRetentionDays: 2192,
+    regions: [
+      {
+        region: 'eu-west-2',
+        alarmEmails: ['cpis-ops-london@example.org'],
+        domain: {
+          domainName: 'api.cpis.example.org',
+          certificateArn:
+            'arn:aws:acm:eu-west-2:222222222222:certificate/00000000-0000-0000-0000-000000000000',
+          securityPolicy: 'TLS_1_2',
+        },
+        councils: [
+          { code: 'E09000001', name: 'City of London', consumerAccountId: '333333333333' },
+          { code: 'E09000033', name: 'Westminster', consumerAccountId: '444444444444' },
+        ],
+      },
+      {
+        region: 'eu-west-1',
+        alarmEmails: ['cpis-ops-north@example.org'],
+        councils: [{ code: 'E08000003', name: 'Manchester', consumerAccountId: '555555555555' }],
+      },
+    ],
+  },
+];

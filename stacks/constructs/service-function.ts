@@ -1,0 +1,172 @@
+/**
+ * Every Lambda function of the service: one handler file under functions/, Node 24 on arm64, ESM
+ * bundle with the AWS SDK and source maps, an encrypted log group with retention, active tracing,
+ * reserved concurrency, its own role, and grant helpers that add only what a function uses.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, type EnvironmentOptions, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { acknowledge } from './nag';
+import type { ServiceTable } from './service-table';
+import {
+  AUDIT_IMMUTABLE_ACTIONS,
+  AUDIT_LEADING_KEYS_CONDITION,
+  READ_ACTIONS,
+  type TableAccess,
+} from './table-access';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const path = (relative: string) => `${REPO_ROOT}${relative}`;
+
+/** Set by the local runtime only: a deployed function must never trust the development signing key. */
+export const LOCAL_ONLY_ENVIRONMENT = ['LOCAL_JWT_PUBLIC_JWK'] as const;
+
+/** Lets the ESM bundle load CommonJS dependencies that call require(). */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export interface ServiceFunctionProps {
+  /** Handler file functions/<entry>.ts, exporting `handler`. */
+  entry: string;
+  description: string;
+  reservedConcurrency: number;
+  logsKey: IKey;
+  logRetention: RetentionDays;
+  timeout?: Duration;
+  memorySize?: number;
+  environment?: Record<string, string>;
+}
+
+const TRACING_WILDCARD_REASON =
+  'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so active tracing needs Resource "*".';
+
+export class ServiceFunction extends NodejsFunction {
+  readonly serviceRole: Role;
+  readonly serviceLogGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    const environment = { NODE_OPTIONS: '--enable-source-maps', ...props.environment };
+    for (const name of LOCAL_ONLY_ENVIRONMENT) {
+      if (name in environment) throw new Error(`${name} is for local development and must never be deployed`);
+    }
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention,
+      encryptionKey: props.logsKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs functions/${props.entry}.ts`,
+    });
+    super(scope, id, {
+      entry: path(`functions/${props.entry}.ts`),
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      logGroup,
+      role,
+      environment,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path('package-lock.json'),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        bundleAwsSDK: true,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        tsconfig: path('tsconfig.json'),
+        logLevel: LogLevel.WARNING,
+      },
+    });
+    this.serviceRole = role;
+    this.serviceLogGroup = logGroup;
+    logGroup.grantWrite(role);
+
+    // The audit trail is append-only: whatever else a role is granted, it can never change or
+    // remove an item whose partition key is an audit key, in this table or any other.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'AuditTrailIsAppendOnly',
+        effect: Effect.DENY,
+        actions: [...AUDIT_IMMUTABLE_ACTIONS],
+        resources: ['*'],
+        conditions: AUDIT_LEADING_KEYS_CONDITION,
+      }),
+    );
+
+    acknowledge(role, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: TRACING_WILDCARD_REASON,
+    });
+    acknowledge(role, {
+      id: 'HIPAA.Security-IAMNoInlinePolicy',
+      reason:
+        "The role's policy belongs to this one function and lists only what it uses; a managed policy would be a reusable object granting nothing narrower.",
+    });
+    acknowledge(
+      this,
+      {
+        id: 'HIPAA.Security-LambdaInsideVPC',
+        reason:
+          "The function reaches only regional AWS APIs (DynamoDB, SQS, KMS, X-Ray, CloudWatch Logs) over TLS with IAM authorization and the identity providers' public JWKS endpoints; it has no private network resources to reach, and a VPC would add NAT and endpoints without protecting any data path.",
+      },
+      {
+        id: 'HIPAA.Security-LambdaDLQ',
+        reason:
+          'Invoked synchronously (API Gateway) or by a stream event source mapping that has its own on-failure destination; an asynchronous-invocation dead-letter queue would never receive anything.',
+      },
+    );
+  }
+
+  /** Refuses the local-only variables here too, whoever adds them. */
+  override addEnvironment(key: string, value: string, options?: EnvironmentOptions): this {
+    if ((LOCAL_ONLY_ENVIRONMENT as readonly string[]).includes(key)) {
+      throw new Error(`${key} is for local development and must never be deployed`);
+    }
+    return super.addEnvironment(key, value, options);
+  }
+
+  /** Sets TABLE_NAME and allows exactly the listed item actions on the table (and its indexes if asked). */
+  bindTable(table: ServiceTable, access: TableAccess): this {
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    const resources = [table.tableArn, ...(access.indexes ? table.indexArns : [])];
+    this.addToRolePolicy(new PolicyStatement({ actions: [...access.actions], resources }));
+    const writes = access.actions.some((action) => !READ_ACTIONS.includes(action));
+    this.addToRolePolicy(
+      new PolicyStatement({
+        actions: writes
+          ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+          : ['kms:Decrypt', 'kms:DescribeKey'],
+        resources: [table.keyArn],
+      }),
+    );
+    return this;
+  }
+
+  /** Allows sending to these queues only (and the data key calls their KMS encryption needs). */
+  grantSendTo(queues: readonly IQueue[], key: IKey): this {
+    if (queues.length === 0) return this;
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((queue) => queue.queueArn) }),
+    );
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
+    );
+    return this;
+  }
+}

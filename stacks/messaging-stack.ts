@@ -1,0 +1,148 @@
+/**
+ * Council notifications in one region: a queue and dead-letter queue per council homed here, and the
+ * dispatch function that reads this region's replica stream (outbox inserts only) and sends each
+ * message to its council's queue. Councils homed elsewhere are skipped: their region delivers them.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { tableDefinition } from '../functions/store/table-definition';
+import type { RegionConfig, StageConfig } from './config';
+import { CouncilQueue } from './constructs/council-queue';
+import { logsKey, serviceKey } from './constructs/keys';
+import { acknowledge } from './constructs/nag';
+import { ReplicaStream } from './constructs/replica-stream';
+import { ServiceFunction } from './constructs/service-function';
+import { regionalTable } from './constructs/service-table';
+import { logRetention } from './retention';
+
+export interface MessagingStackProps extends StackProps {
+  stage: StageConfig;
+  regionConfig: RegionConfig;
+  /** This region's table key (Data stack of the same region). */
+  tableKey: IKey;
+}
+
+export class MessagingStack extends Stack {
+  readonly councilQueues: CouncilQueue[];
+  readonly queueKey: Key;
+  readonly dispatch: ServiceFunction;
+  /** Where the event source mapping records batches it gave up on (stream positions, not message bodies). */
+  readonly dispatchFailures: Queue;
+
+  constructor(scope: Construct, id: string, props: MessagingStackProps) {
+    super(scope, id, {
+      ...props,
+      description: `Child protection sharing (${props.stage.name}): council queues and dispatch in ${props.regionConfig.region}`,
+    });
+    const { stage, regionConfig } = props;
+    const retention = logRetention(stage);
+    const keyForLogs = logsKey(
+      this,
+      'LogsKey',
+      `Encrypts the ${stage.name} messaging logs in ${regionConfig.region}`,
+    );
+
+    this.queueKey = serviceKey(
+      this,
+      'QueueKey',
+      `Encrypts the ${stage.name} council queues in ${regionConfig.region}`,
+    );
+    this.councilQueues = regionConfig.councils.map(
+      (council) => new CouncilQueue(this, `Council${council.code}`, { council, key: this.queueKey }),
+    );
+    // What each council's integrators need: the queue URLs, and the key their role must be allowed to decrypt with.
+    for (const council of this.councilQueues) {
+      const code = council.council.code;
+      new CfnOutput(this, `Council${code}QueueUrl`, {
+        description: `Notification queue of ${code}`,
+        value: council.queue.queueUrl,
+      });
+      new CfnOutput(this, `Council${code}DeadLetterQueueUrl`, {
+        description: `Dead-letter queue of ${code}`,
+        value: council.deadLetterQueue.queueUrl,
+      });
+    }
+    new CfnOutput(this, 'QueueKeyArn', {
+      description: "Council consumers' roles need kms:Decrypt on this key",
+      value: this.queueKey.keyArn,
+    });
+    const consumerAccounts = [...new Set(regionConfig.councils.map((council) => council.consumerAccountId))];
+    if (consumerAccounts.length > 0) {
+      // Councils' systems decrypt only through SQS, and the queue policies let each receive only its own queues.
+      this.queueKey.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'CouncilConsumersDecryptThroughSqs',
+          principals: consumerAccounts.map((account) => new AccountPrincipal(account)),
+          actions: ['kms:Decrypt'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'kms:ViaService': `sqs.${this.region}.amazonaws.com` } },
+        }),
+      );
+    }
+
+    this.dispatchFailures = new Queue(this, 'DispatchFailures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(this.dispatchFailures, {
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the on-failure destination of the dispatch event source mapping; it holds stream positions for replay and needs no dead-letter queue of its own.',
+    });
+
+    const table = regionalTable(this, stage.name, props.tableKey.keyArn);
+    const stream = new ReplicaStream(this, 'ReplicaStream', {
+      tableName: table.tableName,
+      tableArn: table.tableArn,
+      generation: stage.tableGeneration,
+      logsKey: keyForLogs,
+      logRetention: retention,
+    });
+    const streamSource = TableV2.fromTableAttributes(this, 'Table', {
+      tableArn: table.tableArn,
+      tableStreamArn: stream.streamArn,
+      encryptionKey: props.tableKey,
+    });
+
+    const queueUrls = Object.fromEntries(
+      this.councilQueues.map((council) => [council.council.code, council.queue.queueUrl]),
+    );
+    this.dispatch = new ServiceFunction(this, 'DispatchFunction', {
+      entry: 'dispatch',
+      description:
+        'Sends outbox items from the table stream to the queues of the councils homed in this region',
+      reservedConcurrency: stage.limits.reservedConcurrency.dispatch,
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      logsKey: keyForLogs,
+      logRetention: retention,
+      environment: { TABLE_NAME: table.tableName, COUNCIL_QUEUE_URLS: this.toJsonString(queueUrls) },
+    });
+    this.dispatch.grantSendTo(
+      this.councilQueues.map((council) => council.queue),
+      this.queueKey,
+    );
+    this.dispatch.addEventSource(
+      new DynamoEventSource(streamSource, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 25,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: 10,
+        maxRecordAge: Duration.hours(24),
+        parallelizationFactor: 1,
+        onFailure: new SqsDlq(this.dispatchFailures),
+        filters: [
+          FilterCriteria.filter(tableDefinition.dispatchFilterPattern as unknown as Record<string, unknown>),
+        ],
+      }),
+    );
+  }
+}

@@ -1,0 +1,759 @@
+/**
+ * The guarantees of the deployed stacks, read from the synthesized templates of every stage in
+ * stacks/config.ts (one synthesis shared by the whole file).
+ */
+import { Validations } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { UNAUTHENTICATED_MESSAGE } from '../../functions/http/errors';
+import { routes } from '../../functions/http/routes';
+import { parseIssuers } from '../../functions/http/tokens';
+import { tableDefinition } from '../../functions/store/table-definition';
+import type { BuiltApp } from '../../stacks/app-builder';
+import { parseConfig, stages } from '../../stacks/config';
+import { COUNCIL_CONSUMER_ACTIONS } from '../../stacks/constructs/council-queue';
+import { MIN_REASON_LENGTH } from '../../stacks/constructs/nag';
+import { LOCAL_ONLY_ENVIRONMENT } from '../../stacks/constructs/service-function';
+import { API_TABLE_ACCESS, AUDIT_IMMUTABLE_ACTIONS } from '../../stacks/constructs/table-access';
+import { DATA_LOGICAL_IDS } from '../../stacks/data-stack';
+import { tableKeyAlias, tableName } from '../../stacks/naming';
+import {
+  allStacks,
+  asArray,
+  functionRoles,
+  type Resource,
+  regionStacks,
+  resourcesOfType,
+  roleStatements,
+  type Statement,
+  synthesize,
+  template,
+} from './helpers';
+import { mayPerform } from './iam-eval';
+
+const config = parseConfig(stages);
+let built: BuiltApp;
+
+beforeAll(() => {
+  built = synthesize(stages);
+}, 300_000);
+
+const everyRegion = config.flatMap((stage) => stage.regions.map((region) => ({ stage, region })));
+const label = ({ stage, region }: (typeof everyRegion)[number]) => `${stage.name} ${region.region}`;
+const regionCases = everyRegion.map((entry) => [label(entry), entry] as const);
+
+describe('cdk-nag and synthesis', () => {
+  it.each([
+    ['AwsSolutions', () => new AwsSolutionsChecks()],
+    ['HIPAA Security', () => new HIPAASecurityChecks()],
+  ])('%s: no finding lacks an acknowledgement, in any stage', (_name, pack) => {
+    const report = pack().validateScope(built.app);
+    const findings = report.violations.flatMap((violation) =>
+      violation.violatingResources.map((resource) => `${violation.ruleName} at ${resource.constructPath}`),
+    );
+    expect(findings).toEqual([]);
+  });
+
+  it('every acknowledgement carries a written reason', () => {
+    const acknowledgements = built.app.node
+      .findAll()
+      .flatMap((construct) =>
+        construct.node.metadata
+          .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          .flatMap((entry) => Object.entries(entry.data as Record<string, string>)),
+      );
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledgements) {
+      expect({ id, reasonLength: reason.trim().length >= MIN_REASON_LENGTH }).toEqual({
+        id,
+        reasonLength: true,
+      });
+    }
+  });
+
+  it('synthesizes every stack of every stage with no warning or error annotation', () => {
+    expect(allStacks(built)).toHaveLength(everyRegion.length * 4);
+    const messages = [...built.stages.values()].flatMap(({ stage }) =>
+      stage
+        .synth()
+        .stacks.flatMap((stack) =>
+          stack.messages
+            .filter((m) => m.level !== 'info')
+            .map((m) => `${m.level} at ${m.id}: ${String(m.entry.data)}`),
+        ),
+    );
+    expect(messages).toEqual([]);
+  });
+
+  it('deploys each stage as one unit named after it, one account per stage', () => {
+    for (const stage of config) {
+      const builtStage = built.stages.get(stage.name);
+      expect(builtStage?.stage.stageName).toBe(stage.name);
+      for (const stacks of builtStage?.regions.values() ?? []) {
+        for (const stack of [stacks.data, stacks.messaging, stacks.api, stacks.monitoring]) {
+          expect(stack.node.path.startsWith(`${stage.name}/`)).toBe(true);
+          expect(stack.account).toBe(stage.account);
+        }
+      }
+    }
+  });
+});
+
+describe('data', () => {
+  it.each(config.map((stage) => [stage.name, stage] as const))(
+    '%s: one global table, in the primary region, with a replica in every region of the stage',
+    (_name, stage) => {
+      for (const region of stage.regions) {
+        const tables = resourcesOfType(
+          regionStacks(built, stage.name, region.region).data,
+          'AWS::DynamoDB::GlobalTable',
+        );
+        expect(tables).toHaveLength(region.region === stage.primaryRegion ? 1 : 0);
+      }
+      const data = regionStacks(built, stage.name, stage.primaryRegion).data;
+      const table = template(data).toJSON().Resources[DATA_LOGICAL_IDS.table] as Resource;
+      expect(table.Type).toBe('AWS::DynamoDB::GlobalTable');
+      const replicas = table.Properties.Replicas as { Region: string }[];
+      expect(replicas.map((replica) => replica.Region).sort()).toEqual(
+        stage.regions.map((r) => r.region).sort(),
+      );
+    },
+  );
+
+  it.each(config.map((stage) => [stage.name, stage] as const))(
+    "%s: PITR and deletion protection on every replica, each encrypted with its region's customer-managed key",
+    (_name, stage) => {
+      const data = regionStacks(built, stage.name, stage.primaryRegion).data;
+      const table = template(data).toJSON().Resources[DATA_LOGICAL_IDS.table] as Resource;
+      expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+      expect(table.Properties.TableName).toBe(tableName(stage.name));
+      for (const replica of table.Properties.Replicas as Record<string, unknown>[]) {
+        expect(replica.PointInTimeRecoverySpecification).toMatchObject({ PointInTimeRecoveryEnabled: true });
+        expect(replica.DeletionProtectionEnabled).toBe(true);
+        const key = (replica.SSESpecification as { KMSMasterKeyId: unknown }).KMSMasterKeyId;
+        if (replica.Region === stage.primaryRegion) {
+          expect(key).toEqual({ 'Fn::GetAtt': [DATA_LOGICAL_IDS.tableKey, 'Arn'] });
+        } else {
+          expect(key).toBe(`arn:aws:kms:${replica.Region}:${stage.account}:${tableKeyAlias(stage.name)}`);
+        }
+      }
+    },
+  );
+
+  it('pins the logical ids of the table and keys, retains them, and protects the stacks from termination', () => {
+    for (const { stage, region } of everyRegion) {
+      const data = regionStacks(built, stage.name, region.region).data;
+      expect(data.terminationProtection).toBe(true);
+      const t = template(data);
+      t.hasResource('AWS::KMS::Key', {
+        Properties: Match.objectLike({ EnableKeyRotation: true }),
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+      expect((t.toJSON().Resources[DATA_LOGICAL_IDS.tableKey] as Resource).Type).toBe('AWS::KMS::Key');
+      t.hasResourceProperties('AWS::KMS::Alias', { AliasName: tableKeyAlias(stage.name) });
+      if (region.region === stage.primaryRegion) {
+        t.hasResource('AWS::DynamoDB::GlobalTable', {
+          DeletionPolicy: 'Retain',
+          UpdateReplacePolicy: 'Retain',
+        });
+      }
+    }
+  });
+
+  it('has the TTL attribute, the GSI and a stream (the dispatchers filter it to outbox inserts)', () => {
+    const data = regionStacks(built, 'prod', 'eu-west-2').data;
+    template(data).hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
+        { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'GSI1' })],
+    });
+  });
+
+  it('creates the replica keys before the table that names them', () => {
+    const prod = config.find((stage) => stage.name === 'prod');
+    const primary = regionStacks(built, 'prod', prod?.primaryRegion as string).data;
+    const replica = regionStacks(built, 'prod', 'eu-west-1').data;
+    expect(primary.dependencies).toContain(replica);
+  });
+});
+
+describe('messaging', () => {
+  it.each(regionCases)(
+    '%s: one queue and one dead-letter queue per council homed in the region',
+    (_label, { stage, region }) => {
+      const messaging = regionStacks(built, stage.name, region.region).messaging;
+      // the councils' queues and DLQs, plus the dispatcher's on-failure queue
+      expect(resourcesOfType(messaging, 'AWS::SQS::Queue')).toHaveLength(2 * region.councils.length + 1);
+      expect(messaging.councilQueues.map((queue) => queue.council.code).sort()).toEqual(
+        region.councils.map((council) => council.code).sort(),
+      );
+      const resources = template(messaging).toJSON().Resources as Record<string, Resource>;
+      for (const council of messaging.councilQueues) {
+        const queueId = messaging.getLogicalId(council.queue.node.defaultChild as CfnQueue);
+        const dlqId = messaging.getLogicalId(council.deadLetterQueue.node.defaultChild as CfnQueue);
+        const queue = resources[queueId]?.Properties as Record<string, unknown>;
+        const dlq = resources[dlqId]?.Properties as Record<string, unknown>;
+        const redrive = queue.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number };
+        expect(redrive.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
+        expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(5);
+        expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * council.council.consumerTimeoutSeconds);
+        for (const props of [queue, dlq]) {
+          expect(props.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+          expect(props.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+        }
+      }
+    },
+  );
+
+  it.each(regionCases)(
+    "%s: each council's queues enforce TLS and let only the council's account receive and delete",
+    (_label, { stage, region }) => {
+      const messaging = regionStacks(built, stage.name, region.region).messaging;
+      const policies = resourcesOfType(messaging, 'AWS::SQS::QueuePolicy');
+      for (const council of messaging.councilQueues) {
+        for (const queue of [council.queue, council.deadLetterQueue]) {
+          const queueId = messaging.getLogicalId(queue.node.defaultChild as CfnQueue);
+          const policy = policies.find(([, p]) =>
+            asArray(p.Properties.Queues as unknown[]).some(
+              (q) => JSON.stringify(q) === JSON.stringify({ Ref: queueId }),
+            ),
+          );
+          const statements = asArray(
+            ((policy as [string, Resource])[1].Properties.PolicyDocument as { Statement: Statement[] })
+              .Statement,
+          );
+          expect(statements).toContainEqual(
+            expect.objectContaining({
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          );
+          const allows = statements.filter((s) => s.Effect === 'Allow');
+          expect(allows).toHaveLength(1);
+          const [allow] = allows as [Statement];
+          const principal = JSON.stringify(allow.Principal);
+          expect(principal).toContain(`:iam::${council.council.consumerAccountId}:root`);
+          expect(principal.match(/\d{12}/g)).toEqual([council.council.consumerAccountId]);
+          expect(asArray(allow.Action).sort()).toEqual([...COUNCIL_CONSUMER_ACTIONS].sort());
+          expect(asArray(allow.Action)).toEqual(
+            expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']),
+          );
+          expect(asArray(allow.Action)).not.toContain('sqs:SendMessage');
+        }
+      }
+    },
+  );
+
+  it.each(regionCases)(
+    '%s: the dispatcher knows exactly the queues of the councils homed here and may send to those only',
+    (_label, { stage, region }) => {
+      const messaging = regionStacks(built, stage.name, region.region).messaging;
+      const dispatchId = messaging.getLogicalId(messaging.dispatch.node.defaultChild as never);
+      const fn = template(messaging).toJSON().Resources[dispatchId] as Resource;
+      const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.TABLE_NAME).toBe(tableName(stage.name));
+      const urls = resolveJoin(variables.COUNCIL_QUEUE_URLS);
+      const queueIds = Object.fromEntries(
+        messaging.councilQueues.map((c) => [
+          c.council.code,
+          `Ref(${messaging.getLogicalId(c.queue.node.defaultChild as CfnQueue)})`,
+        ]),
+      );
+      expect(JSON.parse(urls)).toEqual(queueIds);
+
+      const role = functionRoles(messaging).get(dispatchId) as string;
+      const sends = roleStatements(messaging, role).filter((s) =>
+        asArray(s.Action).includes('sqs:SendMessage'),
+      );
+      const targets = sends.flatMap((s) => asArray(s.Resource)).map((r) => JSON.stringify(r));
+      const queueArns = messaging.councilQueues.map((c) =>
+        JSON.stringify({
+          'Fn::GetAtt': [messaging.getLogicalId(c.queue.node.defaultChild as CfnQueue), 'Arn'],
+        }),
+      );
+      const failureQueue = JSON.stringify({
+        'Fn::GetAtt': [
+          messaging.getLogicalId(messaging.dispatchFailures.node.defaultChild as CfnQueue),
+          'Arn',
+        ],
+      });
+      expect(targets.sort()).toEqual([...queueArns, failureQueue].sort());
+    },
+  );
+
+  it.each(regionCases)(
+    '%s: the stream event source passes outbox inserts only, bisects, reports partial failures and keeps what it gives up on',
+    (_label, { stage, region }) => {
+      const messaging = regionStacks(built, stage.name, region.region).messaging;
+      const failures = messaging.getLogicalId(messaging.dispatchFailures.node.defaultChild as CfnQueue);
+      template(messaging).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify(tableDefinition.dispatchFilterPattern) }] },
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        MaximumRetryAttempts: Match.anyValue(),
+        MaximumRecordAgeInSeconds: Match.anyValue(),
+        StartingPosition: 'TRIM_HORIZON',
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failures, 'Arn'] } } },
+        EventSourceArn: { 'Fn::GetAtt': [Match.anyValue(), 'Table.LatestStreamArn'] },
+      });
+      template(messaging).hasResourceProperties('AWS::SQS::Queue', {
+        SqsManagedSseEnabled: true,
+      });
+    },
+  );
+});
+
+describe('api', () => {
+  /** Full path of every API Gateway resource, by logical id. */
+  function resourcePaths(resources: Record<string, Resource>): Map<string, string> {
+    const paths = new Map<string, string>();
+    const pathOf = (id: string): string => {
+      const known = paths.get(id);
+      if (known !== undefined) return known;
+      const props = resources[id]?.Properties as { ParentId: { Ref?: string }; PathPart: string };
+      const parent = props.ParentId.Ref ? pathOf(props.ParentId.Ref) : '';
+      const path = `${parent}/${props.PathPart}`;
+      paths.set(id, path);
+      return path;
+    };
+    for (const [id, resource] of Object.entries(resources))
+      if (resource.Type === 'AWS::ApiGateway::Resource') pathOf(id);
+    return paths;
+  }
+
+  function methodsByRoute(resources: Record<string, Resource>) {
+    const paths = resourcePaths(resources);
+    return Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::ApiGateway::Method')
+      .map((method) => {
+        const props = method.Properties as Record<string, unknown> & { ResourceId: { Ref: string } };
+        return { path: paths.get(props.ResourceId.Ref), method: props.HttpMethod as string, props };
+      });
+  }
+
+  it.each(regionCases)(
+    '%s: every route of the route table has a method behind the token authorizer',
+    (_label, { stage, region }) => {
+      const api = regionStacks(built, stage.name, region.region).api;
+      const resources = template(api).toJSON().Resources as Record<string, Resource>;
+      const [[authorizerId]] = resourcesOfType(api, 'AWS::ApiGateway::Authorizer') as [[string, Resource]];
+      const [[validatorId]] = resourcesOfType(api, 'AWS::ApiGateway::RequestValidator') as [
+        [string, Resource],
+      ];
+      const methods = methodsByRoute(resources);
+      for (const route of routes) {
+        const found = methods.filter((m) => m.path === route.path && m.method === route.method);
+        expect(found).toHaveLength(1);
+        expect(found[0]?.props).toMatchObject({
+          AuthorizationType: 'CUSTOM',
+          AuthorizerId: { Ref: authorizerId },
+          RequestValidatorId: { Ref: validatorId },
+          Integration: { Type: 'AWS_PROXY' },
+        });
+      }
+      // Any other method is a 405 mock on a routed path; nothing else is reachable.
+      const others = methods.filter((m) => !routes.some((r) => r.path === m.path && r.method === m.method));
+      for (const other of others) {
+        expect(other.method).toBe('ANY');
+        const allowed = routes.filter((r) => r.path === other.path).map((r) => r.method);
+        expect(allowed.length).toBeGreaterThan(0);
+        expect(other.props).toMatchObject({
+          AuthorizationType: 'NONE',
+          Integration: {
+            Type: 'MOCK',
+            IntegrationResponses: [
+              {
+                StatusCode: '405',
+                ResponseParameters: expect.objectContaining({
+                  'method.response.header.Allow': `'${allowed.sort().join(', ')}'`,
+                }),
+              },
+            ],
+          },
+        });
+      }
+      template(api).hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        Type: 'TOKEN',
+        IdentitySource: 'method.request.header.Authorization',
+        AuthorizerResultTtlInSeconds: 300,
+      });
+    },
+  );
+
+  it.each(regionCases)(
+    '%s: the authorizer trusts the configured issuers and never the local key',
+    (_label, { stage, region }) => {
+      const api = regionStacks(built, stage.name, region.region).api;
+      const id = api.getLogicalId(api.authorizerFunction.node.defaultChild as never);
+      const variables = (
+        (template(api).toJSON().Resources[id] as Resource).Properties.Environment as {
+          Variables: Record<string, string>;
+        }
+      ).Variables;
+      expect(parseIssuers(variables.JWT_ISSUERS as string)).toEqual(stage.identity.issuers);
+      expect(variables.JWT_AUDIENCE).toBe(stage.identity.audience);
+    },
+  );
+
+  it('no deployed function of any stage has the local development key in its environment', () => {
+    let functions = 0;
+    for (const stack of allStacks(built)) {
+      for (const [, fn] of resourcesOfType(stack, 'AWS::Lambda::Function')) {
+        functions++;
+        const variables =
+          (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+        for (const name of LOCAL_ONLY_ENVIRONMENT) expect(Object.keys(variables)).not.toContain(name);
+        expect(JSON.stringify(variables)).not.toMatch(/local-development|LOCAL_JWT/);
+      }
+    }
+    expect(functions).toBeGreaterThan(routes.length);
+  });
+
+  it.each(regionCases)(
+    '%s: per-method throttling, tighter on rate-limited routes',
+    (_label, { stage, region }) => {
+      const api = regionStacks(built, stage.name, region.region).api;
+      const [[, stageResource]] = resourcesOfType(api, 'AWS::ApiGateway::Stage') as [[string, Resource]];
+      const settings = stageResource.Properties.MethodSettings as Record<string, unknown>[];
+      const escapePath = (path: string) => `/${path.replace(/\//g, '~1')}`;
+      expect(settings).toContainEqual(
+        expect.objectContaining({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: stage.limits.methodThrottle.rateLimit,
+          ThrottlingBurstLimit: stage.limits.methodThrottle.burstLimit,
+        }),
+      );
+      for (const route of routes) {
+        const limits = route.rateLimited
+          ? stage.limits.rateLimitedMethodThrottle
+          : stage.limits.methodThrottle;
+        expect(settings).toContainEqual(
+          expect.objectContaining({
+            HttpMethod: route.method,
+            ResourcePath: escapePath(route.path),
+            ThrottlingRateLimit: limits.rateLimit,
+            ThrottlingBurstLimit: limits.burstLimit,
+            LoggingLevel: 'ERROR',
+            DataTraceEnabled: false,
+          }),
+        );
+      }
+      expect(routes.some((route) => route.rateLimited)).toBe(true);
+    },
+  );
+
+  it.each(regionCases)(
+    '%s: access logs, execution logs (no data trace) and X-Ray on the stage',
+    (_label, { stage, region }) => {
+      const api = regionStacks(built, stage.name, region.region).api;
+      template(api).hasResourceProperties('AWS::ApiGateway::Stage', {
+        TracingEnabled: true,
+        AccessLogSetting: {
+          DestinationArn: Match.anyValue(),
+          Format: Match.stringLikeRegexp('\\$context\\.requestId'),
+        },
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            LoggingLevel: 'ERROR',
+            DataTraceEnabled: false,
+          }),
+        ]),
+      });
+      const [[, stageResource]] = resourcesOfType(api, 'AWS::ApiGateway::Stage') as [[string, Resource]];
+      const format = (stageResource.Properties.AccessLogSetting as { Format: string }).Format;
+      expect(format).not.toMatch(/\$context\.path\b/);
+    },
+  );
+
+  it.each(regionCases)(
+    '%s: WAF with managed rule groups and per-caller lookup rate limits is associated with the stage',
+    (_label, { stage, region }) => {
+      const api = regionStacks(built, stage.name, region.region).api;
+      const [[stageId]] = resourcesOfType(api, 'AWS::ApiGateway::Stage') as [[string, Resource]];
+      const [[aclId, acl]] = resourcesOfType(api, 'AWS::WAFv2::WebACL') as [[string, Resource]];
+      const [[, association]] = resourcesOfType(api, 'AWS::WAFv2::WebACLAssociation') as [[string, Resource]];
+      expect(association.Properties.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
+      expect(JSON.stringify(association.Properties.ResourceArn)).toContain(stageId);
+      expect(acl.Properties.Scope).toBe('REGIONAL');
+
+      const rules = acl.Properties.Rules as {
+        Name: string;
+        Statement: Record<string, any>;
+        Action?: Record<string, any>;
+      }[];
+      const managed = rules.map((rule) => rule.Statement.ManagedRuleGroupStatement?.Name).filter(Boolean);
+      expect(managed).toEqual(
+        expect.arrayContaining([
+          'AWSManagedRulesCommonRuleSet',
+          'AWSManagedRulesKnownBadInputsRuleSet',
+          'AWSManagedRulesAmazonIpReputationList',
+        ]),
+      );
+      const perCaller = rules.find((rule) => rule.Name === 'RateLimitedRoutesPerCaller');
+      expect(perCaller?.Statement.RateBasedStatement).toMatchObject({
+        Limit: stage.limits.lookupsPerMinutePerUser,
+        EvaluationWindowSec: 60,
+        AggregateKeyType: 'CUSTOM_KEYS',
+        CustomKeys: [{ Header: { Name: 'authorization' } }],
+      });
+      const perAddress = rules.find((rule) => rule.Name === 'RateLimitedRoutesPerSourceAddress');
+      expect(perAddress?.Statement.RateBasedStatement).toMatchObject({
+        Limit: stage.limits.lookupsPerMinutePerOrganisation,
+        AggregateKeyType: 'IP',
+      });
+      for (const rule of [perCaller, perAddress]) {
+        expect(rule?.Action?.Block?.CustomResponse).toMatchObject({
+          ResponseCode: 429,
+          CustomResponseBodyKey: 'throttled',
+        });
+        const scope = JSON.stringify(rule?.Statement.RateBasedStatement.ScopeDownStatement);
+        for (const route of routes.filter((r) => r.rateLimited)) {
+          expect(scope).toContain(route.method);
+        }
+      }
+      const body = (acl.Properties.CustomResponseBodies as Record<string, { Content: string }>).throttled
+        ?.Content as string;
+      expect(JSON.parse(body)).toEqual({ error: { code: 'THROTTLED', message: expect.any(String) } });
+      template(api).hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+        RedactedFields: Match.arrayWith([{ SingleHeader: { Name: 'authorization' } }, { UriPath: {} }]),
+      });
+    },
+  );
+
+  it('gateway errors use the contract body with Cache-Control: no-store and X-Request-Id', () => {
+    const api = regionStacks(built, 'prod', 'eu-west-2').api;
+    const responses = resourcesOfType(api, 'AWS::ApiGateway::GatewayResponse').map(
+      ([, r]) => r.Properties as Record<string, any>,
+    );
+    const byType = (type: string) => responses.find((r) => r.ResponseType === type);
+    const expectError = (type: string, status: string | undefined, code: string) => {
+      const response = byType(type);
+      expect(response?.StatusCode).toBe(status);
+      expect(response?.ResponseParameters).toMatchObject({
+        'gatewayresponse.header.Cache-Control': "'no-store'",
+        'gatewayresponse.header.X-Request-Id': 'context.requestId',
+      });
+      const body = JSON.parse(response?.ResponseTemplates['application/json']);
+      expect(body.error.code).toBe(code);
+      return body;
+    };
+    for (const type of ['UNAUTHORIZED', 'ACCESS_DENIED', 'EXPIRED_TOKEN', 'INVALID_SIGNATURE']) {
+      expect(expectError(type, '401', 'UNAUTHENTICATED').error.message).toBe(UNAUTHENTICATED_MESSAGE);
+    }
+    expectError('MISSING_AUTHENTICATION_TOKEN', '404', 'NOT_FOUND');
+    expectError('THROTTLED', '429', 'THROTTLED');
+    expect(byType('THROTTLED')?.ResponseParameters['gatewayresponse.header.Retry-After']).toBeDefined();
+    expectError('QUOTA_EXCEEDED', '429', 'THROTTLED');
+    expectError('WAF_FILTERED', '403', 'FORBIDDEN');
+    expectError('REQUEST_TOO_LARGE', '413', 'PAYLOAD_TOO_LARGE');
+    expectError('UNSUPPORTED_MEDIA_TYPE', '415', 'UNSUPPORTED_MEDIA_TYPE');
+    expectError('DEFAULT_5XX', undefined, 'INTERNAL');
+  });
+
+  it('a region with a custom domain serves TLS 1.2+ there and closes the execute-api endpoint', () => {
+    const api = regionStacks(built, 'prod', 'eu-west-2').api;
+    template(api).hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: 'api.cpis.example.org',
+      SecurityPolicy: 'TLS_1_2',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+    template(api).hasResourceProperties('AWS::ApiGateway::RestApi', { DisableExecuteApiEndpoint: true });
+    const other = regionStacks(built, 'prod', 'eu-west-1').api;
+    expect(resourcesOfType(other, 'AWS::ApiGateway::DomainName')).toHaveLength(0);
+  });
+});
+
+describe('functions', () => {
+  it('every function: Node 24 on arm64, active tracing, reserved concurrency, encrypted log group with retention', () => {
+    for (const { stage, region } of everyRegion) {
+      const stacks = regionStacks(built, stage.name, region.region);
+      for (const stack of [stacks.api, stacks.messaging]) {
+        const resources = template(stack).toJSON().Resources as Record<string, Resource>;
+        const ours = resourcesOfType(stack, 'AWS::Lambda::Function').filter(
+          ([, fn]) =>
+            (fn.Properties.Environment as { Variables?: Record<string, string> })?.Variables?.NODE_OPTIONS,
+        );
+        expect(ours.length).toBeGreaterThan(0);
+        for (const [, fn] of ours) {
+          expect(fn.Properties).toMatchObject({
+            Runtime: 'nodejs24.x',
+            Architectures: ['arm64'],
+            TracingConfig: { Mode: 'Active' },
+            Handler: 'index.handler',
+            ReservedConcurrentExecutions: expect.any(Number),
+            Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
+          });
+          const logGroup = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+          expect(resources[logGroup]?.Properties).toMatchObject({
+            RetentionInDays: stage.logRetentionDays,
+            KmsKeyId: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+          });
+        }
+      }
+    }
+  });
+
+  it('reserved concurrency comes from the stage config', () => {
+    const prod = config.find((stage) => stage.name === 'prod');
+    const api = regionStacks(built, 'prod', 'eu-west-2').api;
+    const concurrency = (entry: string) => {
+      const fn = api.functions.get(entry);
+      const id = api.getLogicalId(fn?.node.defaultChild as never);
+      return (template(api).toJSON().Resources[id] as Resource).Properties.ReservedConcurrentExecutions;
+    };
+    expect(concurrency('lookup')).toBe(prod?.limits.reservedConcurrency.byEntry.lookup);
+    expect(concurrency('put-plan')).toBe(prod?.limits.reservedConcurrency.api);
+  });
+
+  it("API functions finish within API Gateway's 29 s integration timeout", () => {
+    const api = regionStacks(built, 'prod', 'eu-west-2').api;
+    for (const [, fn] of api.functions) {
+      const id = api.getLogicalId(fn.node.defaultChild as never);
+      const timeout = (template(api).toJSON().Resources[id] as Resource).Properties.Timeout as number;
+      expect(timeout).toBeLessThanOrEqual(29);
+    }
+  });
+});
+
+describe('least privilege', () => {
+  it('no IAM statement in any stack allows a wildcard action, and none allows dynamodb Scan or table-wide actions', () => {
+    for (const stack of allStacks(built)) {
+      for (const [, policy] of resourcesOfType(stack, 'AWS::IAM::Policy')) {
+        for (const statement of asArray(
+          (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+        )) {
+          if (statement.Effect !== 'Allow') continue;
+          for (const action of asArray(statement.Action)) {
+            expect(action).not.toContain('*');
+            expect(action).not.toMatch(
+              /^dynamodb:(Scan|DeleteTable|UpdateTable|CreateTable|BatchWriteItem|PartiQL)/,
+            );
+          }
+        }
+      }
+    }
+  });
+
+  it('each API function gets exactly the table actions it uses', () => {
+    const api = regionStacks(built, 'prod', 'eu-west-2').api;
+    const roles = functionRoles(api);
+    for (const [entry, access] of Object.entries(API_TABLE_ACCESS)) {
+      const fn = api.functions.get(entry);
+      if (!fn) continue;
+      const statements = roleStatements(
+        api,
+        roles.get(api.getLogicalId(fn.node.defaultChild as never)) as string,
+      );
+      const dynamo = statements
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => asArray(s.Action))
+        .filter((action) => action.startsWith('dynamodb:'));
+      expect(dynamo.sort()).toEqual([...access.actions].sort());
+    }
+  });
+
+  it('no function role of any stack can update or delete an audit item; plan items stay writable where granted', () => {
+    let roles = 0;
+    for (const stack of allStacks(built)) {
+      for (const [, role] of functionRoles(stack)) {
+        roles++;
+        const statements = roleStatements(stack, role);
+        for (const action of AUDIT_IMMUTABLE_ACTIONS) {
+          expect({
+            role,
+            action,
+            allowed: mayPerform(statements, action, { leadingKeys: ['AUDIT#9990000018'] }),
+          }).toEqual({
+            role,
+            action,
+            allowed: false,
+          });
+        }
+      }
+    }
+    expect(roles).toBeGreaterThan(routes.length);
+    // The Deny is what stops it: delete-plan may delete plan items, not audit items.
+    const api = regionStacks(built, 'prod', 'eu-west-2').api;
+    const deletePlan = api.functions.get('delete-plan');
+    const role = functionRoles(api).get(api.getLogicalId(deletePlan?.node.defaultChild as never)) as string;
+    const statements = roleStatements(api, role);
+    expect(mayPerform(statements, 'dynamodb:DeleteItem', { leadingKeys: ['CHILD#9990000018'] })).toBe(true);
+    expect(mayPerform(statements, 'dynamodb:DeleteItem', { leadingKeys: ['AUDIT#9990000018'] })).toBe(false);
+  });
+
+  it('every service function role carries the explicit append-only Deny on audit leading keys', () => {
+    for (const stack of allStacks(built)) {
+      for (const [fnId, role] of functionRoles(stack)) {
+        const fn = template(stack).toJSON().Resources[fnId] as Resource;
+        if (!(fn.Properties.Environment as { Variables?: Record<string, string> })?.Variables?.NODE_OPTIONS)
+          continue;
+        const deny = roleStatements(stack, role).find((s) => s.Sid === 'AuditTrailIsAppendOnly');
+        expect(deny).toEqual({
+          Sid: 'AuditTrailIsAppendOnly',
+          Effect: 'Deny',
+          Action: expect.arrayContaining([...AUDIT_IMMUTABLE_ACTIONS]),
+          Resource: '*',
+          Condition: {
+            'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${tableDefinition.auditKeyPrefix}*`] },
+          },
+        });
+      }
+    }
+  });
+});
+
+describe('monitoring', () => {
+  it.each(regionCases)(
+    '%s: alarms for 5xx rate, p99 latency, dead letters, dispatch errors, throttles and iterator age',
+    (_label, { stage, region }) => {
+      const monitoring = regionStacks(built, stage.name, region.region).monitoring;
+      const alarms = resourcesOfType(monitoring, 'AWS::CloudWatch::Alarm').map(
+        ([, a]) => a.Properties as Record<string, any>,
+      );
+      const [[topicId]] = resourcesOfType(monitoring, 'AWS::SNS::Topic') as [[string, Resource]];
+      for (const alarm of alarms) {
+        expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
+        expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
+      }
+      expect(
+        alarms.some((a) =>
+          a.Metrics?.some((m: { Expression?: string }) => m.Expression?.includes('100 * errors / requests')),
+        ),
+      ).toBe(true);
+      expect(alarms.some((a) => a.MetricName === 'Latency' && a.ExtendedStatistic === 'p99')).toBe(true);
+      const deadLetterAlarms = alarms.filter(
+        (a) =>
+          a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          a.Threshold === 0 &&
+          a.ComparisonOperator === 'GreaterThanThreshold',
+      );
+      expect(deadLetterAlarms).toHaveLength(region.councils.length + 1);
+      expect(alarms.some((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toBe(true);
+      expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(
+        new Set(routes.map((r) => r.entry)).size + 2,
+      );
+      expect(alarms.some((a) => a.MetricName === 'IteratorAge')).toBe(true);
+      template(monitoring).resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      template(monitoring).hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+      template(monitoring).resourceCountIs('AWS::SNS::Subscription', region.alarmEmails.length);
+    },
+  );
+});
+
+/** `{ "Fn::Join": ["", [...]] }` as a string, with each reference written `Ref(logicalId)`. */
+function resolveJoin(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => (typeof part === 'string' ? part : `Ref(${(part as { Ref: string }).Ref})`))
+    .join(separator);
+}
