@@ -577,7 +577,9 @@ async function sendTransaction(items: TransactItem[]): Promise<void> {
       const transient =
         (error as Error).name === 'TransactionInProgressException' ||
         (reasons.length > 0 &&
-          reasons.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError') &&
+          reasons.some(
+            (reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError',
+          ) &&
           !reasons.some((reason) => reason.Code === 'ConditionalCheckFailed'));
       if (!transient || attempt >= TRANSACTION_ATTEMPTS) throw error;
       await backoff(attempt);
