@@ -62,7 +62,8 @@ export const handler = apiHandler<PlanBody>('put-plan', async ({ params, body, c
         action: change === 'UNCHANGED' ? 'PLAN_UPDATED' : change,
         outcome: 'SUCCESS',
         actor: claims,
-        at: now.toISOString(),
+        // Taken per attempt: a retry after losing a race is audited after the write it lost to.
+        at: clock.now().toISOString(),
         planType,
         councilCode,
       });

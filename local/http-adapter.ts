@@ -100,10 +100,16 @@ async function handle(
   requestId: string,
   options: AdapterOptions,
 ): Promise<APIGatewayProxyResult> {
-  const url = new URL(request.url ?? '/', 'http://localhost');
   const method = (request.method ?? 'GET').toUpperCase();
-  const path = decodeSegments(url.pathname);
   const fail = (error: ApiError) => errorResult(error, requestId);
+  let url: URL;
+  try {
+    // Prefixed rather than resolved, so a path such as `//x` stays a path.
+    url = new URL(`http://localhost${request.url ?? '/'}`);
+  } catch {
+    return fail(apiErrors.notFound(`No route ${method} ${request.url ?? ''}`));
+  }
+  const path = decodeSegments(url.pathname);
 
   const { match, allowed } = path ? matchRoute(method, path) : { match: undefined, allowed: [] };
   if (!match) {

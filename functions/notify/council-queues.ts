@@ -38,11 +38,22 @@ export async function councilQueueUrl(councilCode: string): Promise<string | und
   return result.QueueUrl;
 }
 
+/**
+ * SQS accepts only #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD (and, on AWS, astral characters).
+ * Any other UTF-16 unit is written as a JSON \u escape: consumers parse the very same text.
+ */
+export function sqsSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 export async function sendToCouncil(queueUrl: string, message: CouncilMessage): Promise<void> {
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
-      MessageBody: JSON.stringify(message),
+      MessageBody: sqsSafeJson(message),
       MessageAttributes: {
         type: { DataType: 'String', StringValue: message.type },
         eventId: { DataType: 'String', StringValue: message.eventId },

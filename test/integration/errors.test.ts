@@ -161,6 +161,7 @@ describe('every documented error, with nothing written', () => {
     await refused('GET', '/v1/unknown', {}, 404, 'NOT_FOUND');
     await refused('GET', `/v1/children/${child}/extra`, {}, 404, 'NOT_FOUND');
     await refused('GET', '/', {}, 404, 'NOT_FOUND');
+    await refused('GET', '//', {}, 404, 'NOT_FOUND');
     const token = await tokens.council('E09000001');
     await refused('DELETE', planPath(child, 'LAC'), { token }, 404, 'NOT_FOUND');
   });

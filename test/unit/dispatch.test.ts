@@ -58,3 +58,13 @@ describe('dispatch fault paths', () => {
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 });
+
+describe('message bodies SQS accepts', () => {
+  it('escapes characters SQS refuses, so the council parses exactly the same message', async () => {
+    const { sqsSafeJson } = await import('../../functions/notify/council-queues');
+    const message = { userName: 'Dr \uFFFE Ada 𐀀', setting: 'a\u0001b' };
+    const body = sqsSafeJson(message);
+    expect(body).not.toMatch(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/);
+    expect(JSON.parse(body)).toEqual(message);
+  });
+});
