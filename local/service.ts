@@ -11,14 +11,28 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
 import { tableDefinition } from '../functions/store/table-definition';
 import { createHttpAdapter, lambdaContext, type ProxyHandler } from './http-adapter';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './rate-limiter';
-import { StreamPoller } from './stream-poller';
+import { dispatchFailureQueueName, failureMessages } from './redrive';
+import {
+  type FailedRecords,
+  StreamPoller,
+  type StreamPollerOptions,
+  type StreamPollerStats,
+} from './stream-poller';
+
+/** The dispatch function as the poller invokes it: one batch of stream records in, failures out. */
+export type DispatchFunction = (records: DynamoDBRecord[]) => Promise<DynamoDBBatchResponse>;
 
 export interface LocalServiceOptions {
   tableName: string;
@@ -27,6 +41,13 @@ export interface LocalServiceOptions {
   host?: string;
   rateLimits?: RateLimits;
   onError?: (error: unknown) => void;
+  /**
+   * How the stream poller retries dispatch (Lambda's event source mapping settings): retries, backoff,
+   * batch size. Records whose retries are exhausted go to the `dispatch-failures` queue (see redrive.ts).
+   */
+  stream?: Omit<StreamPollerOptions, 'onFailure' | 'onError'>;
+  /** Test hook: wraps the dispatch function, e.g. to make it crash mid-batch. `npm start` never sets it. */
+  wrapDispatch?: (dispatch: DispatchFunction) => DispatchFunction;
 }
 
 export interface LocalService {
@@ -35,8 +56,11 @@ export interface LocalService {
   queuePrefix: string;
   /** Creates the queue and dead-letter queue of a council, as the messaging stack does per council. */
   ensureCouncilQueues(councilCode: string): Promise<string>;
-  /** Resolves when every stream record written so far has been dispatched. */
+  /** The on-failure destination of the stream poller: `npm run redrive` re-delivers what it holds. */
+  failureQueueName: string;
+  /** Resolves when every stream record written so far has been dispatched (or sent to the failure queue). */
   drained(): Promise<void>;
+  streamStats(): StreamPollerStats;
   close(): Promise<void>;
 }
 
@@ -163,16 +187,31 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     sensitivity: sensitivity.handler,
   };
 
+  const realDispatch: DispatchFunction = async (records) =>
+    (await dispatch.handler(
+      { Records: records },
+      lambdaContext('dispatch', `dispatch-${Date.now()}`),
+    )) as DynamoDBBatchResponse;
+  const dispatchBatch = options.wrapDispatch ? options.wrapDispatch(realDispatch) : realDispatch;
+
+  // Lambda's on-failure destination for the stream: one message per record given up on.
+  const failureQueueName = dispatchFailureQueueName(options.queuePrefix);
+  const sendToFailureQueue = async (failure: FailedRecords) => {
+    // The local runtime owns this queue; (re)create it first, as an SQS restart loses it.
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: failureQueueName }));
+    for (const message of failureMessages(failure)) {
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(message) }));
+    }
+  };
+  await sqs.send(new CreateQueueCommand({ QueueName: failureQueueName }));
+
   const poller = new StreamPoller(
     options.tableName,
     async (records) => {
       const outbox = records.filter(passesDispatchFilter);
       if (outbox.length === 0) return { failedSequenceNumbers: [] };
       try {
-        const result = (await dispatch.handler(
-          { Records: outbox },
-          lambdaContext('dispatch', `dispatch-${Date.now()}`),
-        )) as DynamoDBBatchResponse;
+        const result = await dispatchBatch(outbox);
         return { failedSequenceNumbers: result.batchItemFailures.map((failure) => failure.itemIdentifier) };
       } catch (error) {
         // Lambda retries the whole batch when the function fails; so does the poller.
@@ -180,7 +219,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         return { failedSequenceNumbers: outbox.map((record) => record.dynamodb?.SequenceNumber as string) };
       }
     },
-    { onError: options.onError },
+    { ...options.stream, onError: options.onError, onFailure: sendToFailureQueue },
   );
   await poller.start();
 
@@ -201,7 +240,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     tableName: options.tableName,
     queuePrefix: options.queuePrefix,
     ensureCouncilQueues,
+    failureQueueName,
     drained: () => poller.drained(),
+    streamStats: () => poller.stats(),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

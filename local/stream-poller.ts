@@ -1,6 +1,9 @@
 /**
  * Reads the table's stream from DynamoDB Local the way Lambda's event source mapping does: shard by
- * shard, in order, handing each batch to a callback and retrying from the first failed record.
+ * shard, in order, handing each batch to a callback; a batch that reports failures is retried from its
+ * first failed record after an exponentially growing pause; a record that has failed
+ * 1 + maxRetryAttempts times goes to the on-failure destination and is not delivered again. A
+ * destination that cannot take it (SQS down) holds the shard: records wait, they are never dropped.
  */
 
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -19,13 +22,74 @@ export interface BatchResult {
   failedSequenceNumbers: string[];
 }
 
+/** Records whose retries are exhausted, handed to the on-failure destination. */
+export interface FailedRecords {
+  shardId: string;
+  streamArn: string;
+  /** Records that failed 1 + maxRetryAttempts times, in stream order. */
+  records: DynamoDBRecord[];
+  /** Failed deliveries of each of them (1 + maxRetryAttempts, or more if the destination was down). */
+  attempts: number;
+}
+
+/** A retry the poller scheduled, for observers (tests, reports). */
+export interface RetryScheduled {
+  shardId: string;
+  /** Failed deliveries so far of the record the retry starts at. */
+  attempt: number;
+  delayMs: number;
+  firstFailedSequenceNumber: string;
+  failedCount: number;
+}
+
+export interface StreamPollerStats {
+  /** Batches handed to the callback. */
+  invocations: number;
+  /** Invocations that reported at least one failed record. */
+  failedInvocations: number;
+  retriesScheduled: number;
+  /** Records handed to the on-failure destination successfully. */
+  sentToFailureDestination: number;
+  /** Times the on-failure destination itself failed (the records then stayed on the stream). */
+  failureDestinationErrors: number;
+}
+
+export interface StreamPollerOptions {
+  intervalMs?: number;
+  onError?: (error: unknown) => void;
+  /** Records per batch (GetRecords Limit). */
+  batchSize?: number;
+  /**
+   * Retries of a failing batch before its failed records go to onFailure: Lambda's `retryAttempts`
+   * (the deployed event source mapping uses 10). Without onFailure, retries never end.
+   */
+  maxRetryAttempts?: number;
+  /** Pause before retry n: min(retryMaxMs, retryBaseMs * 2^(n-1)). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** The on-failure destination. If it throws, the batch stays on the stream and is tried again later. */
+  onFailure?: (failure: FailedRecords) => Promise<void>;
+  onRetry?: (retry: RetryScheduled) => void;
+}
+
+/** As the deployed event source mapping (stacks/messaging-stack.ts). */
+export const DEFAULT_MAX_RETRY_ATTEMPTS = 10;
+const DEFAULT_RETRY_BASE_MS = 100;
+const DEFAULT_RETRY_MAX_MS = 5000;
+
 interface ShardState {
   iterator?: string;
   lastSequence?: string;
   closed: boolean;
   retryAt: number;
-  attempts: number;
+  /** Failed deliveries so far of each record still being retried, by sequence number. */
+  failures: Map<string, number>;
+  /** Records handed to the on-failure destination that a retried batch still reaches: skipped. */
+  givenUp: Set<string>;
 }
+
+const sequenceOf = (record: { dynamodb?: { SequenceNumber?: string } }) =>
+  record.dynamodb?.SequenceNumber as string;
 
 export class StreamPoller {
   private readonly streams = new DynamoDBStreamsClient({});
@@ -35,11 +99,18 @@ export class StreamPoller {
   private streamArn?: string;
   private passesStarted = 0;
   private readonly idleWaiters: { afterPass: number; resolve: () => void }[] = [];
+  private readonly counters: StreamPollerStats = {
+    invocations: 0,
+    failedInvocations: 0,
+    retriesScheduled: 0,
+    sentToFailureDestination: 0,
+    failureDestinationErrors: 0,
+  };
 
   constructor(
     private readonly tableName: string,
     private readonly onBatch: (records: DynamoDBRecord[]) => Promise<BatchResult>,
-    private readonly options: { intervalMs?: number; onError?: (error: unknown) => void } = {},
+    private readonly options: StreamPollerOptions = {},
   ) {}
 
   async start(): Promise<void> {
@@ -56,9 +127,14 @@ export class StreamPoller {
     for (const waiter of this.idleWaiters.splice(0)) waiter.resolve();
   }
 
+  stats(): StreamPollerStats {
+    return { ...this.counters };
+  }
+
   /**
    * Resolves once a whole pass that began after this call found nothing to deliver: every record
-   * written before the call has then been handed to the callback successfully.
+   * written before the call has then been handed to the callback successfully (or, retries exhausted,
+   * to the on-failure destination).
    */
   drained(): Promise<void> {
     const afterPass = this.passesStarted;
@@ -97,6 +173,12 @@ export class StreamPoller {
     return shards;
   }
 
+  private backoff(attempt: number): number {
+    const base = this.options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+    const max = this.options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
+    return Math.min(max, base * 2 ** Math.max(0, attempt - 1));
+  }
+
   /** One pass over every open shard; true when any records were read. */
   async pollOnce(): Promise<boolean> {
     let busy = false;
@@ -104,7 +186,7 @@ export class StreamPoller {
       const id = shard.ShardId as string;
       let state = this.shards.get(id);
       if (!state) {
-        state = { closed: false, retryAt: 0, attempts: 0 };
+        state = { closed: false, retryAt: 0, failures: new Map(), givenUp: new Set() };
         this.shards.set(id, state);
       }
       if (state.closed) continue;
@@ -114,26 +196,85 @@ export class StreamPoller {
       }
       if (!state.iterator) state.iterator = await this.iterator(id, state.lastSequence);
       const page = await this.streams.send(
-        new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 100 }),
+        new GetRecordsCommand({ ShardIterator: state.iterator, Limit: this.options.batchSize ?? 100 }),
       );
       const records = page.Records ?? [];
       if (records.length > 0) {
         busy = true;
-        const failed = await this.deliver(records);
-        if (failed) {
-          // Like Lambda: deliver again from the first failed record, after a growing pause.
-          state.attempts++;
-          state.retryAt = Date.now() + Math.min(5000, 100 * 2 ** state.attempts);
-          state.iterator = await this.iterator(id, undefined, failed);
+        const pending = records.filter((record) => !state.givenUp.has(sequenceOf(record)));
+        const failed = pending.length > 0 ? await this.deliver(pending) : [];
+        for (const record of failed) {
+          state.failures.set(sequenceOf(record), (state.failures.get(sequenceOf(record)) ?? 0) + 1);
+        }
+        // A record that failed 1 + maxRetryAttempts times goes to the on-failure destination.
+        const maxRetries = this.options.maxRetryAttempts ?? DEFAULT_MAX_RETRY_ATTEMPTS;
+        const exhausted = this.options.onFailure
+          ? failed.filter((record) => (state.failures.get(sequenceOf(record)) ?? 0) > maxRetries)
+          : [];
+        let destinationDown = false;
+        if (exhausted.length > 0) {
+          if (await this.sendToDestination(id, exhausted, state)) {
+            for (const record of exhausted) state.givenUp.add(sequenceOf(record));
+          } else {
+            destinationDown = true; // SQS is down too: keep the records, try again after the longest pause
+          }
+        }
+        const remaining = failed.filter((record) => !state.givenUp.has(sequenceOf(record)));
+        const first = remaining[0];
+        if (first) {
+          // Like Lambda: records before the first failed one are done; deliver again from it, after a
+          // growing pause.
+          const index = records.findIndex((record) => sequenceOf(record) === sequenceOf(first));
+          if (index > 0) state.lastSequence = sequenceOf(records[index - 1] as StreamRecord);
+          for (const done of records.slice(0, index)) {
+            state.failures.delete(sequenceOf(done));
+            state.givenUp.delete(sequenceOf(done));
+          }
+          const attempt = state.failures.get(sequenceOf(first)) ?? 1;
+          const delayMs = destinationDown
+            ? (this.options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS)
+            : this.backoff(attempt);
+          state.retryAt = Date.now() + delayMs;
+          this.counters.retriesScheduled++;
+          this.options.onRetry?.({
+            shardId: id,
+            attempt,
+            delayMs,
+            firstFailedSequenceNumber: sequenceOf(first),
+            failedCount: remaining.length,
+          });
+          state.iterator = await this.iterator(id, undefined, sequenceOf(first));
           continue;
         }
-        state.attempts = 0;
-        state.lastSequence = records[records.length - 1]?.dynamodb?.SequenceNumber;
+        // Delivered, or given up on: move past the batch.
+        for (const record of records) {
+          state.failures.delete(sequenceOf(record));
+          state.givenUp.delete(sequenceOf(record));
+        }
+        state.retryAt = 0;
+        state.lastSequence = sequenceOf(records[records.length - 1] as StreamRecord);
       }
       state.iterator = page.NextShardIterator;
       if (!state.iterator) state.closed = true;
     }
     return busy;
+  }
+
+  private async sendToDestination(shardId: string, failed: DynamoDBRecord[], state: ShardState) {
+    try {
+      await this.options.onFailure?.({
+        shardId,
+        streamArn: this.streamArn as string,
+        records: failed,
+        attempts: Math.min(...failed.map((record) => state.failures.get(sequenceOf(record)) ?? 0)),
+      });
+      this.counters.sentToFailureDestination += failed.length;
+      return true;
+    } catch (error) {
+      this.counters.failureDestinationErrors++;
+      this.options.onError?.(error);
+      return false;
+    }
   }
 
   private async iterator(shardId: string, after?: string, at?: string): Promise<string | undefined> {
@@ -148,14 +289,15 @@ export class StreamPoller {
     return result.ShardIterator;
   }
 
-  /** The first sequence number to deliver again, if any failed. */
-  private async deliver(records: StreamRecord[]): Promise<string | undefined> {
-    const result = await this.onBatch(
-      records.map((record) => toLambdaRecord(record, this.streamArn as string)),
-    );
+  /** The records to deliver again, in stream order (none when the batch succeeded). */
+  private async deliver(records: StreamRecord[]): Promise<DynamoDBRecord[]> {
+    const batch = records.map((record) => toLambdaRecord(record, this.streamArn as string));
+    this.counters.invocations++;
+    const result = await this.onBatch(batch);
     const failed = new Set(result.failedSequenceNumbers);
-    return records.find((record) => failed.has(record.dynamodb?.SequenceNumber as string))?.dynamodb
-      ?.SequenceNumber;
+    const failedRecords = batch.filter((record) => failed.has(record.dynamodb?.SequenceNumber as string));
+    if (failedRecords.length > 0) this.counters.failedInvocations++;
+    return failedRecords;
   }
 }
 

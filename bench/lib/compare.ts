@@ -1,0 +1,122 @@
+/**
+ * A baseline-versus-service comparison at one concurrency: an untimed warm-up of each side, then
+ * `rounds` measured rounds in which the two sides alternate (ABBA order, so drift in the machine's speed
+ * falls on both), with the stream drained between runs so one run's dispatch work never spills into the
+ * next. Samples of all rounds are pooled.
+ */
+import type { LoadSample } from './load';
+import { type MachineLoad, measureMachine } from './machine';
+import type { ServerStats } from './server-protocol';
+import { type LatencySummary, round, summarize } from './stats';
+import type { BenchContext } from './types';
+
+export interface SideResult {
+  throughput: number;
+  latency: LatencySummary;
+  count: number;
+  elapsedMs: number;
+  /** CPU milliseconds per operation in the process doing the work (worker, or service). */
+  cpuMsPerOp: number;
+  /** Baseline side only: service process CPU per operation meanwhile (dispatching the baseline's outbox items). */
+  serverCpuMsPerOp?: number;
+  /** Load generator (this process) CPU per request, HTTP side only. */
+  loadGeneratorCpuMsPerOp?: number;
+}
+
+export interface Comparison {
+  concurrency: number;
+  baseline: SideResult;
+  service: SideResult;
+  /** Throughput ratio (service / baseline) of each round, to show the noise. */
+  roundRatios: number[];
+  /** CPU use of the whole machine over the measured rounds (other work on it is noise). */
+  machine?: MachineLoad;
+}
+
+export interface ComparisonSides {
+  concurrency: number;
+  baseline: (seconds: number) => Promise<LoadSample>;
+  service: (seconds: number) => Promise<LoadSample>;
+}
+
+interface Accumulator {
+  samples: LoadSample[];
+  ownCpuMs: number;
+  serverCpuMs: number;
+  loadCpuMs: number;
+}
+
+const cpu = (stats: ServerStats) => stats.cpuUserMs + stats.cpuSystemMs;
+
+/** Failed operations are an error; too few completions only make poor (or failing) figures. */
+function check(sample: LoadSample, side: string): void {
+  if (sample.errors > 0)
+    throw new Error(`${side}: ${sample.errors} failed operations; first: ${sample.firstError}`);
+}
+
+function side(acc: Accumulator, own: 'worker' | 'server'): SideResult {
+  const count = acc.samples.reduce((sum, s) => sum + s.count, 0);
+  const elapsedMs = acc.samples.reduce((sum, s) => sum + s.elapsedMs, 0);
+  return {
+    throughput: round(count / (elapsedMs / 1000), 1),
+    latency: summarize(acc.samples.flatMap((s) => s.latencies)),
+    count,
+    elapsedMs: round(elapsedMs, 0),
+    cpuMsPerOp: round(acc.ownCpuMs / Math.max(1, count)),
+    ...(own === 'worker' ? { serverCpuMsPerOp: round(acc.serverCpuMs / Math.max(1, count)) } : {}),
+    ...(own === 'server' ? { loadGeneratorCpuMsPerOp: round(acc.loadCpuMs / Math.max(1, count)) } : {}),
+  };
+}
+
+export async function compare(ctx: BenchContext, sides: ComparisonSides): Promise<Comparison> {
+  const { rounds, roundSeconds, warmupSeconds } = ctx.settings;
+  if (warmupSeconds > 0) {
+    check(await sides.baseline(warmupSeconds), 'baseline warm-up');
+    await ctx.server.drained();
+    check(await sides.service(warmupSeconds), 'service warm-up');
+    await ctx.server.drained();
+  }
+  const baseline: Accumulator = { samples: [], ownCpuMs: 0, serverCpuMs: 0, loadCpuMs: 0 };
+  const service: Accumulator = { samples: [], ownCpuMs: 0, serverCpuMs: 0, loadCpuMs: 0 };
+  const roundRatios: number[] = [];
+  const machine = measureMachine();
+  const runBaseline = async () => {
+    const [workerBefore, serverBefore] = [await ctx.direct.cpuMs(), await ctx.server.stats()];
+    const sample = await sides.baseline(roundSeconds);
+    const workerAfter = await ctx.direct.cpuMs();
+    await ctx.server.drained();
+    const serverAfter = await ctx.server.stats();
+    check(sample, 'baseline');
+    baseline.samples.push(sample);
+    baseline.ownCpuMs += workerAfter - workerBefore;
+    baseline.serverCpuMs += cpu(serverAfter) - cpu(serverBefore);
+    return sample;
+  };
+  const runService = async () => {
+    const serverBefore = await ctx.server.stats();
+    const loadBefore = process.cpuUsage();
+    const sample = await sides.service(roundSeconds);
+    const load = process.cpuUsage(loadBefore);
+    await ctx.server.drained();
+    const serverAfter = await ctx.server.stats();
+    check(sample, 'service');
+    service.samples.push(sample);
+    service.ownCpuMs += cpu(serverAfter) - cpu(serverBefore);
+    service.loadCpuMs += (load.user + load.system) / 1000;
+    return sample;
+  };
+  for (let r = 0; r < rounds; r++) {
+    const [first, second] = r % 2 === 0 ? [runBaseline, runService] : [runService, runBaseline];
+    const a = await first();
+    const b = await second();
+    const [b0, s0] = r % 2 === 0 ? [a, b] : [b, a];
+    roundRatios.push(b0.count > 0 ? round(s0.count / s0.elapsedMs / (b0.count / b0.elapsedMs)) : Number.NaN);
+  }
+  return {
+    concurrency: sides.concurrency,
+    baseline: side(baseline, 'worker'),
+    service: side(service, 'server'),
+    roundRatios,
+    machine: machine(),
+  };
+}

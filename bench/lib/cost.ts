@@ -1,0 +1,201 @@
+/**
+ * The cost model of docs/cost.md, as code: AWS list prices and the per-request units of a lookup and a
+ * publish, giving US dollars per million requests by price component. Keep the two in step.
+ */
+
+/** us-east-1 list prices, USD (see docs/cost.md for the date and sources; replace with your region's). */
+export const PRICES = {
+  apiGatewayRestPerMillion: 3.5,
+  wafPerMillionRequests: 0.6,
+  lambdaPerMillionRequests: 0.2,
+  /** arm64, as stacks/constructs/service-function.ts deploys. */
+  lambdaPerGbSecond: 0.0000133334,
+  dynamoWriteUnitPerMillion: 0.625,
+  dynamoReadUnitPerMillion: 0.125,
+  /** Global tables: a replicated write unit in each replica region. */
+  dynamoReplicatedWriteUnitPerMillion: 0.625,
+  sqsPerMillionRequests: 0.4,
+  kmsPerTenThousandRequests: 0.03,
+  logsIngestionPerGb: 0.5,
+  xrayPerMillionTracesRecorded: 5,
+} as const;
+
+export interface CostInputs {
+  /** Share of lookups made with B0107 (notifying), and share that find a visible plan. */
+  notifyingShare: number;
+  foundShare: number;
+  /** Councils notified per notifying lookup that finds plans. */
+  councilsPerFoundLookup: number;
+  /** Regions holding a replica of the global table besides the one written in. */
+  replicaRegions: number;
+  /** Lambda memory (MB) and billed duration (ms) of the lookup and publish functions. */
+  lookupMemoryMb: number;
+  lookupDurationMs: number;
+  publishMemoryMb: number;
+  publishDurationMs: number;
+  /** Authorizer invocations per request (API Gateway caches a token's answer for 5 minutes). */
+  authorizerInvocationsPerRequest: number;
+  authorizerMemoryMb: number;
+  authorizerDurationMs: number;
+  /** Dispatch: outbox records per invocation, and the invocation's memory and duration. */
+  dispatchRecordsPerInvocation: number;
+  dispatchMemoryMb: number;
+  dispatchDurationMs: number;
+  /** SQS requests per council message: send, plus the council's receive and delete. */
+  sqsRequestsPerMessage: number;
+  /** CloudWatch Logs bytes per request (Lambda START/END/REPORT lines, the handler's line, access log). */
+  logBytesPerRequest: number;
+  /** Share of requests X-Ray records (default sampling: 1 a second, then 5 %). */
+  tracedShare: number;
+}
+
+export const DEFAULT_INPUTS: CostInputs = {
+  notifyingShare: 1,
+  foundShare: 1,
+  councilsPerFoundLookup: 1,
+  replicaRegions: 1,
+  lookupMemoryMb: 1024,
+  lookupDurationMs: 50,
+  publishMemoryMb: 1024,
+  publishDurationMs: 50,
+  authorizerInvocationsPerRequest: 1,
+  authorizerMemoryMb: 1024,
+  authorizerDurationMs: 20,
+  dispatchRecordsPerInvocation: 1,
+  dispatchMemoryMb: 512,
+  dispatchDurationMs: 50,
+  sqsRequestsPerMessage: 3,
+  logBytesPerRequest: 1200,
+  tracedShare: 0.05,
+};
+
+const lambda = (memoryMb: number, durationMs: number, invocations: number) =>
+  invocations *
+  (PRICES.lambdaPerMillionRequests +
+    (memoryMb / 1024) * (durationMs / 1000) * PRICES.lambdaPerGbSecond * 1e6);
+
+/** Request units of one item, rounded up as DynamoDB bills them. */
+const writeUnits = (bytes: number) => Math.ceil(bytes / 1024);
+const readUnitsEventual = (bytes: number) => Math.ceil(bytes / 4096) / 2;
+
+export interface ItemBytes {
+  plan: number;
+  council: number;
+  access: number;
+  audit: number;
+  outbox: number;
+}
+
+/** Item sizes by DynamoDB's rules; the bench measures them from the items it wrote (see itemSize). */
+export const DEFAULT_ITEM_BYTES: ItemBytes = {
+  plan: 210,
+  council: 150,
+  access: 170,
+  audit: 220,
+  outbox: 420,
+};
+
+/** An item's size as DynamoDB bills it: names plus values (numbers about 1 byte per 2 digits, containers 3 + 1 per element). */
+export function itemSize(item: Record<string, unknown>): number {
+  const value = (v: unknown): number => {
+    if (v === null || typeof v === 'boolean') return 1;
+    if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
+    if (typeof v === 'number') return Math.ceil(String(Math.abs(v)).replace(/[.-]/g, '').length / 2) + 1;
+    if (Array.isArray(v)) return 3 + v.reduce((sum: number, e) => sum + 1 + value(e), 0);
+    if (typeof v === 'object') {
+      return (
+        3 +
+        Object.entries(v as Record<string, unknown>).reduce(
+          (sum, [k, e]) => sum + 1 + Buffer.byteLength(k) + value(e),
+          0,
+        )
+      );
+    }
+    return 0;
+  };
+  return Object.entries(item).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + value(v), 0);
+}
+
+function edge(inputs: CostInputs): Record<string, number> {
+  return {
+    'API Gateway (REST)': PRICES.apiGatewayRestPerMillion,
+    'WAF (requests)': PRICES.wafPerMillionRequests,
+    'Lambda: authorizer': lambda(
+      inputs.authorizerMemoryMb,
+      inputs.authorizerDurationMs,
+      inputs.authorizerInvocationsPerRequest,
+    ),
+    'CloudWatch Logs': (inputs.logBytesPerRequest * 1e6 * PRICES.logsIngestionPerGb) / 2 ** 30,
+    'X-Ray': inputs.tracedShare * PRICES.xrayPerMillionTracesRecorded,
+  };
+}
+
+/** USD per million lookups, by component. */
+export function lookupCost(
+  inputs: CostInputs,
+  ITEM_BYTES: ItemBytes = DEFAULT_ITEM_BYTES,
+): Record<string, number> {
+  const found = inputs.foundShare;
+  const notifiedShare = inputs.notifyingShare * found;
+  const councils = inputs.councilsPerFoundLookup;
+  // Reads: one Query over the child's partition (a plan and some accesses), one BatchGet of councils if found.
+  // A found child's partition: its plans and (say) 10 earlier accesses.
+  const queryBytes = found * (ITEM_BYTES.plan * councils + 10 * ITEM_BYTES.access);
+  const readUnits =
+    readUnitsEventual(Math.max(1, queryBytes)) + found * councils * readUnitsEventual(ITEM_BYTES.council);
+  // Writes: a notifying lookup that finds plans writes access + audit + one outbox item per council in
+  // one transaction (2 units per KB); every other lookup one audit item (1 unit per KB).
+  const transactionItems = [
+    ITEM_BYTES.access,
+    ITEM_BYTES.audit,
+    ...Array(councils).fill(ITEM_BYTES.outbox),
+  ] as number[];
+  const transactional = 2 * transactionItems.reduce((sum, bytes) => sum + writeUnits(bytes), 0);
+  const writeUnitsPerLookup =
+    notifiedShare * transactional + (1 - notifiedShare) * writeUnits(ITEM_BYTES.audit);
+  // Replicas receive every written item as a standard write, and the outbox items' TTL deletes.
+  const replicated =
+    inputs.replicaRegions *
+    (notifiedShare * (transactionItems.reduce((sum, bytes) => sum + writeUnits(bytes), 0) + councils) +
+      (1 - notifiedShare) * writeUnits(ITEM_BYTES.audit));
+  const messages = notifiedShare * councils;
+  return {
+    ...edge(inputs),
+    'Lambda: lookup': lambda(inputs.lookupMemoryMb, inputs.lookupDurationMs, 1),
+    'DynamoDB reads': readUnits * PRICES.dynamoReadUnitPerMillion,
+    'DynamoDB writes (access, audit, outbox)': writeUnitsPerLookup * PRICES.dynamoWriteUnitPerMillion,
+    'DynamoDB replicated writes': replicated * PRICES.dynamoReplicatedWriteUnitPerMillion,
+    'Lambda: dispatch': lambda(
+      inputs.dispatchMemoryMb,
+      inputs.dispatchDurationMs,
+      messages / inputs.dispatchRecordsPerInvocation,
+    ),
+    SQS: messages * inputs.sqsRequestsPerMessage * PRICES.sqsPerMillionRequests,
+    'KMS (per request: none; see docs/cost.md)': 0,
+  };
+}
+
+/** USD per million plan publishes (each creating or changing a plan), by component. */
+export function publishCost(
+  inputs: CostInputs,
+  ITEM_BYTES: ItemBytes = DEFAULT_ITEM_BYTES,
+): Record<string, number> {
+  // Consistent BatchGet of 4 keys (1 unit each, found or not), then a transaction: council check, plan put,
+  // audit put and up to two marker checks (each 2 units).
+  const readUnits = 4;
+  const transactional = 2 * (1 + writeUnits(ITEM_BYTES.plan) + writeUnits(ITEM_BYTES.audit) + 2);
+  const gsiWrites = writeUnits(ITEM_BYTES.plan);
+  const replicated =
+    inputs.replicaRegions * (writeUnits(ITEM_BYTES.plan) + writeUnits(ITEM_BYTES.audit) + gsiWrites);
+  return {
+    ...edge(inputs),
+    'Lambda: put-plan': lambda(inputs.publishMemoryMb, inputs.publishDurationMs, 1),
+    'DynamoDB reads (consistent)': readUnits * PRICES.dynamoReadUnitPerMillion,
+    'DynamoDB writes (transaction + council index)':
+      (transactional + gsiWrites) * PRICES.dynamoWriteUnitPerMillion,
+    'DynamoDB replicated writes': replicated * PRICES.dynamoReplicatedWriteUnitPerMillion,
+  };
+}
+
+export const total = (components: Record<string, number>) =>
+  Object.values(components).reduce((a, b) => a + b, 0);

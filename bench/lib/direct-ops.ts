@@ -1,0 +1,253 @@
+/**
+ * The baselines: the very DynamoDB calls a lookup and a plan publish make (same commands, parameters and
+ * item shapes as functions/store/table.ts), issued straight through the SDK's document client, with no
+ * HTTP, middy, token check or handler logic around them.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { monotonicFactory } from 'ulid';
+import { keys, SK_MESSAGE, SK_PROFILE, SK_SENSITIVITY, SK_SUPERSEDED } from '../../functions/store/table';
+
+/** Same client configuration as the table module. */
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const newId = monotonicFactory();
+const MAX_PREVIOUS_ACCESSES = 25;
+const OUTBOX_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface BenchClaims {
+  sub: string;
+  name: string;
+  org: string;
+  role: string;
+  activities: string[];
+  setting?: string;
+}
+
+function auditPut(
+  tableName: string,
+  subject: string,
+  action: string,
+  outcome: string,
+  actor: BenchClaims,
+  at: string,
+) {
+  const eventId = newId();
+  return {
+    TableName: tableName,
+    Item: {
+      PK: keys.audit(subject),
+      SK: keys.auditEvent(at, eventId),
+      kind: 'AUDIT',
+      eventId,
+      at,
+      action,
+      outcome,
+      actor: { sub: actor.sub, name: actor.name, org: actor.org, role: actor.role },
+    },
+    ConditionExpression: 'attribute_not_exists(PK)',
+  };
+}
+
+/** One lookup's DynamoDB calls: Query, BatchGet of councils, then TransactWrite or Put. */
+export async function directLookup(
+  tableName: string,
+  nhsNumber: string,
+  claims: BenchClaims,
+): Promise<number> {
+  const notifying = claims.activities.includes('B0107');
+  const at = new Date().toISOString();
+  const plans: Record<string, unknown>[] = [];
+  let accesses = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page: QueryCommandOutput = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': keys.child(nhsNumber) },
+        ScanIndexForward: false,
+        Limit: MAX_PREVIOUS_ACCESSES + 16,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const sk = item.SK as string;
+      if (sk.startsWith('PLAN#')) plans.push(item);
+      else if (sk.startsWith('ACCESS#')) accesses++;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && accesses < MAX_PREVIOUS_ACCESSES);
+  // Benchmark plans are open, so every plan read is visible.
+  const councils = [...new Set(plans.map((plan) => plan.councilCode as string))];
+  if (councils.length > 0) {
+    const result = await client.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [tableName]: {
+            Keys: councils.map((code) => ({ PK: keys.council(code), SK: SK_PROFILE })),
+            ConsistentRead: false,
+          },
+        },
+      }),
+    );
+    if ((result.Responses?.[tableName]?.length ?? 0) !== councils.length)
+      throw new Error('council profile missing');
+  }
+  const outcome = plans.length > 0 ? 'FOUND' : 'NOT_FOUND';
+  if (notifying && plans.length > 0) {
+    const nowSeconds = Math.floor(Date.parse(at) / 1000);
+    const accessId = newId();
+    await client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName,
+              Item: {
+                PK: keys.child(nhsNumber),
+                SK: keys.access(at, accessId),
+                kind: 'ACCESS',
+                accessedAt: at,
+                userId: claims.sub,
+                userName: claims.name,
+                organisation: claims.org,
+                setting: claims.setting,
+              },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          { Put: auditPut(tableName, nhsNumber, 'LOOKUP_NOTIFYING', outcome, claims, at) },
+          ...councils.map((councilCode) => {
+            const eventId = newId();
+            return {
+              Put: {
+                TableName: tableName,
+                Item: {
+                  PK: keys.outbox(eventId),
+                  SK: SK_MESSAGE,
+                  kind: 'OUTBOX',
+                  councilCode,
+                  message: {
+                    type: 'ChildRecordAccessed',
+                    eventId,
+                    occurredAt: at,
+                    councilCode,
+                    nhsNumber,
+                    planTypes: plans
+                      .filter((plan) => plan.councilCode === councilCode)
+                      .map((plan) => plan.planType as string)
+                      .sort(),
+                    accessedBy: {
+                      userId: claims.sub,
+                      userName: claims.name,
+                      organisation: claims.org,
+                      setting: claims.setting ?? null,
+                    },
+                  },
+                  expiresAt: nowSeconds + OUTBOX_TTL_SECONDS,
+                },
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            };
+          }),
+        ],
+      }),
+    );
+  } else {
+    await client.send(
+      new PutCommand(
+        auditPut(tableName, nhsNumber, notifying ? 'LOOKUP_NOTIFYING' : 'LOOKUP_SILENT', outcome, claims, at),
+      ),
+    );
+  }
+  return plans.length;
+}
+
+/** One new plan's DynamoDB calls: the consistent BatchGet of its write context, then the guarded transaction. */
+export async function directPublish(
+  tableName: string,
+  councilCode: string,
+  nhsNumber: string,
+  planType: string,
+  startDate: string,
+  claims: BenchClaims,
+): Promise<void> {
+  const at = new Date().toISOString();
+  const context = await client.send(
+    new BatchGetCommand({
+      RequestItems: {
+        [tableName]: {
+          Keys: [
+            { PK: keys.child(nhsNumber), SK: keys.plan(councilCode, planType) },
+            { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
+            { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
+            { PK: keys.council(councilCode), SK: SK_PROFILE },
+          ],
+          ConsistentRead: true,
+        },
+      },
+    }),
+  );
+  const found = context.Responses?.[tableName] ?? [];
+  const audit = auditPut(tableName, nhsNumber, 'PLAN_CREATED', 'SUCCESS', claims, at);
+  if (found.length !== 1) throw new Error(`expected only the council profile, read ${found.length} items`);
+  await client.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          ConditionCheck: {
+            TableName: tableName,
+            Key: { PK: keys.council(councilCode), SK: SK_PROFILE },
+            ConditionExpression: 'attribute_exists(PK)',
+          },
+        },
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              PK: keys.child(nhsNumber),
+              SK: keys.plan(councilCode, planType),
+              kind: 'PLAN',
+              nhsNumber,
+              planType,
+              councilCode,
+              startDate,
+              version: 1,
+              updatedAt: at,
+              GSI1PK: keys.councilPlans(councilCode),
+              GSI1SK: keys.councilPlan(nhsNumber, planType),
+            },
+            ConditionExpression: 'attribute_not_exists(PK)',
+          },
+        },
+        { Put: { ...audit, Item: { ...audit.Item, planType, councilCode } } },
+        {
+          ConditionCheck: {
+            TableName: tableName,
+            Key: { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
+            ConditionExpression: 'attribute_not_exists(PK)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        {
+          ConditionCheck: {
+            TableName: tableName,
+            Key: { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
+            ConditionExpression: 'attribute_not_exists(PK) OR #sensitive <> :true',
+            ExpressionAttributeNames: { '#sensitive': 'sensitive' },
+            ExpressionAttributeValues: { ':true': true },
+          },
+        },
+      ],
+    }),
+  );
+}

@@ -1,0 +1,62 @@
+/** Starts bench/direct.ts (the direct SDK baseline) in its own process and hands it jobs. */
+import path from 'node:path';
+import { IpcChild } from './child';
+import type { BenchClaims } from './direct-ops';
+import type { LoadSample } from './load';
+
+export type DirectJob =
+  | {
+      op: 'lookup';
+      tableName: string;
+      /** Children are drawn uniformly from benchNhsNumber(start .. start + count - 1). */
+      pool: { start: number; count: number };
+      claims: BenchClaims;
+      /** Whether every child of the pool has a plan (checked on every call). */
+      expectPlans: boolean;
+      concurrency: number;
+      seconds: number;
+    }
+  | {
+      op: 'publish';
+      tableName: string;
+      councilCode: string;
+      /** Each publish creates a plan for benchNhsNumber(firstSeed + n). */
+      firstSeed: number;
+      startDate: string;
+      claims: BenchClaims;
+      concurrency: number;
+      seconds: number;
+    };
+
+export interface DirectWorker {
+  pid: number;
+  run(job: DirectJob): Promise<LoadSample>;
+  /** CPU time the worker process has used so far. */
+  cpuMs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startDirectWorker(options: {
+  workDir: string;
+  cpuProfileDir?: string;
+  name?: string;
+}): Promise<DirectWorker> {
+  const name = options.name ?? 'direct';
+  const child = new IpcChild<{ pid: number }>({
+    entry: 'bench/direct.ts',
+    name,
+    logFile: path.join(options.workDir, `${name}.log`),
+    cpuProfileDir: options.cpuProfileDir,
+    env: process.env,
+  });
+  const ready = await child.ready;
+  return {
+    pid: ready.pid,
+    run: (job) => child.request<LoadSample>(job),
+    cpuMs: async () => (await child.request<{ cpuMs: number }>({ op: 'stats' })).cpuMs,
+    close: async () => {
+      child.process.disconnect();
+      await child.stop();
+    },
+  };
+}

@@ -1,0 +1,637 @@
+/**
+ * Cold start: every handler in functions/ bundled as a deployment would bundle it (esbuild, ESM, node20,
+ * SDK included, minified), then timed in a fresh Node process from `import` to the answer to its first
+ * representative event, against a bare handler bundle that only creates the same SDK clients and answers.
+ * Bundle sizes are reported beside.
+ */
+
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { build, type Plugin } from 'esbuild';
+import { REPO_ROOT } from '../lib/child';
+import type { BenchClaims } from '../lib/direct-ops';
+import { setupFetch } from '../lib/http';
+import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
+import { BENCH_COUNCIL, registerCouncils } from '../lib/seed';
+import { median, round } from '../lib/stats';
+import { clinicianClaims, councilClaims, signToken } from '../lib/tokens';
+import type { BenchContext, Measurement } from '../lib/types';
+
+export const COLD_COUNCIL = 'BENCHCLD';
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);";
+
+const auditorClaims: BenchClaims = {
+  sub: 'bench-ig',
+  name: 'Bench IG',
+  org: 'X26',
+  role: 'auditor',
+  activities: [],
+};
+const demographicsClaims: BenchClaims = {
+  sub: 'bench-pds',
+  name: 'Bench demographics feed',
+  org: 'X09',
+  role: 'demographics',
+  activities: [],
+};
+
+/** SDK clients a bundle creates, from the packages esbuild pulled into it. */
+const CLIENTS = {
+  dynamodb: { input: 'node_modules/@aws-sdk/client-dynamodb/' },
+  documents: { input: 'node_modules/@aws-sdk/lib-dynamodb/' },
+  sqs: { input: 'node_modules/@aws-sdk/client-sqs/' },
+} as const;
+type ClientName = keyof typeof CLIENTS;
+
+function bareSource(clients: ClientName[]): string {
+  const lines: string[] = [];
+  if (clients.includes('dynamodb')) lines.push("import { DynamoDBClient } from '@aws-sdk/client-dynamodb';");
+  if (clients.includes('documents'))
+    lines.push("import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';");
+  if (clients.includes('sqs')) lines.push("import { SQSClient } from '@aws-sdk/client-sqs';");
+  lines.push('export const clients: unknown[] = [];');
+  if (clients.includes('dynamodb')) {
+    lines.push(
+      clients.includes('documents')
+        ? 'clients.push(DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }));'
+        : 'clients.push(new DynamoDBClient({}));',
+    );
+  }
+  if (clients.includes('sqs')) lines.push('clients.push(new SQSClient({ useQueueUrlAsEndpoint: false }));');
+  lines.push(
+    "export const handler = async () => ({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' });",
+  );
+  return lines.join('\n');
+}
+
+const SPECIAL_EVENTS = ['authorizer', 'dispatch'];
+
+/**
+ * Bundles to time. `as-is` is the code as it stands; the others are what-ifs (`--what-if <id>`): the
+ * same code with one proposed change applied at bundle time, as evidence for that change.
+ */
+interface Variant {
+  id: string;
+  label: string;
+  plugins: Plugin[];
+  sourceMaps: boolean;
+}
+
+/** A variant by id; `a+b` combines what-ifs a and b. */
+function variantFor(id: string): Variant | undefined {
+  const parts = id.split('+').map((part) => VARIANTS.find((variant) => variant.id === part));
+  if (parts.some((part) => !part || part.id === 'as-is')) return undefined;
+  const chosen = parts as Variant[];
+  if (chosen.length === 1) return chosen[0];
+  return {
+    id,
+    label: ` (what-if: ${chosen.map((part) => part.label.replace(/^ \(what-if: |\)$/g, '')).join(' and ')})`,
+    plugins: chosen.flatMap((part) => part.plugins),
+    sourceMaps: chosen.every((part) => part.sourceMaps),
+  };
+}
+
+const VARIANTS: Variant[] = [
+  { id: 'as-is', label: '', plugins: [], sourceMaps: true },
+  { id: 'no-source-maps', label: ' (what-if: no source maps)', plugins: [], sourceMaps: false },
+  {
+    id: 'zod-namespace',
+    label: " (what-if: `import * as z from 'zod'`)",
+    sourceMaps: true,
+    plugins: [
+      {
+        name: 'what-if-zod-namespace',
+        setup(pluginBuild) {
+          pluginBuild.onLoad({ filter: /\/(functions|local)\/.*\.ts$/ }, async (args) => ({
+            contents: (await readFile(args.path, 'utf8')).replace(
+              /import \{ z \} from 'zod';/g,
+              "import * as z from 'zod';",
+            ),
+            loader: 'ts',
+          }));
+        },
+      },
+    ],
+  },
+];
+
+const CALL_BARE_PRELUDE = `
+import { directLookup, directPublish } from './bench/lib/direct-ops';
+const claimsOf = (event: { requestContext: { authorizer: Record<string, string> } }) => {
+  const a = event.requestContext.authorizer;
+  return { sub: a.sub, name: a.name, org: a.org, role: a.role, activities: a.activities ? a.activities.split(',') : [], setting: a.setting || undefined };
+};
+const answer = { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' };
+`;
+
+/** Bare handlers that make the same DynamoDB calls as a real one (the SDK and emulator floor of its first event). */
+const CALL_BARES: Record<string, string> = {
+  lookup: `${CALL_BARE_PRELUDE}
+export const handler = async (event) => {
+  await directLookup(process.env.TABLE_NAME, event.pathParameters.nhsNumber, claimsOf(event));
+  return answer;
+};`,
+  'put-plan': `${CALL_BARE_PRELUDE}
+export const handler = async (event) => {
+  const p = event.pathParameters;
+  await directPublish(process.env.TABLE_NAME, p.councilCode, p.nhsNumber, p.planType, JSON.parse(event.body).startDate, claimsOf(event));
+  return answer;
+};`,
+};
+
+interface Bundle {
+  file: string;
+  bytes: number;
+  clients: ClientName[];
+}
+
+/**
+ * Bundles one entry as stacks/constructs/service-function.ts does (ESM, minified, SDK bundled, linked
+ * source map without sources; the functions run with NODE_OPTIONS=--enable-source-maps). Profiled runs
+ * bundle unminified, so that bench/profile-summary.ts can attribute time to source modules through
+ * esbuild's `// path` comments.
+ */
+async function bundle(
+  out: string,
+  entry: { file: string } | { source: string; name: string },
+  options: { profiling: boolean; plugins?: Plugin[]; sourceMaps?: boolean },
+): Promise<Bundle> {
+  const result = await build({
+    ...('file' in entry
+      ? { entryPoints: [entry.file] }
+      : {
+          stdin: {
+            contents: entry.source,
+            resolveDir: REPO_ROOT,
+            sourcefile: `${entry.name}.ts`,
+            loader: 'ts',
+          },
+        }),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    mainFields: ['module', 'main'],
+    minify: !options.profiling,
+    sourcemap: options.sourceMaps ?? true,
+    sourcesContent: false,
+    legalComments: 'none',
+    metafile: true,
+    banner: { js: ESM_REQUIRE_BANNER },
+    outfile: out,
+    logLevel: 'silent',
+    plugins: options.plugins ?? [],
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  const clients = (Object.keys(CLIENTS) as ClientName[]).filter((name) =>
+    inputs.some((input) => input.includes(CLIENTS[name].input)),
+  );
+  return { file: out, bytes: (await stat(out)).size, clients };
+}
+
+/** Handler entries: functions/<name>.ts files that export `handler`. */
+async function handlerEntries(): Promise<string[]> {
+  const dir = path.join(REPO_ROOT, 'functions');
+  const names: string[] = [];
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts')).sort()) {
+    const text = await readFile(path.join(dir, file), 'utf8');
+    if (/export\s+(const|async function|function)\s+handler\b/.test(text))
+      names.push(file.replace(/\.ts$/, ''));
+  }
+  return names;
+}
+
+interface ApiFixture {
+  claims: BenchClaims;
+  params: Record<string, string>;
+  body?: unknown;
+  query?: Record<string, string>;
+}
+
+/** A representative request per API entry, fresh for repetition i. */
+const API_FIXTURES: Record<string, (i: number) => ApiFixture> = {
+  lookup: () => ({
+    claims: clinicianClaims(['B0107']),
+    params: { nhsNumber: benchNhsNumber(SEED_RANGES.cold) },
+  }),
+  'put-plan': (i) => ({
+    claims: councilClaims(COLD_COUNCIL),
+    params: {
+      councilCode: COLD_COUNCIL,
+      nhsNumber: benchNhsNumber(SEED_RANGES.cold + 1_000 + i),
+      planType: 'CPP',
+    },
+    body: { startDate: '2025-01-01' },
+  }),
+  'delete-plan': (i) => ({
+    claims: councilClaims(COLD_COUNCIL),
+    params: {
+      councilCode: COLD_COUNCIL,
+      nhsNumber: benchNhsNumber(SEED_RANGES.cold + 2_000 + i),
+      planType: 'CPP',
+    },
+  }),
+  'register-council': (i) => {
+    const code = `BCLD${String(i).padStart(4, '0')}`;
+    return { claims: councilClaims(code), params: { councilCode: code }, body: BENCH_COUNCIL };
+  },
+  'audit-query': () => ({
+    claims: auditorClaims,
+    params: { nhsNumber: benchNhsNumber(SEED_RANGES.cold) },
+    query: { limit: '50' },
+  }),
+  sensitivity: (i) => ({
+    claims: demographicsClaims,
+    params: { nhsNumber: benchNhsNumber(SEED_RANGES.cold + 3_000 + i) },
+    body: { sensitive: true },
+  }),
+  supersede: (i) => ({
+    claims: demographicsClaims,
+    params: {
+      oldNhsNumber: benchNhsNumber(SEED_RANGES.cold + 4_000 + i),
+      newNhsNumber: benchNhsNumber(SEED_RANGES.cold + 5_000 + i),
+    },
+  }),
+  upload: (i) => ({
+    claims: councilClaims(COLD_COUNCIL),
+    params: { councilCode: COLD_COUNCIL },
+    body: {
+      mode: 'delta',
+      records: Array.from({ length: 20 }, (_, k) => ({
+        nhsNumber: benchNhsNumber(SEED_RANGES.cold + 10_000 + i * 20 + k),
+        planType: 'CPP',
+        startDate: '2025-01-01',
+      })),
+    },
+  }),
+};
+
+async function apiEvent(entry: string, fixture: ApiFixture): Promise<APIGatewayProxyEvent> {
+  const { routeByEntry } = await import('../../functions/http/routes');
+  const { authorizerContext } = await import('../../functions/authorizer');
+  const route = routeByEntry(entry);
+  const requestPath = route.path.replace(/\{(\w+)\}/g, (_, name: string) => fixture.params[name] ?? name);
+  const token = await signToken(fixture.claims);
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Host: 'localhost' };
+  if (fixture.body !== undefined) headers['Content-Type'] = 'application/json';
+  const claims = { ...fixture.claims, activities: fixture.claims.activities } as Parameters<
+    typeof authorizerContext
+  >[0];
+  return {
+    resource: route.path,
+    path: requestPath,
+    httpMethod: route.method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: fixture.query ?? null,
+    multiValueQueryStringParameters: fixture.query
+      ? Object.fromEntries(Object.entries(fixture.query).map(([k, v]) => [k, [v]]))
+      : null,
+    pathParameters: fixture.params,
+    stageVariables: null,
+    body: fixture.body === undefined ? null : JSON.stringify(fixture.body),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'bench',
+      authorizer: { principalId: fixture.claims.sub, ...authorizerContext(claims) },
+      httpMethod: route.method,
+      identity: { sourceIp: '127.0.0.1' } as APIGatewayProxyEvent['requestContext']['identity'],
+      path: requestPath,
+      protocol: 'HTTP/1.1',
+      requestId: `cold-${entry}-${Date.now()}`,
+      requestTimeEpoch: Date.now(),
+      resourceId: entry,
+      resourcePath: route.path,
+      stage: 'bench',
+    },
+  };
+}
+
+async function specialEvent(entry: string, i: number): Promise<unknown | undefined> {
+  if (entry === 'authorizer') {
+    return {
+      type: 'TOKEN',
+      authorizationToken: `Bearer ${await signToken(clinicianClaims(['B0107']))}`,
+      methodArn: `arn:aws:execute-api:eu-west-2:000000000000:bench/bench/GET/v1/children/${benchNhsNumber(SEED_RANGES.cold)}`,
+    };
+  }
+  if (entry === 'dispatch') {
+    const eventId = `01BENCHCOLD${String(i).padStart(15, '0')}`;
+    const item = {
+      PK: `OUTBOX#${eventId}`,
+      SK: 'MESSAGE',
+      kind: 'OUTBOX',
+      councilCode: COLD_COUNCIL,
+      message: {
+        type: 'ChildRecordAccessed',
+        eventId,
+        occurredAt: new Date().toISOString(),
+        councilCode: COLD_COUNCIL,
+        nhsNumber: benchNhsNumber(SEED_RANGES.cold),
+        planTypes: ['CPP'],
+        accessedBy: {
+          userId: 'bench-clinician',
+          userName: 'Dr Bench Mark',
+          organisation: 'RBENCH',
+          setting: null,
+        },
+      },
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    };
+    return {
+      Records: [
+        {
+          eventID: `cold-${i}`,
+          eventName: 'INSERT',
+          eventVersion: '1.1',
+          eventSource: 'aws:dynamodb',
+          awsRegion: 'eu-west-2',
+          eventSourceARN: 'arn:aws:dynamodb:ddblocal:000000000000:table/bench-main/stream/bench',
+          dynamodb: {
+            ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+            Keys: marshall({ PK: item.PK, SK: item.SK }),
+            NewImage: marshall(item),
+            SequenceNumber: String(100000 + i),
+            SizeBytes: 512,
+            StreamViewType: 'NEW_IMAGE',
+          },
+        },
+      ],
+    };
+  }
+  return undefined;
+}
+
+interface Probe {
+  importMs: number;
+  firstEventMs: number;
+  totalMs: number;
+  bootMs: number;
+  status: string;
+}
+
+async function probe(
+  ctx: BenchContext,
+  probeFile: string,
+  bundleFile: string,
+  event: unknown,
+  tag: string,
+  sourceMaps = true,
+): Promise<Probe> {
+  const eventFile = path.join(ctx.workDir, `cold-event-${tag}.json`);
+  const resultFile = path.join(ctx.workDir, `cold-result-${tag}.json`);
+  await writeFile(eventFile, JSON.stringify(event));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TABLE_NAME: ctx.server.tableName,
+    COUNCIL_QUEUE_NAME_PREFIX: ctx.server.queuePrefix,
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+  };
+  delete env.NODE_OPTIONS;
+  const profile = ctx.profileDir
+    ? ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir, '--cpu-prof-name', `cold-${tag}.cpuprofile`]
+    : [];
+  const flags = [...(sourceMaps ? ['--enable-source-maps'] : []), ...profile];
+  const run = spawnSync(process.execPath, [...flags, probeFile, bundleFile, eventFile, resultFile], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (run.status !== 0)
+    throw new Error(`cold probe of ${bundleFile} exited ${run.status}: ${run.stderr.slice(-2000)}`);
+  return JSON.parse(await readFile(resultFile, 'utf8')) as Probe;
+}
+
+export const coldStartMeasurement: Measurement = {
+  id: 'cold-start',
+  title: 'Cold start of each bundled handler vs a bare handler creating the same SDK clients',
+  async run(ctx) {
+    const repeats = ctx.settings.coldStartRepeats;
+    const dir = path.join(ctx.workDir, 'bundles');
+    await mkdir(dir, { recursive: true });
+    const probeFile = path.join(dir, 'cold-probe.mjs');
+    await build({
+      entryPoints: [path.join(REPO_ROOT, 'bench', 'cold-probe.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: probeFile,
+      logLevel: 'silent',
+    });
+
+    // State the events need: a council with a queue, a child with a plan, plans to delete.
+    await registerCouncils(ctx.server.url, [COLD_COUNCIL]);
+    const councilToken = await signToken(councilClaims(COLD_COUNCIL));
+    const publish = async (seed: number) => {
+      const response = await setupFetch(
+        `${ctx.server.url}/v1/councils/${COLD_COUNCIL}/plans/${benchNhsNumber(seed)}/CPP`,
+        {
+          method: 'PUT',
+          headers: { Authorization: `Bearer ${councilToken}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ startDate: '2025-01-01' }),
+        },
+      );
+      if (response.status !== 201 && response.status !== 200)
+        throw new Error(`publishing ${seed}: ${response.status}`);
+    };
+    await publish(SEED_RANGES.cold);
+    await ctx.server.drained();
+    // Every probe gets its own fixture number, so no two probes share an NHS number to create or delete.
+    let nextFixture = 0;
+    const eventFor = async (entry: string) => {
+      const n = nextFixture++;
+      if (entry === 'delete-plan') await publish(SEED_RANGES.cold + 2_000 + n);
+      const fixture = API_FIXTURES[entry];
+      return fixture ? apiEvent(entry, fixture(n)) : specialEvent(entry, n);
+    };
+
+    const entries = await handlerEntries();
+    const variants = [VARIANTS[0] as Variant, ...[...ctx.whatIf].flatMap((id) => variantFor(id) ?? [])];
+    const bundles = new Map<string, Bundle>();
+    for (const variant of variants) {
+      for (const entry of entries) {
+        bundles.set(
+          `${variant.id}:${entry}`,
+          await bundle(
+            path.join(dir, variant.id, entry, 'index.mjs'),
+            { file: path.join(REPO_ROOT, 'functions', `${entry}.ts`) },
+            { profiling: Boolean(ctx.profileDir), plugins: variant.plugins, sourceMaps: variant.sourceMaps },
+          ),
+        );
+      }
+    }
+    const bares = new Map<string, Bundle>();
+    for (const { clients } of bundles.values()) {
+      const key = clients.join('+') || 'none';
+      if (!bares.has(key)) {
+        bares.set(
+          key,
+          await bundle(
+            path.join(dir, `bare-${key}`, 'index.mjs'),
+            { source: bareSource(clients), name: `bare-${key}` },
+            { profiling: Boolean(ctx.profileDir) },
+          ),
+        );
+      }
+    }
+    // Diagnostic floor: a bare handler that makes the same DynamoDB calls (bench/lib/direct-ops.ts).
+    const callBares = new Map<string, Bundle>();
+    for (const [entry, source] of Object.entries(CALL_BARES)) {
+      if (!entries.includes(entry)) continue;
+      callBares.set(
+        entry,
+        await bundle(
+          path.join(dir, `calls-${entry}`, 'index.mjs'),
+          { source, name: `calls-${entry}` },
+          { profiling: Boolean(ctx.profileDir) },
+        ),
+      );
+    }
+    const bareFor = (entry: string) =>
+      bares.get((bundles.get(`as-is:${entry}`) as Bundle).clients.join('+') || 'none') as Bundle;
+
+    const hasEvent = (entry: string) => Boolean(API_FIXTURES[entry]) || SPECIAL_EVENTS.includes(entry);
+    // The quick (smoke) mode probes three handlers of different kinds.
+    const measured = entries
+      .filter(hasEvent)
+      .filter(
+        (entry) => ctx.settings.mode !== 'quick' || ['lookup', 'authorizer', 'dispatch'].includes(entry),
+      );
+    const skipped = entries.filter((entry) => !hasEvent(entry));
+    const samples = new Map<string, Probe[]>();
+    const push = (key: string, value: Probe) => samples.set(key, [...(samples.get(key) ?? []), value]);
+    for (let i = 0; i < repeats; i++) {
+      for (const entry of measured) {
+        const runs = [
+          async () =>
+            push(
+              `bare:${entry}`,
+              await probe(ctx, probeFile, bareFor(entry).file, await eventFor(entry), `bare-${entry}-${i}`),
+            ),
+          ...variants.map((variant) => async () => {
+            const file = (bundles.get(`${variant.id}:${entry}`) as Bundle).file;
+            push(
+              `${variant.id}:${entry}`,
+              await probe(
+                ctx,
+                probeFile,
+                file,
+                await eventFor(entry),
+                `${variant.id}-${entry}-${i}`,
+                variant.sourceMaps,
+              ),
+            );
+          }),
+          ...(callBares.has(entry)
+            ? [
+                async () => {
+                  const file = (callBares.get(entry) as Bundle).file;
+                  push(
+                    `calls:${entry}`,
+                    await probe(ctx, probeFile, file, await eventFor(entry), `calls-${entry}-${i}`),
+                  );
+                },
+              ]
+            : []),
+        ];
+        // Alternate the order so that drift in the machine's speed falls on both sides.
+        for (const run of i % 2 === 0 ? runs : [...runs].reverse()) await run();
+      }
+    }
+
+    const med = (list: Probe[], key: 'importMs' | 'firstEventMs' | 'totalMs' | 'bootMs') =>
+      round(median(list.map((p) => p[key])), 1);
+    for (const entry of measured) {
+      const bare = samples.get(`bare:${entry}`) ?? [];
+      const bareBundle = bareFor(entry);
+      for (const variant of variants) {
+        const handler = samples.get(`${variant.id}:${entry}`) ?? [];
+        const handlerBundle = bundles.get(`${variant.id}:${entry}`) as Bundle;
+        const clients = handlerBundle.clients.join(' + ') || 'no SDK client';
+        const statuses = [...new Set(handler.map((p) => p.status))];
+        ctx.record({
+          id: `cold-start.${entry}${variant.id === 'as-is' ? '' : `.${variant.id}`}`,
+          label: `cold start ${entry}${variant.label}: import + first event (median of ${handler.length})`,
+          unit: 'ms',
+          value: med(handler, 'totalMs'),
+          baseline: { label: `bare handler, ${clients}`, value: med(bare, 'totalMs') },
+          // A what-if is evidence for a proposed change, not a measurement of the code as it is.
+          ...(variant.id === 'as-is'
+            ? { target: { kind: 'ratio' as const, op: '<=' as const, limit: 1.5 } }
+            : {}),
+          details: {
+            handler: {
+              importMs: med(handler, 'importMs'),
+              firstEventMs: med(handler, 'firstEventMs'),
+              totalMs: handler.map((p) => round(p.totalMs, 1)),
+            },
+            bare: {
+              importMs: med(bare, 'importMs'),
+              firstEventMs: med(bare, 'firstEventMs'),
+              totalMs: bare.map((p) => round(p.totalMs, 1)),
+            },
+            nodeBootMs: med(handler, 'bootMs'),
+            firstEventAnswered: statuses,
+            bundleBytes: handlerBundle.bytes,
+            bareBundleBytes: bareBundle.bytes,
+          },
+        });
+        if (statuses.some((s) => !/^(2\d\d|Allow|0 failed records)$/.test(s))) {
+          ctx.note(
+            `Cold start ${entry}${variant.label}: the first event answered ${statuses.join(', ')}, not a success; its timing is of that path.`,
+          );
+        }
+      }
+    }
+    for (const entry of measured.filter((e) => callBares.has(e))) {
+      const calls = samples.get(`calls:${entry}`) ?? [];
+      const handler = samples.get(`as-is:${entry}`) ?? [];
+      ctx.record({
+        id: `cold-start.${entry}.vs-same-calls`,
+        label: `cold start ${entry} vs a bare handler making the same DynamoDB calls (diagnostic)`,
+        unit: 'ms',
+        value: med(handler, 'totalMs'),
+        baseline: { label: 'bare handler + the same SDK calls', value: med(calls, 'totalMs') },
+        details: {
+          handler: { importMs: med(handler, 'importMs'), firstEventMs: med(handler, 'firstEventMs') },
+          sameCalls: {
+            importMs: med(calls, 'importMs'),
+            firstEventMs: med(calls, 'firstEventMs'),
+            totalMs: calls.map((p) => round(p.totalMs, 1)),
+            bundleBytes: (callBares.get(entry) as Bundle).bytes,
+          },
+        },
+      });
+    }
+    for (const variant of variants) {
+      for (const entry of entries) {
+        const handlerBundle = bundles.get(`${variant.id}:${entry}`) as Bundle;
+        ctx.record({
+          id: `cold-start.${entry}.bundle${variant.id === 'as-is' ? '' : `.${variant.id}`}`,
+          label: `bundle size ${entry}${variant.label} (${ctx.profileDir ? 'unminified, profiling' : 'minified'} ESM, SDK included, source map not counted)`,
+          unit: 'KiB',
+          value: round(handlerBundle.bytes / 1024, 1),
+          baseline: { label: 'bare handler bundle', value: round(bareFor(entry).bytes / 1024, 1) },
+        });
+      }
+    }
+    if (skipped.length) {
+      ctx.note(
+        `Cold start: no representative event for ${skipped.join(', ')} (add one to API_FIXTURES in bench/measurements/cold-start.ts); bundle size only.`,
+      );
+    }
+    ctx.note(
+      'Cold start: each figure is the median over fresh `node` processes of (import of the bundle) + (first ' +
+        "invocation, including its real calls to the emulators). Node's own start-up, the same for both, is " +
+        'excluded (reported as nodeBootMs). Bundles as stacks/constructs/service-function.ts makes them: esbuild, ESM, minified, SDK bundled, linked ' +
+        'source map, run with --enable-source-maps (bare handlers too); target node20, the Node on this machine ' +
+        '(deployed: node24).',
+    );
+  },
+};

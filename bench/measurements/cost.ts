@@ -1,0 +1,124 @@
+/**
+ * The cost model of docs/cost.md with this run's inputs: Lambda durations from the measured service
+ * latencies (conservative: they include the local HTTP adapter and the emulator's slower calls) and item
+ * sizes of the items the run wrote. Must run after the lookup and publish measurements to use them.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DEFAULT_INPUTS,
+  DEFAULT_ITEM_BYTES,
+  type ItemBytes,
+  itemSize,
+  lookupCost,
+  PRICES,
+  publishCost,
+  total,
+} from '../lib/cost';
+import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
+import { round } from '../lib/stats';
+import type { BenchContext, Measurement } from '../lib/types';
+
+/** Sizes of the items the lookup and publish measurements wrote to the main table. */
+async function measuredItemBytes(ctx: BenchContext): Promise<{ bytes: ItemBytes; measured: string[] }> {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const bytes: ItemBytes = { ...DEFAULT_ITEM_BYTES };
+  const measured: string[] = [];
+  const take = (kind: keyof ItemBytes, item: Record<string, unknown> | undefined) => {
+    if (!item) return;
+    bytes[kind] = itemSize(item);
+    measured.push(kind);
+  };
+  const child = await documents.send(
+    new QueryCommand({
+      TableName: ctx.server.tableName,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': `CHILD#${benchNhsNumber(SEED_RANGES.lookup)}` },
+    }),
+  );
+  take(
+    'plan',
+    child.Items?.find((item) => String(item.SK).startsWith('PLAN#')),
+  );
+  take(
+    'access',
+    child.Items?.find((item) => String(item.SK).startsWith('ACCESS#')),
+  );
+  const sample = async (prefix: string, sk?: string) =>
+    (
+      await documents.send(
+        new ScanCommand({
+          TableName: ctx.server.tableName,
+          FilterExpression: sk ? 'begins_with(PK, :p) AND SK = :sk' : 'begins_with(PK, :p)',
+          ExpressionAttributeValues: { ':p': prefix, ...(sk ? { ':sk': sk } : {}) },
+          Limit: 2000,
+        }),
+      )
+    ).Items?.[0];
+  take('council', await sample('COUNCIL#', 'PROFILE'));
+  take('audit', await sample('AUDIT#'));
+  take('outbox', await sample('OUTBOX#'));
+  documents.destroy();
+  return { bytes, measured };
+}
+
+const dollars = (components: Record<string, number>) =>
+  Object.fromEntries(Object.entries(components).map(([name, usd]) => [name, round(usd, 3)]));
+
+export const costMeasurement: Measurement = {
+  id: 'cost',
+  title: 'Cost model (docs/cost.md) with this run’s durations and item sizes',
+  async run(ctx) {
+    const rows = ctx.results();
+    const p50 = (id: string) => rows.find((row) => row.id === id)?.value;
+    const lookupMs = p50('lookup.notifying-found.c1.p50');
+    const publishMs = p50('publish.c1.p50') ?? p50('publish.c16.p50');
+    const { bytes, measured } = await measuredItemBytes(ctx);
+    const inputs = {
+      ...DEFAULT_INPUTS,
+      ...(lookupMs ? { lookupDurationMs: Math.ceil(lookupMs) } : {}),
+      ...(publishMs ? { publishDurationMs: Math.ceil(publishMs) } : {}),
+    };
+    const scenarios = [
+      {
+        id: 'worst',
+        label: 'every lookup notifying and finding one council’s plan',
+        inputs,
+      },
+      {
+        id: 'mix',
+        label: '90 % notifying, 5 % finding a plan (most children have none)',
+        inputs: { ...inputs, notifyingShare: 0.9, foundShare: 0.05 },
+      },
+    ];
+    for (const scenario of scenarios) {
+      const components = lookupCost(scenario.inputs, bytes);
+      ctx.record({
+        id: `cost.lookup.${scenario.id}`,
+        label: `AWS cost per million lookups, ${scenario.label}`,
+        unit: 'USD',
+        value: round(total(components), 2),
+        target: { kind: 'value', op: '<=', limit: 10 },
+        details: {
+          components: dollars(components),
+          inputs: scenario.inputs,
+          itemBytes: bytes,
+          prices: PRICES,
+        },
+      });
+    }
+    const publish = publishCost(inputs, bytes);
+    ctx.record({
+      id: 'cost.publish',
+      label: 'AWS cost per million plan publishes',
+      unit: 'USD',
+      value: round(total(publish), 2),
+      details: { components: dollars(publish), inputs, itemBytes: bytes },
+    });
+    ctx.note(
+      `Cost: us-east-1 list prices, Lambda durations ${inputs.lookupDurationMs} ms (lookup) and ${inputs.publishDurationMs} ms ` +
+        `(publish) from ${lookupMs ? 'this run' : 'defaults'}, item sizes ${measured.length ? `measured (${measured.join(', ')})` : 'defaults'}; ` +
+        'one replica region. Formula, inputs and components: docs/cost.md.',
+    );
+  },
+};

@@ -1,0 +1,182 @@
+/**
+ * Lookup throughput and latency through the local HTTP adapter, the authorizer, the middy stack and the
+ * handler, against the same DynamoDB calls issued directly with the SDK, at concurrency 1, 16 and 64.
+ *
+ * Three workloads, one per path through the handler:
+ * - notifying-found: B0107 on a child with a plan: Query + BatchGet + TransactWriteItems (access, audit, outbox)
+ * - silent-found: B0170 on a child with a plan: Query + BatchGet + PutItem (audit)
+ * - not-found: B0107 on a child with no plan (the common case in practice): Query + PutItem (audit)
+ */
+
+import { type Comparison, compare } from '../lib/compare';
+import type { BenchClaims } from '../lib/direct-ops';
+import { ensureLookupPool } from '../lib/fixtures';
+import { setupFetch } from '../lib/http';
+import { httpLoad } from '../lib/load';
+import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
+import { clinicianClaims, signToken } from '../lib/tokens';
+import type { BenchContext, Measurement } from '../lib/types';
+
+export interface LookupWorkload {
+  id: string;
+  label: string;
+  calls: string;
+  claims: BenchClaims;
+  pool: { start: number; count: number };
+  expectPlans: boolean;
+}
+
+export function lookupWorkloads(ctx: BenchContext): LookupWorkload[] {
+  const pool = ctx.settings.lookupPool;
+  return [
+    {
+      id: 'notifying-found',
+      label: 'notifying lookup (B0107), child with a plan',
+      calls: 'Query + BatchGet + TransactWriteItems(access, audit, outbox)',
+      claims: clinicianClaims(['B0107']),
+      pool: { start: SEED_RANGES.lookup, count: pool },
+      expectPlans: true,
+    },
+    {
+      id: 'silent-found',
+      label: 'silent lookup (B0170), child with a plan',
+      calls: 'Query + BatchGet + PutItem(audit)',
+      claims: clinicianClaims(['B0170']),
+      pool: { start: SEED_RANGES.lookup, count: pool },
+      expectPlans: true,
+    },
+    {
+      id: 'not-found',
+      label: 'notifying lookup (B0107), child with no plan',
+      calls: 'Query + PutItem(audit)',
+      claims: clinicianClaims(['B0107']),
+      pool: { start: SEED_RANGES.absent, count: pool },
+      expectPlans: false,
+    },
+  ];
+}
+
+/** Service and baseline sides of one workload at one concurrency, against a given service. */
+export async function lookupSides(
+  ctx: BenchContext,
+  workload: LookupWorkload,
+  concurrency: number,
+  target: { url: string; tableName: string } = { url: ctx.server.url, tableName: ctx.server.tableName },
+) {
+  const token = await signToken(workload.claims);
+  const pick = () => benchNhsNumber(workload.pool.start + Math.floor(Math.random() * workload.pool.count));
+  return {
+    concurrency,
+    baseline: (seconds: number) =>
+      ctx.direct.run({
+        op: 'lookup',
+        tableName: target.tableName,
+        pool: workload.pool,
+        claims: workload.claims,
+        expectPlans: workload.expectPlans,
+        concurrency,
+        seconds,
+      }),
+    service: (seconds: number) =>
+      httpLoad({
+        url: target.url,
+        concurrency,
+        seconds,
+        method: 'GET' as const,
+        headers: { Authorization: `Bearer ${token}` },
+        next: () => ({ path: `/v1/children/${pick()}` }),
+      }),
+  };
+}
+
+/** Checks one response through the service has the shape the workload expects. */
+async function checkOne(ctx: BenchContext, workload: LookupWorkload): Promise<void> {
+  const nhsNumber = benchNhsNumber(workload.pool.start);
+  const response = await setupFetch(`${ctx.server.url}/v1/children/${nhsNumber}`, {
+    headers: { Authorization: `Bearer ${await signToken(workload.claims)}` },
+  });
+  const body = (await response.json()) as { plans?: unknown[] };
+  if (response.status !== 200 || (body.plans?.length ?? 0) > 0 !== workload.expectPlans) {
+    throw new Error(
+      `${workload.id}: GET /v1/children/${nhsNumber} answered ${response.status} ${JSON.stringify(body)}`,
+    );
+  }
+}
+
+export function recordComparison(
+  ctx: BenchContext,
+  prefix: string,
+  label: string,
+  comparison: Comparison,
+  details: Record<string, unknown>,
+  targets: { throughput?: boolean; p99?: boolean } = { throughput: true, p99: true },
+): void {
+  const { baseline, service } = comparison;
+  const common = {
+    ...details,
+    concurrency: comparison.concurrency,
+    baseline,
+    service,
+    roundRatios: comparison.roundRatios,
+    machine: comparison.machine,
+  };
+  ctx.record({
+    id: `${prefix}.throughput`,
+    label: `${label}: throughput`,
+    unit: 'req/s',
+    value: service.throughput,
+    baseline: { label: 'direct SDK calls', value: baseline.throughput },
+    ...(targets.throughput ? { target: { kind: 'ratio', op: '>=', limit: 0.8 } } : {}),
+    details: common,
+  });
+  ctx.record({
+    id: `${prefix}.p50`,
+    label: `${label}: p50 latency`,
+    unit: 'ms',
+    value: service.latency.p50,
+    baseline: { label: 'direct SDK calls', value: baseline.latency.p50 },
+  });
+  ctx.record({
+    id: `${prefix}.p99`,
+    label: `${label}: p99 latency`,
+    unit: 'ms',
+    value: service.latency.p99,
+    baseline: { label: 'direct SDK calls', value: baseline.latency.p99 },
+    ...(targets.p99 ? { target: { kind: 'ratio', op: '<=', limit: 1.5 } } : {}),
+  });
+}
+
+export const lookupMeasurement: Measurement = {
+  id: 'lookup',
+  title: 'Lookup throughput and latency: service (HTTP, auth, middy, handler) vs direct SDK calls',
+  async run(ctx) {
+    await ensureLookupPool(ctx);
+    const quick = ctx.settings.mode === 'quick';
+    // The quick (smoke) mode runs the main workload only.
+    for (const workload of lookupWorkloads(ctx).filter((w) => !quick || w.id === 'notifying-found')) {
+      await checkOne(ctx, workload);
+      const concurrencies = quick ? [1, 64] : [1, 16, 64];
+      for (const concurrency of concurrencies) {
+        ctx.log(`  ${workload.id}, concurrency ${concurrency}`);
+        const comparison = await compare(ctx, await lookupSides(ctx, workload, concurrency));
+        recordComparison(
+          ctx,
+          `lookup.${workload.id}.c${concurrency}`,
+          `lookup ${workload.id}, c=${concurrency}`,
+          comparison,
+          {
+            workload: workload.label,
+            calls: workload.calls,
+          },
+        );
+      }
+    }
+    ctx.note(
+      'Lookup: both sides run in their own Node process against the same table and emulator: the baseline process ' +
+        "issues the handler's DynamoDB calls with the same document client settings; the service side is autocannon " +
+        '(in the runner) → HTTP adapter → authorizer (ES256 JWT) → middy → handler in the service process. The ' +
+        'service process also runs the stream poller, which dispatches the outbox items of both sides. Rounds ' +
+        'alternate ABBA and the stream is drained between runs.',
+    );
+  },
+};

@@ -1,0 +1,167 @@
+/**
+ * Lookup latency against a large table versus a small one: two tables seeded with the same kind of
+ * children (one open plan each, spread over 20 councils), each served by its own service process, with
+ * rounds alternating between them. The same lookups issued directly with the SDK on both tables show
+ * how much of any difference is the emulator's own.
+ */
+import { httpLoad, type LoadSample } from '../lib/load';
+import { measureMachine } from '../lib/machine';
+import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
+import { createSeededTable, seedCouncilProfiles, seedPlans } from '../lib/seed';
+import type { ServerHandle } from '../lib/server';
+import { round, summarize } from '../lib/stats';
+import { clinicianClaims, signToken } from '../lib/tokens';
+import type { BenchContext, Measurement } from '../lib/types';
+
+const COUNCILS = Array.from({ length: 20 }, (_, i) => `SCALE${String(i + 1).padStart(3, '0')}`);
+
+interface Side {
+  name: string;
+  children: number;
+  server: ServerHandle;
+  /** Time from starting the service process to its first answer (startLocalService included). */
+  startSeconds: number;
+}
+
+/** Creates and seeds a table (its stream off meanwhile); the service starts later, once all tables are seeded. */
+async function seed(ctx: BenchContext, name: string, children: number): Promise<string> {
+  const tableName = `bench-scale-${name}`;
+  ctx.log(`  seeding ${tableName}: ${children.toLocaleString('en-GB')} children`);
+  const t0 = performance.now();
+  let rate = 0;
+  await createSeededTable(tableName, async () => {
+    await seedCouncilProfiles(tableName, COUNCILS);
+    rate = await seedPlans(
+      tableName,
+      { start: SEED_RANGES.lookup, count: children, councils: COUNCILS },
+      { parallel: 8, log: ctx.log },
+    );
+  });
+  ctx.log(`    ${Math.round(rate)} items/s, ${Math.round((performance.now() - t0) / 1000)} s`);
+  return tableName;
+}
+
+async function serve(ctx: BenchContext, name: string, tableName: string, children: number): Promise<Side> {
+  const t1 = performance.now();
+  const server = await ctx.startServer({
+    tableName,
+    queuePrefix: `bench-${name}-`,
+    name: `server-scale-${name}`,
+  });
+  const startSeconds = round((performance.now() - t1) / 1000, 1);
+  ctx.log(`  service on ${tableName} started in ${startSeconds} s`);
+  return { name, children, server, startSeconds };
+}
+
+export const scaleMeasurement: Measurement = {
+  id: 'scale',
+  title: 'Lookup latency with a large table vs a small one',
+  async run(ctx) {
+    const { scaleSmall, scaleLarge, rounds, roundSeconds, warmupSeconds } = ctx.settings;
+    const smallTable = await seed(ctx, 'small', scaleSmall);
+    const largeTable = await seed(ctx, 'large', scaleLarge);
+    const small = await serve(ctx, 'small', smallTable, scaleSmall);
+    const large = await serve(ctx, 'large', largeTable, scaleLarge);
+    const claims = clinicianClaims(['B0107']);
+    const token = await signToken(claims);
+
+    for (const concurrency of ctx.settings.mode === 'quick' ? [1] : [1, 16]) {
+      ctx.log(`  concurrency ${concurrency}`);
+      const service = (side: Side) => (seconds: number) =>
+        httpLoad({
+          url: side.server.url,
+          concurrency,
+          seconds,
+          method: 'GET',
+          headers: { Authorization: `Bearer ${token}` },
+          next: () => ({
+            path: `/v1/children/${benchNhsNumber(SEED_RANGES.lookup + Math.floor(Math.random() * side.children))}`,
+          }),
+        });
+      const direct = (side: Side) => (seconds: number) =>
+        ctx.direct.run({
+          op: 'lookup',
+          tableName: side.server.tableName,
+          pool: { start: SEED_RANGES.lookup, count: side.children },
+          claims,
+          expectPlans: true,
+          concurrency,
+          seconds,
+        });
+      const runs: { key: string; side: Side; run: (seconds: number) => Promise<LoadSample> }[] = [
+        { key: 'service-small', side: small, run: service(small) },
+        { key: 'service-large', side: large, run: service(large) },
+        { key: 'direct-small', side: small, run: direct(small) },
+        { key: 'direct-large', side: large, run: direct(large) },
+      ];
+      const samples = new Map<string, LoadSample[]>(runs.map((run) => [run.key, []]));
+      for (const run of runs) {
+        await run.run(warmupSeconds);
+        await run.side.server.drained();
+      }
+      const machine = measureMachine();
+      for (let r = 0; r < rounds; r++) {
+        for (const run of r % 2 === 0 ? runs : [...runs].reverse()) {
+          const sample = await run.run(roundSeconds);
+          if (sample.errors > 0)
+            throw new Error(`${run.key}: ${sample.errors} errors; first: ${sample.firstError}`);
+          samples.get(run.key)?.push(sample);
+          await run.side.server.drained();
+        }
+      }
+      const load = machine();
+      const pooled = (key: string) => {
+        const list = samples.get(key) ?? [];
+        const count = list.reduce((sum, s) => sum + s.count, 0);
+        const seconds = list.reduce((sum, s) => sum + s.elapsedMs, 0) / 1000;
+        return { ...summarize(list.flatMap((s) => s.latencies)), throughput: round(count / seconds, 1) };
+      };
+      const result = Object.fromEntries(runs.map((run) => [run.key, pooled(run.key)]));
+      const sizes = `${(scaleLarge / 1000).toLocaleString('en-GB')}k vs ${(scaleSmall / 1000).toLocaleString('en-GB')}k children`;
+      const details = {
+        concurrency,
+        children: { small: scaleSmall, large: scaleLarge },
+        ...result,
+        machine: load,
+      };
+      for (const stat of ['p50', 'p99'] as const) {
+        ctx.record({
+          id: `scale.c${concurrency}.${stat}`,
+          label: `lookup ${stat} through the service, ${sizes}, c=${concurrency}`,
+          unit: 'ms',
+          value: result['service-large']?.[stat] as number,
+          baseline: {
+            label: `${(scaleSmall / 1000).toLocaleString('en-GB')}k table`,
+            value: result['service-small']?.[stat] as number,
+          },
+          target: { kind: 'ratio', op: '<=', limit: 1.2 },
+          ...(stat === 'p50' ? { details } : {}),
+        });
+        ctx.record({
+          id: `scale.c${concurrency}.direct.${stat}`,
+          label: `same lookups as direct SDK calls (emulator alone), ${stat}, c=${concurrency}`,
+          unit: 'ms',
+          value: result['direct-large']?.[stat] as number,
+          baseline: {
+            label: `${(scaleSmall / 1000).toLocaleString('en-GB')}k table`,
+            value: result['direct-small']?.[stat] as number,
+          },
+        });
+      }
+    }
+    await small.server.close();
+    await large.server.close();
+    ctx.record({
+      id: 'scale.service-start',
+      label: 'local service start-up on the table (process start to listening)',
+      unit: 's',
+      value: large.startSeconds,
+      baseline: { label: `${(scaleSmall / 1000).toLocaleString('en-GB')}k table`, value: small.startSeconds },
+    });
+    ctx.note(
+      'Scale: both tables are created like the local service creates its table (with the council index) and seeded ' +
+        'with BatchWriteItem while their stream is switched off, then each gets its own service process; lookups are ' +
+        'notifying lookups of random children of the table, so every one finds a plan.',
+    );
+  },
+};

@@ -1,0 +1,319 @@
+/**
+ * `npm run redrive [-- --council E09000001] [--runtime-file FILE]`
+ *
+ * Without --council: re-delivers the stream records the poller gave up on (retries exhausted, e.g.
+ * while SQS was down). Each message on the `dispatch-failures` queue names one outbox item by its keys;
+ * the item is read back from the table and handed, as a stream record, to the real dispatch function;
+ * the message is deleted only once dispatch reports it delivered. A redelivered notification carries
+ * its original eventId, so a consumer that de-duplicates by eventId sees it once.
+ *
+ * With --council CODE: moves the messages on that council's dead-letter queue (messages its system
+ * failed to process five times) back to its queue.
+ *
+ * Prints one JSON line of counts; exits 1 when something could not be redriven (it stays queued).
+ * The functions are exported for tests and scripts running next to the local service.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
+import { useLocalAws } from './aws-env';
+import { lambdaContext } from './http-adapter';
+import { RUNTIME_FILE, type RuntimeInfo } from './runtime-file';
+import type { FailedRecords } from './stream-poller';
+
+/** The stream poller's on-failure destination (Lambda's `onFailure` SQS destination). */
+export const dispatchFailureQueueName = (queuePrefix: string) => `${queuePrefix}dispatch-failures`;
+
+/**
+ * Lambda's on-failure record for a stream batch, one per record, plus `keys`: the table item whose
+ * stream record failed. The item itself stays in the table, so the message holds no personal data.
+ */
+export interface FailureMessage {
+  version: '1.0';
+  timestamp: string;
+  requestContext: {
+    requestId: string;
+    functionArn: string;
+    condition: 'RetryAttemptsExhausted';
+    approximateInvokeCount: number;
+  };
+  responseContext: { statusCode: 200; executedVersion: '$LATEST' };
+  DDBStreamBatchInfo: {
+    shardId: string;
+    startSequenceNumber: string;
+    endSequenceNumber: string;
+    approximateArrivalOfFirstRecord?: string;
+    approximateArrivalOfLastRecord?: string;
+    batchSize: 1;
+    streamArn: string;
+  };
+  keys: Record<string, AttributeValue>;
+}
+
+export function failureMessages(failure: FailedRecords): FailureMessage[] {
+  return failure.records.map((record) => {
+    const sequence = record.dynamodb?.SequenceNumber as string;
+    const created = record.dynamodb?.ApproximateCreationDateTime;
+    const arrival = created ? new Date(created * 1000).toISOString() : undefined;
+    return {
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      requestContext: {
+        requestId: randomUUID(),
+        functionArn: 'arn:aws:lambda:eu-west-2:000000000000:function:dispatch',
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: failure.attempts,
+      },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST' },
+      DDBStreamBatchInfo: {
+        shardId: failure.shardId,
+        startSequenceNumber: sequence,
+        endSequenceNumber: sequence,
+        approximateArrivalOfFirstRecord: arrival,
+        approximateArrivalOfLastRecord: arrival,
+        batchSize: 1,
+        streamArn: failure.streamArn,
+      },
+      keys: (record.dynamodb?.Keys ?? {}) as Record<string, AttributeValue>,
+    };
+  });
+}
+
+export interface RedriveResult {
+  /** Messages read from the failure queue. */
+  received: number;
+  /** Delivered to their council queue and deleted from the failure queue. */
+  redelivered: number;
+  /** Dispatch failed again: left on the queue. */
+  failed: number;
+  /** The item is no longer in the table: left on the queue. */
+  missing: number;
+  /** Not a failure message: left on the queue. */
+  unreadable: number;
+}
+
+export interface RedriveOptions {
+  tableName: string;
+  queuePrefix: string;
+  sqs?: SQSClient;
+  dynamodb?: DynamoDBClient;
+}
+
+const localSqs = () => new SQSClient({ useQueueUrlAsEndpoint: false });
+
+async function queueUrl(sqs: SQSClient, name: string): Promise<string | undefined> {
+  try {
+    return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+  } catch (error) {
+    if ((error as Error).name === 'QueueDoesNotExist' || /does not exist/i.test((error as Error).message)) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Every message on a queue, each handed to `handle` once per run; `false` leaves it on the queue. */
+async function drainQueue(
+  sqs: SQSClient,
+  url: string,
+  handle: (message: Message) => Promise<boolean>,
+): Promise<void> {
+  const kept: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        // Long enough that this run does not see a kept message again.
+        VisibilityTimeout: 300,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) break;
+    for (const message of Messages) {
+      if (await handle(message)) {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle }));
+      } else {
+        kept.push(message.ReceiptHandle as string);
+      }
+    }
+  }
+  // What could not be redriven is visible again at once, for the next run.
+  for (const receiptHandle of kept) {
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: url,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+  }
+}
+
+function readFailureMessage(body: string | undefined): FailureMessage | undefined {
+  try {
+    const message = JSON.parse(body ?? '') as FailureMessage;
+    const keys = message?.keys;
+    const info = message?.DDBStreamBatchInfo;
+    if (
+      !keys ||
+      typeof keys !== 'object' ||
+      Object.keys(keys).length === 0 ||
+      typeof info?.startSequenceNumber !== 'string'
+    ) {
+      return undefined;
+    }
+    return message;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Re-delivers what the stream poller gave up on, through the real dispatch function. */
+export async function redriveDispatchFailures(options: RedriveOptions): Promise<RedriveResult> {
+  const sqs = options.sqs ?? localSqs();
+  const dynamodb = options.dynamodb ?? new DynamoDBClient({});
+  const result: RedriveResult = { received: 0, redelivered: 0, failed: 0, missing: 0, unreadable: 0 };
+  const url = await queueUrl(sqs, dispatchFailureQueueName(options.queuePrefix));
+  if (!url) return result;
+  const dispatch = await import('../functions/dispatch');
+  await drainQueue(sqs, url, async (message) => {
+    result.received++;
+    const failure = readFailureMessage(message.Body);
+    if (!failure) {
+      result.unreadable++;
+      return false;
+    }
+    const { Item } = await dynamodb.send(
+      new GetItemCommand({ TableName: options.tableName, Key: failure.keys, ConsistentRead: true }),
+    );
+    if (!Item) {
+      result.missing++;
+      return false;
+    }
+    const record: DynamoDBRecord = {
+      eventID: `redrive-${failure.DDBStreamBatchInfo.startSequenceNumber}`,
+      eventName: 'INSERT',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: process.env.AWS_REGION,
+      eventSourceARN: failure.DDBStreamBatchInfo.streamArn,
+      dynamodb: {
+        Keys: failure.keys as never,
+        NewImage: Item as never,
+        SequenceNumber: failure.DDBStreamBatchInfo.startSequenceNumber,
+        StreamViewType: 'NEW_IMAGE',
+      },
+    };
+    let delivered: boolean;
+    try {
+      const response = (await dispatch.handler(
+        { Records: [record] },
+        lambdaContext('dispatch', `redrive-${randomUUID()}`),
+      )) as DynamoDBBatchResponse;
+      delivered = response.batchItemFailures.length === 0;
+    } catch {
+      delivered = false; // a whole-batch failure: the one record failed
+    }
+    if (delivered) result.redelivered++;
+    else result.failed++;
+    return delivered;
+  });
+  return result;
+}
+
+/** Moves a council's dead-lettered messages back to its queue, unchanged (same body and eventId). */
+export async function redriveCouncilDeadLetters(options: {
+  queuePrefix: string;
+  councilCode: string;
+  sqs?: SQSClient;
+}): Promise<{ moved: number }> {
+  const sqs = options.sqs ?? localSqs();
+  const source = await queueUrl(sqs, councilDeadLetterQueueName(options.queuePrefix, options.councilCode));
+  const target = await queueUrl(sqs, councilQueueName(options.queuePrefix, options.councilCode));
+  if (!source || !target) {
+    throw new Error(
+      `Council ${options.councilCode} has no queues: register it first with PUT /v1/councils/${options.councilCode}`,
+    );
+  }
+  let moved = 0;
+  await drainQueue(sqs, source, async (message) => {
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: target,
+        MessageBody: message.Body,
+        MessageAttributes: message.MessageAttributes,
+      }),
+    );
+    moved++;
+    return true;
+  });
+  return { moved };
+}
+
+async function readRuntime(file: string): Promise<RuntimeInfo> {
+  let info: RuntimeInfo;
+  try {
+    info = JSON.parse(await readFile(file, 'utf8')) as RuntimeInfo;
+  } catch {
+    throw new Error('The local service is not running: start it with `npm start` in another terminal');
+  }
+  try {
+    process.kill(info.pid, 0);
+  } catch {
+    throw new Error('The local service is not running (its last run ended): start it with `npm start`');
+  }
+  return info;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { council: { type: 'string' }, 'runtime-file': { type: 'string' } },
+    strict: true,
+  });
+  if (values.council !== undefined && !/^[A-Z0-9]{3,10}$/.test(values.council)) {
+    throw new Error('Usage: npm run --silent redrive [-- --council E09000001]');
+  }
+  const runtime = await readRuntime(values['runtime-file'] ?? RUNTIME_FILE);
+  useLocalAws({ dynamodb: runtime.dynamodbEndpoint, sqs: runtime.sqsEndpoint });
+  process.env.TABLE_NAME = runtime.tableName;
+  process.env.COUNCIL_QUEUE_NAME_PREFIX = runtime.queuePrefix;
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  if (values.council) {
+    const { moved } = await redriveCouncilDeadLetters({
+      queuePrefix: runtime.queuePrefix,
+      councilCode: values.council,
+    });
+    process.stdout.write(
+      `${JSON.stringify({ mode: 'council-dead-letters', council: values.council, moved })}\n`,
+    );
+    return;
+  }
+  const result = await redriveDispatchFailures({
+    tableName: runtime.tableName,
+    queuePrefix: runtime.queuePrefix,
+  });
+  process.stdout.write(`${JSON.stringify({ mode: 'dispatch-failures', ...result })}\n`);
+  if (result.failed + result.missing + result.unreadable > 0) process.exitCode = 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error) => {
+    console.error((error as Error).message);
+    process.exit(2);
+  });
+}

@@ -1,0 +1,420 @@
+/**
+ * Authorization matrix, token attacks and the enumeration defence.
+ *
+ * The matrix is generated from one table written here from the contract (api.md), not from the code's
+ * own access rules: every route × every role × own / other organisation × each permission code, with
+ * the exact status expected. Every token attack answers 401 and writes nothing. Lookups are rate
+ * limited per user and per organisation with the same defaults as the deployed stack, and a burst sees
+ * 429s that write nothing.
+ */
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { ErrorBodySchema } from '../../../functions/core/schemas';
+import { routes } from '../../../functions/http/routes';
+import { LOCAL_ISSUER } from '../../../functions/http/tokens';
+import { readLocalConfig } from '../../../local/config';
+import { devKey, LOCAL_AUDIENCE, signDevToken } from '../../../local/dev-key';
+import { DEFAULT_RATE_LIMITS } from '../../../local/rate-limiter';
+import { LimitsSchema } from '../../../stacks/config';
+import { publishPlan, registerCouncil, testNhsNumber } from '../harness';
+import {
+  count,
+  FaultProxy,
+  type ObservedWrite,
+  type ReliabilityService,
+  reliabilityRecorder,
+  startReliabilityService,
+} from './support';
+
+const record = reliabilityRecorder('access-control');
+
+type Role = 'clinician' | 'council' | 'auditor' | 'demographics';
+type Org = 'own' | 'other';
+type Codes = 'none' | 'B0107' | 'B0170' | 'both';
+
+const ROLES: Role[] = ['clinician', 'council', 'auditor', 'demographics'];
+const ORGS: Org[] = ['own', 'other'];
+const CODES: Codes[] = ['none', 'B0107', 'B0170', 'both'];
+const ACTIVITIES: Record<Codes, string[]> = {
+  none: [],
+  B0107: ['B0107'],
+  B0170: ['B0170'],
+  both: ['B0107', 'B0170'],
+};
+
+const COUNCIL = 'E09000001';
+const OTHER_COUNCIL = 'E08000025';
+
+/**
+ * The contract's access rules, one row per route: who may call it and what it answers when they do.
+ * "own" for a council means the council code in the path is its own (for an NHS number change: it holds
+ * a plan for the old number); for other roles the organisation does not matter.
+ */
+const MATRIX: Record<string, { may: (role: Role, org: Org, codes: Codes) => boolean; status: number }> = {
+  'PUT /v1/councils/{councilCode}': { may: (role, org) => role === 'council' && org === 'own', status: 200 },
+  'PUT /v1/councils/{councilCode}/plans/{nhsNumber}/{planType}': {
+    may: (role, org) => role === 'council' && org === 'own',
+    status: 201,
+  },
+  'DELETE /v1/councils/{councilCode}/plans/{nhsNumber}/{planType}': {
+    may: (role, org) => role === 'council' && org === 'own',
+    status: 204,
+  },
+  'POST /v1/councils/{councilCode}/uploads': {
+    may: (role, org) => role === 'council' && org === 'own',
+    status: 200,
+  },
+  'GET /v1/children/{nhsNumber}': {
+    may: (role, _org, codes) => role === 'clinician' && codes !== 'none',
+    status: 200,
+  },
+  'GET /v1/audit/children/{nhsNumber}': { may: (role) => role === 'auditor', status: 200 },
+  'POST /v1/nhs-numbers/{oldNhsNumber}/superseded-by/{newNhsNumber}': {
+    may: (role, org) => role === 'demographics' || (role === 'council' && org === 'own'),
+    status: 200,
+  },
+  'PUT /v1/nhs-numbers/{nhsNumber}/sensitivity': { may: (role) => role === 'demographics', status: 200 },
+};
+
+let proxy: FaultProxy;
+let service: ReliabilityService;
+let seed = 0;
+const fresh = () => testNhsNumber(90_000 + 10 * seed++);
+
+beforeAll(async () => {
+  proxy = await FaultProxy.start(process.env.AWS_ENDPOINT_URL_DYNAMODB as string);
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.url;
+  service = await startReliabilityService();
+  await registerCouncil(service, COUNCIL);
+  await registerCouncil(service, OTHER_COUNCIL);
+}, 60_000);
+
+afterAll(async () => {
+  await service?.close();
+  await proxy?.close();
+});
+
+function token(role: Role, org: Org, codes: Codes): Promise<string> {
+  const organisation =
+    role === 'council' ? (org === 'own' ? COUNCIL : OTHER_COUNCIL) : org === 'own' ? 'RXX01' : 'RYY02';
+  return signDevToken({
+    sub: `${role}-${org}-${codes}`,
+    name: `Matrix ${role}`,
+    org: organisation,
+    role,
+    activities: ACTIVITIES[codes],
+    ...(role === 'clinician' ? { setting: 'emergency-department' } : {}),
+  });
+}
+
+/** The request for a route, and the state it needs (a plan to delete, a plan whose number changes). */
+async function prepare(key: string): Promise<{ method: string; path: string; body?: unknown }> {
+  const nhsNumber = fresh();
+  const planPath = `/v1/councils/${COUNCIL}/plans/${nhsNumber}/CPP`;
+  switch (key) {
+    case 'PUT /v1/councils/{councilCode}':
+      return {
+        method: 'PUT',
+        path: `/v1/councils/${COUNCIL}`,
+        body: { name: 'London Borough of Example', emergencyDutyPhone: '020 7946 0999' },
+      };
+    case 'PUT /v1/councils/{councilCode}/plans/{nhsNumber}/{planType}':
+      return { method: 'PUT', path: planPath, body: { startDate: '2026-01-01' } };
+    case 'DELETE /v1/councils/{councilCode}/plans/{nhsNumber}/{planType}':
+      await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
+      return { method: 'DELETE', path: planPath };
+    case 'POST /v1/councils/{councilCode}/uploads':
+      return {
+        method: 'POST',
+        path: `/v1/councils/${COUNCIL}/uploads?mode=delta`,
+        body: { records: [{ nhsNumber, planType: 'LAC', startDate: '2026-01-01' }] },
+      };
+    case 'GET /v1/children/{nhsNumber}':
+      await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
+      return { method: 'GET', path: `/v1/children/${nhsNumber}` };
+    case 'GET /v1/audit/children/{nhsNumber}':
+      return { method: 'GET', path: `/v1/audit/children/${nhsNumber}` };
+    case 'POST /v1/nhs-numbers/{oldNhsNumber}/superseded-by/{newNhsNumber}':
+      await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
+      return { method: 'POST', path: `/v1/nhs-numbers/${nhsNumber}/superseded-by/${fresh()}` };
+    case 'PUT /v1/nhs-numbers/{nhsNumber}/sensitivity':
+      return { method: 'PUT', path: `/v1/nhs-numbers/${nhsNumber}/sensitivity`, body: { sensitive: true } };
+    default:
+      throw new Error(`No request for ${key}: add the route to MATRIX`);
+  }
+}
+
+/** What a refused call wrote: nothing but, on a valid NHS number, its ACCESS_DENIED audit event. */
+function refusalWrites(writes: ObservedWrite[]): string[] {
+  return writes.map((write) => {
+    const item = write.body?.Item;
+    return write.operation === 'PutItem' && item?.kind?.S === 'AUDIT'
+      ? `AUDIT ${item.action.S}`
+      : write.operation;
+  });
+}
+
+describe('authorization matrix', () => {
+  it('has a row for every route in the route table, and no other', () => {
+    expect(Object.keys(MATRIX).sort()).toEqual(routes.map((route) => `${route.method} ${route.path}`).sort());
+  });
+
+  it('every route × role × own/other organisation × permission code answers exactly as the contract says', async () => {
+    const outcomes: Record<string, number> = {};
+    const mismatches: string[] = [];
+    let cases = 0;
+    for (const [key, rule] of Object.entries(MATRIX)) {
+      for (const role of ROLES) {
+        for (const org of ORGS) {
+          for (const codes of CODES) {
+            cases++;
+            const request = await prepare(key);
+            proxy.takeWrites();
+            const response = await service.request(request.method, request.path, {
+              token: await token(role, org, codes),
+              body: request.body,
+            });
+            const writes = proxy.takeWrites();
+            const expected = rule.may(role, org, codes) ? rule.status : 403;
+            count(outcomes, String(response.status));
+            const label = `${key} as ${role} (${org} organisation, codes ${codes})`;
+            if (response.status !== expected)
+              mismatches.push(`${label}: ${response.status}, expected ${expected}`);
+            if (expected === 403) {
+              if (response.body?.error?.code !== 'FORBIDDEN')
+                mismatches.push(`${label}: body ${response.text}`);
+              const written = refusalWrites(writes);
+              const allowed = request.path.match(/\d{10}/) ? [[], ['AUDIT ACCESS_DENIED']] : [[]];
+              if (!allowed.some((a) => JSON.stringify(a) === JSON.stringify(written))) {
+                mismatches.push(`${label}: a refusal wrote ${written.join(', ')}`);
+              }
+            }
+          }
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(cases).toBe(routes.length * ROLES.length * ORGS.length * CODES.length);
+    record('authorization-matrix', {
+      guarantee: 'Authorization matrix',
+      test: 'every route × role × own/other organisation × permission code (none, B0107, B0170, both): exact status',
+      inputs: cases,
+      faultsInjected: 0,
+      outcomes: Object.fromEntries(Object.entries(outcomes).map(([status, n]) => [`answered ${status}`, n])),
+    });
+  }, 120_000);
+});
+
+describe('token attacks', () => {
+  it('missing, expired, not yet valid, wrong issuer or audience, alg none, tampered, wrong key and more: all 401, nothing written', async () => {
+    const claims = {
+      sub: 'u1',
+      name: 'Dr Ada Lovelace',
+      org: 'RXX01',
+      role: 'clinician',
+      activities: ['B0107'],
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const valid = await signDevToken(claims);
+    const [header, payload, signature] = valid.split('.') as [string, string, string];
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const { privateKey: otherKey } = await generateKeyPair('ES256');
+    const devPrivate = await importJWK((await devKey()).privateJwk, 'ES256');
+    type SigningKey = Parameters<SignJWT['sign']>[0];
+    const sign = (extra: object, key: SigningKey = devPrivate as SigningKey, alg = 'ES256') =>
+      new SignJWT({
+        name: claims.name,
+        org: claims.org,
+        role: claims.role,
+        activities: claims.activities,
+        ...extra,
+      })
+        .setProtectedHeader({ alg })
+        .sign(key);
+    const publicJwk = (await devKey()).publicJwk;
+    const attacks: Record<string, string | undefined> = {
+      missing: undefined,
+      'empty bearer': '',
+      'not a JWT': 'not.a.jwt',
+      expired: await signDevToken(claims, { issuedAt: now - 7200, ttlSeconds: 3600 }),
+      'not yet valid (nbf)': await signDevToken(claims, { notBefore: now + 3600 }),
+      'issued in the future': await signDevToken(claims, { issuedAt: now + 3600 }),
+      'older than 12 hours though unexpired': await signDevToken(claims, {
+        issuedAt: now - 13 * 3600,
+        ttlSeconds: 14 * 3600,
+      }),
+      'wrong issuer': await signDevToken(claims, { issuer: 'https://evil.example' }),
+      'wrong audience': await signDevToken(claims, { audience: 'another-service' }),
+      'alg none': `${encode({ alg: 'none', typ: 'JWT' })}.${payload}.`,
+      'tampered payload (role)': `${header}.${encode({ ...decoded, role: 'auditor' })}.${signature}`,
+      'tampered payload (org)': `${header}.${encode({ ...decoded, org: 'RZZ99' })}.${signature}`,
+      'wrong key': await sign(
+        { sub: 'u1', iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, iat: now, exp: now + 600 },
+        otherKey,
+      ),
+      'HS256 keyed with the public key': await sign(
+        { sub: 'u1', iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, iat: now, exp: now + 600 },
+        new TextEncoder().encode(JSON.stringify(publicJwk)),
+        'HS256',
+      ),
+      'no expiry': await sign({ sub: 'u1', iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, iat: now }),
+      'unknown role': await signDevToken({ ...claims, role: 'superuser' }),
+      'embedded jwk header': await new SignJWT({
+        ...claims,
+        iss: LOCAL_ISSUER,
+        aud: LOCAL_AUDIENCE,
+        iat: now,
+        exp: now + 600,
+      })
+        .setProtectedHeader({
+          alg: 'ES256',
+          jwk: await exportJWK((await generateKeyPair('ES256', { extractable: true })).publicKey),
+        })
+        .sign(otherKey),
+    };
+    const nhsNumber = fresh();
+    await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
+    const failures: string[] = [];
+    let tried = 0;
+    for (const route of routes) {
+      const path = route.path
+        .replace('{councilCode}', COUNCIL)
+        .replace('{nhsNumber}', nhsNumber)
+        .replace('{oldNhsNumber}', nhsNumber)
+        .replace('{newNhsNumber}', fresh())
+        .replace('{planType}', 'CPP');
+      for (const [name, attack] of Object.entries(attacks)) {
+        tried++;
+        proxy.takeWrites();
+        const response = await service.request(route.method, path, {
+          headers: attack === undefined ? {} : { Authorization: `Bearer ${attack}` },
+          body: route.method === 'GET' || route.method === 'DELETE' ? undefined : { startDate: '2026-01-01' },
+        });
+        const writes = proxy.takeWrites();
+        if (
+          response.status !== 401 ||
+          !ErrorBodySchema.safeParse(response.body).success ||
+          response.body.error.code !== 'UNAUTHENTICATED'
+        ) {
+          failures.push(
+            `${route.method} ${route.path} with ${name}: ${response.status} ${response.text.slice(0, 100)}`,
+          );
+        }
+        if (writes.length > 0)
+          failures.push(
+            `${route.method} ${route.path} with ${name}: wrote ${writes.map((w) => w.operation)}`,
+          );
+      }
+      // Basic instead of Bearer, with a valid token.
+      const basic = await service.request(route.method, path, {
+        headers: { Authorization: `Basic ${valid}` },
+      });
+      if (basic.status !== 401) failures.push(`${route.method} ${route.path} with Basic: ${basic.status}`);
+      tried++;
+    }
+    expect(failures).toEqual([]);
+    record('token-attacks', {
+      guarantee: 'Authorization matrix',
+      test: 'token attacks on every route (missing, expired, nbf, future iat, too old, wrong iss/aud, alg none, tampered, wrong key, HS256 confusion, no exp, unknown role, embedded jwk, Basic): all 401',
+      inputs: tried,
+      faultsInjected: tried,
+      outcomes: { 'answered 401 UNAUTHENTICATED, nothing written': tried },
+    });
+  }, 60_000);
+});
+
+describe('enumeration defence: lookup rate limits', () => {
+  it('the local defaults are the deployed stack’s and the contract’s: 120 per user, 1,200 per organisation per minute', () => {
+    const deployed = LimitsSchema.parse({});
+    const local = readLocalConfig({});
+    expect({
+      deployed: [deployed.lookupsPerMinutePerUser, deployed.lookupsPerMinutePerOrganisation],
+      local: [local.LOOKUP_RATE_PER_USER, local.LOOKUP_RATE_PER_ORG],
+      limiter: [DEFAULT_RATE_LIMITS.perUserPerMinute, DEFAULT_RATE_LIMITS.perOrganisationPerMinute],
+    }).toEqual({ deployed: [120, 1200], local: [120, 1200], limiter: [120, 1200] });
+    expect(routes.filter((route) => route.rateLimited).map((route) => route.entry)).toEqual(['lookup']);
+  });
+
+  it('a burst of lookups by one user, at the default limits, sees 429 THROTTLED with Retry-After, and the refused lookups leave no trace', async () => {
+    await service.close();
+    const limited = await startReliabilityService({ rateLimits: 'default' });
+    try {
+      const outcomes: Record<string, number> = {};
+      const limit = DEFAULT_RATE_LIMITS.perUserPerMinute;
+      const burst = async (sub: string) => {
+        const userToken = await signDevToken({
+          sub,
+          name: 'Dr Enumerator',
+          org: 'RQQ01',
+          role: 'clinician',
+          activities: ['B0170'],
+        });
+        const window = Math.floor(Date.now() / 60_000);
+        const responses = await Promise.all(
+          Array.from({ length: limit + 10 }, (_, i) =>
+            limited.request('GET', `/v1/children/${testNhsNumber(95_000 + i)}`, { token: userToken }),
+          ),
+        );
+        return { responses, sameWindow: window === Math.floor(Date.now() / 60_000) };
+      };
+      let attempt = await burst('enumerator-1');
+      if (!attempt.sameWindow) attempt = await burst('enumerator-2'); // the minute turned mid-burst: once more
+      const statuses = attempt.responses.map((r) => r.status);
+      for (const status of statuses) count(outcomes, `one user: answered ${status}`);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(limit);
+      const throttled = attempt.responses.filter((r) => r.status === 429);
+      expect(throttled).toHaveLength(10);
+      for (const response of throttled) {
+        expect(response.body.error.code).toBe('THROTTLED');
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
+      // Only the lookups answered were audited: a refused lookup reads and writes nothing.
+      const audited = (await limited.scanTable()).filter(
+        (item) => item.kind === 'AUDIT' && (item.actor as { org?: string }).org === 'RQQ01',
+      );
+      expect(audited.length).toBe(limit * (attempt.sameWindow ? 1 : 2));
+      record('rate-limit-user', {
+        guarantee: 'Enumeration defence',
+        test: `burst of ${limit + 10} lookups by one user at the default limits (${limit}/min per user): 429s with Retry-After, nothing written for them`,
+        inputs: statuses.length,
+        faultsInjected: 0,
+        outcomes,
+      });
+    } finally {
+      await limited.close();
+    }
+  }, 60_000);
+
+  it('a burst from many users of one organisation is stopped at the organisation’s limit; other organisations are unaffected', async () => {
+    const limits = { perUserPerMinute: 5, perOrganisationPerMinute: 30 };
+    const limited = await startReliabilityService({ rateLimits: limits });
+    try {
+      const outcomes: Record<string, number> = {};
+      const lookup = async (org: string, sub: string, i: number) =>
+        limited.request('GET', `/v1/children/${testNhsNumber(96_000 + i)}`, {
+          token: await signDevToken({ sub, name: 'Dr Many', org, role: 'clinician', activities: ['B0107'] }),
+        });
+      const window = Math.floor(Date.now() / 60_000);
+      const responses = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => lookup('RMM01', `user-${i}`, i)),
+      );
+      const elsewhere = await lookup('RNN02', 'someone', 99);
+      const statuses = responses.map((r) => r.status);
+      for (const status of statuses) count(outcomes, `40 users of one organisation: answered ${status}`);
+      if (window === Math.floor(Date.now() / 60_000)) {
+        expect(statuses.filter((s) => s === 200)).toHaveLength(limits.perOrganisationPerMinute);
+      }
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+      expect(elsewhere.status).toBe(200);
+      record('rate-limit-organisation', {
+        guarantee: 'Enumeration defence',
+        test: 'burst of 40 lookups by 40 users of one organisation (limit 30/min configured): stopped at the organisation limit; other organisations unaffected',
+        inputs: statuses.length + 1,
+        faultsInjected: 0,
+        outcomes: { ...outcomes, 'another organisation: answered 200': 1 },
+      });
+    } finally {
+      await limited.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,344 @@
+/**
+ * No partial state. DynamoDB Local sits behind a proxy that injects throttling, transaction conflicts,
+ * server errors and lost answers; every change must be all-or-nothing (an access never without its
+ * audit event and outbox item, a plan never without its audit event), transient faults must be retried,
+ * and concurrent writers of one plan must end in one consistent state with a matching audit trail.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { publishPlan, registerCouncil, testNhsNumber, tokens } from '../harness';
+import {
+  count,
+  type Fault,
+  FaultProxy,
+  type ReliabilityService,
+  reliabilityRecorder,
+  startReliabilityService,
+} from './support';
+
+const record = reliabilityRecorder('no-partial-state');
+
+// Failed requests are the point here: keep their error logs out of the test output.
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+let proxy: FaultProxy;
+let service: ReliabilityService;
+const COUNCIL = 'E09000001';
+
+beforeAll(async () => {
+  proxy = await FaultProxy.start(process.env.AWS_ENDPOINT_URL_DYNAMODB as string);
+  // Before the service (and the table module's client) is imported; the stream is read directly.
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.url;
+  service = await startReliabilityService({ onError: () => undefined });
+  await registerCouncil(service, COUNCIL);
+}, 60_000);
+
+afterAll(async () => {
+  await service?.close();
+  await proxy?.close();
+});
+
+afterEach(() => proxy.clear());
+
+const hasItemOfKind = (kind: string) => (body: any) =>
+  (body?.TransactItems ?? []).some((item: any) => item.Put?.Item?.kind?.S === kind);
+
+/** Items about one NHS number: its partition, its audit events and its outbox messages. */
+async function itemsAbout(nhsNumber: string) {
+  const items = await service.scanTable();
+  return {
+    plans: items.filter((item) => item.PK === `CHILD#${nhsNumber}` && item.kind === 'PLAN'),
+    accesses: items.filter((item) => item.PK === `CHILD#${nhsNumber}` && item.kind === 'ACCESS'),
+    audits: items.filter((item) => item.PK === `AUDIT#${nhsNumber}`),
+    outbox: items.filter(
+      (item) => item.kind === 'OUTBOX' && (item.message as { nhsNumber?: string }).nhsNumber === nhsNumber,
+    ),
+  };
+}
+
+/** The notifications the council received about one NHS number. */
+const messagesAbout = async (nhsNumber: string) =>
+  (await service.takeMessages(COUNCIL)).filter((message) => message.nhsNumber === nhsNumber);
+
+const lookup = async (nhsNumber: string, activities = ['B0107']) =>
+  service.request('GET', `/v1/children/${nhsNumber}`, { token: await tokens.clinician(activities) });
+
+describe('DynamoDB faults', () => {
+  it('retries throttling and transaction conflicts: every call succeeds, each change written once with its audit event', async () => {
+    const before = proxy.totalInjected();
+    const child = testNhsNumber(71_000);
+    // The SDK retries throttled calls itself (after pauses of half a second or more): one each. The
+    // table module retries cancelled transactions: two each.
+    const once = (operation: string, fault: Fault) => proxy.inject({ operation, fault, times: 1 });
+    const twice = (operation: string, fault: Fault, match?: (body: any) => boolean) =>
+      proxy.inject({ operation, fault, times: 2, match });
+
+    once('BatchGetItem', 'throttle');
+    twice('TransactWriteItems', 'transaction-conflict', hasItemOfKind('PLAN'));
+    expect((await publishPlan(service, COUNCIL, child, 'CPP', { startDate: '2026-01-01' })).status).toBe(201);
+
+    once('BatchGetItem', 'provisioned-throughput-exceeded');
+    twice('TransactWriteItems', 'transaction-throttled', hasItemOfKind('PLAN'));
+    expect((await publishPlan(service, COUNCIL, child, 'CPP', { startDate: '2026-01-02' })).status).toBe(200);
+
+    once('Query', 'throttle');
+    twice('TransactWriteItems', 'transaction-conflict', hasItemOfKind('ACCESS'));
+    expect((await lookup(child)).status).toBe(200);
+
+    once('PutItem', 'throttle');
+    expect((await lookup(child, ['B0170'])).status).toBe(200);
+
+    once('TransactWriteItems', 'internal-error');
+    const upload = await service.request('POST', `/v1/councils/${COUNCIL}/uploads?mode=delta`, {
+      token: await tokens.council(COUNCIL),
+      body: { records: [{ nhsNumber: child, planType: 'LAC', startDate: '2026-01-03' }] },
+    });
+    expect(upload.status).toBe(200);
+    expect(upload.body.results[0].outcome).toBe('CREATED');
+
+    twice('TransactWriteItems', 'transaction-in-progress', hasItemOfKind('SENSITIVITY'));
+    const flag = await service.request('PUT', `/v1/nhs-numbers/${child}/sensitivity`, {
+      token: await tokens.demographics(),
+      body: { sensitive: true },
+    });
+    expect(flag.status).toBe(200);
+
+    const injected = proxy.totalInjected() - before;
+    expect(injected).toBe(5 * 1 + 4 * 2); // every fault above was injected, and every call still succeeded
+    const state = await itemsAbout(child);
+    expect(state.plans.map((plan) => [plan.planType, plan.startDate, plan.version]).sort()).toEqual([
+      ['CPP', '2026-01-02', 2],
+      ['LAC', '2026-01-03', 1],
+    ]);
+    expect(state.accesses).toHaveLength(1);
+    expect(state.outbox).toHaveLength(1);
+    expect(state.audits.map((audit) => audit.action).sort()).toEqual([
+      'LOOKUP_NOTIFYING',
+      'LOOKUP_SILENT',
+      'PLAN_CREATED',
+      'PLAN_CREATED',
+      'PLAN_UPDATED',
+      'SENSITIVITY_CHANGED',
+    ]);
+    const delivered = await messagesAbout(child);
+    expect(delivered.map((message) => message.eventId)).toEqual([
+      (state.outbox[0]?.message as { eventId?: string } | undefined)?.eventId,
+    ]);
+
+    record('retried', {
+      guarantee: 'No partial state',
+      test: 'throttling, transaction conflicts, transactions in progress and 500s are retried: each change written once',
+      inputs: 6,
+      faultsInjected: injected,
+      outcomes: { 'calls that succeeded': 6, 'plans written': 2, 'accesses written': 1, 'audit events': 6 },
+    });
+  });
+
+  it('a transaction that keeps failing leaves nothing behind: no access without its audit event and outbox item', async () => {
+    const before = proxy.totalInjected();
+    const child = testNhsNumber(72_000);
+    const other = testNhsNumber(72_100);
+    await publishPlan(service, COUNCIL, child, 'CPP', { startDate: '2026-01-01' });
+    await service.drained();
+    const start = await itemsAbout(child);
+
+    proxy.inject({ operation: 'TransactWriteItems', fault: 'transaction-conflict' });
+    const outcomes: Record<string, number> = {};
+    const attempts = [
+      await lookup(child),
+      await publishPlan(service, COUNCIL, child, 'CPP', { startDate: '2026-01-05' }),
+      await publishPlan(service, COUNCIL, child, 'LAC', { startDate: '2026-01-05' }),
+      await service.request('POST', `/v1/nhs-numbers/${child}/superseded-by/${other}`, {
+        token: await tokens.demographics(),
+      }),
+      await service.request('DELETE', `/v1/councils/${COUNCIL}/plans/${child}/CPP`, {
+        token: await tokens.council(COUNCIL),
+      }),
+    ];
+    proxy.clear();
+    proxy.inject({ operation: 'TransactWriteItems', fault: 'internal-error' });
+    attempts.push(await lookup(child));
+    proxy.clear();
+    for (const response of attempts) {
+      count(outcomes, String(response.status));
+      expect(response.status).toBe(500);
+      expect(response.body.error.code).toBe('INTERNAL');
+    }
+    // Exactly as before: nothing of any of them was written.
+    expect(await itemsAbout(child)).toEqual(start);
+    expect((await itemsAbout(other)).plans).toEqual([]);
+    expect(await messagesAbout(child)).toEqual([]);
+
+    // Once DynamoDB recovers, the same calls work and write everything together.
+    expect((await lookup(child)).status).toBe(200);
+    const after = await itemsAbout(child);
+    expect(after.accesses).toHaveLength(1);
+    expect(after.outbox).toHaveLength(1);
+    expect(after.audits.length).toBe(start.audits.length + 1);
+    expect(await messagesAbout(child)).toHaveLength(1);
+
+    record('failed-transaction', {
+      guarantee: 'No partial state',
+      test: 'a transaction that keeps failing (conflicts, 500s) leaves nothing behind; no access without its audit event',
+      inputs: attempts.length,
+      faultsInjected: proxy.totalInjected() - before,
+      outcomes: { ...outcomes, 'items written by failed calls': 0 },
+    });
+  });
+
+  it('a transaction that committed but whose answer was lost is not written twice', async () => {
+    const before = proxy.totalInjected();
+    const child = testNhsNumber(73_000);
+    await publishPlan(service, COUNCIL, child, 'CPP', { startDate: '2026-01-01' });
+    await service.drained();
+    proxy.inject({
+      operation: 'TransactWriteItems',
+      fault: 'commit-then-fail',
+      times: 1,
+      match: hasItemOfKind('ACCESS'),
+    });
+    const response = await lookup(child);
+    expect(response.status).toBeLessThan(600);
+    const state = await itemsAbout(child);
+    // Committed once: one access, its audit event and its outbox item, and one notification.
+    expect(state.accesses).toHaveLength(1);
+    expect(state.audits.filter((audit) => audit.action === 'LOOKUP_NOTIFYING')).toHaveLength(1);
+    expect(state.outbox).toHaveLength(1);
+    expect(await messagesAbout(child)).toHaveLength(1);
+
+    record('lost-answer', {
+      guarantee: 'No partial state',
+      test: 'a notifying lookup whose committed transaction was answered 500 (answer lost): written exactly once',
+      inputs: 1,
+      faultsInjected: proxy.totalInjected() - before,
+      outcomes: { [`lookup answered ${response.status}`]: 1, 'accesses written': 1, 'notifications sent': 1 },
+      notes:
+        response.status === 200
+          ? ['The SDK retried with the same ClientRequestToken and DynamoDB treated the retry as idempotent.']
+          : [
+              `The lookup answered ${response.status}, yet its access, audit event and notification were written once: the caller cannot tell.`,
+            ],
+    });
+  });
+});
+
+describe('concurrent writers of one plan', () => {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const ROUNDS = 10;
+  type Body = { startDate: string; endDate?: string | null };
+  const audit = async (nhsNumber: string) =>
+    (
+      await service.request('GET', `/v1/audit/children/${nhsNumber}?limit=200`, {
+        token: await tokens.auditor(),
+      })
+    ).body.events as { action: string; planType?: string }[];
+  const current = async (nhsNumber: string) =>
+    (
+      await documents.send(
+        new GetCommand({
+          TableName: service.tableName,
+          Key: { PK: `CHILD#${nhsNumber}`, SK: `PLAN#${COUNCIL}#CPP` },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
+
+  it('two different PUTs at once, many times: one consistent final state, versions and audit events agree', async () => {
+    const outcomes: Record<string, number> = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      const child = testNhsNumber(74_000 + round * 10);
+      const existing = round % 2 === 1;
+      if (existing) await publishPlan(service, COUNCIL, child, 'CPP', { startDate: '2025-06-01' });
+      const bodies: Body[] = [
+        { startDate: '2026-01-01', endDate: null },
+        { startDate: '2025-12-01', endDate: '2026-02-01' },
+      ];
+      const responses = await Promise.all(
+        bodies.map((body) => publishPlan(service, COUNCIL, child, 'CPP', body)),
+      );
+      for (const response of responses) {
+        count(outcomes, `PUT answered ${response.status}`);
+        expect([200, 201]).toContain(response.status);
+      }
+      const final = await current(child);
+      const finalBody = { startDate: final?.startDate, endDate: final?.endDate ?? null };
+      expect(bodies).toContainEqual(finalBody);
+      // The answer with the highest version is the final state.
+      const latest = [...responses].sort((a, b) => Number(b.body.version) - Number(a.body.version))[0];
+      expect({ startDate: latest?.body.startDate, endDate: latest?.body.endDate }).toEqual(finalBody);
+      expect(new Set(responses.map((r) => r.body.version)).size).toBe(2);
+      // One PLAN_* event per applied change, and the version counts the changes.
+      const changes = (await audit(child)).filter((event) => event.action.startsWith('PLAN_'));
+      expect(changes).toHaveLength(final?.version as number);
+      // Read oldest first, the trail is a history that could have happened: created, then changed.
+      expect(changes.map((event) => event.action).reverse()).toEqual([
+        'PLAN_CREATED',
+        ...Array.from({ length: changes.length - 1 }, () => expect.stringMatching(/^PLAN_(UPDATED|ENDED)$/)),
+      ]);
+    }
+
+    // With If-Match on the same version, exactly one wins; the other is told 409.
+    for (let round = 0; round < ROUNDS; round++) {
+      const child = testNhsNumber(75_000 + round * 10);
+      await publishPlan(service, COUNCIL, child, 'CPP', { startDate: '2025-06-01' });
+      const responses = await Promise.all(
+        [{ startDate: '2026-01-01' }, { startDate: '2025-06-01', endDate: '2026-01-31' }].map((body) =>
+          publishPlan(service, COUNCIL, child, 'CPP', body, { 'If-Match': '"1"' }),
+        ),
+      );
+      const statuses = responses.map((r) => r.status).sort();
+      for (const status of statuses) count(outcomes, `PUT with If-Match answered ${status}`);
+      expect(statuses).toEqual([200, 409]);
+      const winner = responses.find((r) => r.status === 200);
+      const final = await current(child);
+      expect({
+        startDate: final?.startDate,
+        endDate: final?.endDate ?? null,
+        version: String(final?.version),
+      }).toEqual({
+        startDate: winner?.body.startDate,
+        endDate: winner?.body.endDate,
+        version: '2',
+      });
+      expect((await audit(child)).filter((event) => event.action.startsWith('PLAN_'))).toHaveLength(2);
+    }
+
+    // A PUT racing a DELETE: either order is fine, but the trail must tell the story of the final state.
+    for (let round = 0; round < ROUNDS; round++) {
+      const child = testNhsNumber(76_000 + round * 10);
+      await publishPlan(service, COUNCIL, child, 'CPP', { startDate: '2025-06-01' });
+      const [put, del] = await Promise.all([
+        publishPlan(service, COUNCIL, child, 'CPP', { startDate: '2026-01-01' }),
+        service.request('DELETE', `/v1/councils/${COUNCIL}/plans/${child}/CPP`, {
+          token: await tokens.council(COUNCIL),
+        }),
+      ]);
+      count(outcomes, `PUT racing DELETE: ${put.status}/${del.status}`);
+      expect([200, 201]).toContain(put.status);
+      expect([204, 409]).toContain(del.status);
+      const final = await current(child);
+      const actions = (await audit(child)).map((event) => event.action).reverse();
+      if (final) {
+        // The plan exists: its version counts the changes since the last delete, all audited.
+        const sinceDelete = actions.slice(actions.lastIndexOf('PLAN_DELETED') + 1);
+        expect(sinceDelete).toHaveLength(final.version as number);
+        expect(sinceDelete[0]).toBe('PLAN_CREATED');
+      } else {
+        expect(actions[actions.length - 1]).toBe('PLAN_DELETED');
+      }
+      expect(actions.filter((action) => action === 'PLAN_DELETED')).toHaveLength(del.status === 204 ? 1 : 0);
+    }
+
+    for (const [key, n] of proxy.observedErrors) {
+      if (key.startsWith('TransactWriteItems:'))
+        count(outcomes, `DynamoDB answered ${key.slice(19)} (retried)`, n);
+    }
+    record('concurrent-puts', {
+      guarantee: 'No partial state',
+      test: 'concurrent PUTs (and PUT vs DELETE) of one plan: one consistent final state, versions and audit trail agree',
+      inputs: ROUNDS * 3 * 2,
+      faultsInjected: 0,
+      outcomes,
+    });
+  });
+});

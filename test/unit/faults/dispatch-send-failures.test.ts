@@ -1,0 +1,167 @@
+/**
+ * The dispatch function when SendMessage or GetQueueUrl fail (injected with aws-sdk-client-mock):
+ * exactly the records whose send failed are reported as batch item failures (so Lambda, or the local
+ * poller, retries them and only them); malformed outbox items are dropped and logged, never sent,
+ * never retried; records that are not outbox inserts are ignored.
+ */
+
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { jest } from '@jest/globals';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+
+process.env.AWS_REGION ??= 'eu-west-2';
+process.env.TABLE_NAME = 'unit-faults';
+process.env.COUNCIL_QUEUE_NAME_PREFIX = 'unit-';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+const sqs = mockClient(SQSClient);
+const context = {
+  functionName: 'dispatch',
+  awsRequestId: 'unit',
+  getRemainingTimeInMillis: () => 30_000,
+} as never;
+
+let sequence = 0;
+function outboxRecord(
+  message: Record<string, unknown>,
+  overrides: Partial<DynamoDBRecord> = {},
+): DynamoDBRecord {
+  sequence++;
+  const item = { PK: `OUTBOX#${String(message.eventId)}`, SK: 'MESSAGE', kind: 'OUTBOX', message };
+  return {
+    eventID: String(sequence),
+    eventName: 'INSERT',
+    eventSource: 'aws:dynamodb',
+    dynamodb: {
+      Keys: { PK: { S: item.PK }, SK: { S: 'MESSAGE' } },
+      NewImage: marshall(item, { removeUndefinedValues: true }) as never,
+      SequenceNumber: String(1000 + sequence),
+      StreamViewType: 'NEW_IMAGE',
+    },
+    ...overrides,
+  };
+}
+
+const accessed = (eventId: string, councilCode = 'E09000001') => ({
+  type: 'ChildRecordAccessed',
+  eventId,
+  occurredAt: '2026-11-20T02:14:09.120Z',
+  councilCode,
+  nhsNumber: '9990000018',
+  planTypes: ['CPP'],
+  accessedBy: { userId: 'u7', userName: 'Dr Grace Hopper', organisation: 'RYY02', setting: null },
+});
+
+const sentEventIds = () =>
+  sqs
+    .commandCalls(SendMessageCommand)
+    .map((call) => JSON.parse(call.args[0].input.MessageBody as string).eventId);
+
+let dispatch: typeof import('../../../functions/dispatch');
+let logger: typeof import('../../../functions/observability').logger;
+
+beforeAll(async () => {
+  dispatch = await import('../../../functions/dispatch');
+  ({ logger } = await import('../../../functions/observability'));
+});
+
+beforeEach(() => {
+  sqs.reset();
+  sqs.on(GetQueueUrlCommand).callsFake((input: { QueueName: string }) => ({
+    QueueUrl: `https://sqs.eu-west-2.amazonaws.com/000000000000/${input.QueueName}`,
+  }));
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+});
+
+describe('dispatch with SendMessage failing', () => {
+  it('reports exactly the records whose send failed, and sends every other one once', async () => {
+    sqs.on(SendMessageCommand).callsFake((input: { MessageBody: string }) => {
+      const { eventId } = JSON.parse(input.MessageBody);
+      if (eventId === 'E2' || eventId === 'E4')
+        throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
+      return { MessageId: eventId };
+    });
+    const records = ['E1', 'E2', 'E3', 'E4', 'E5'].map((id) => outboxRecord(accessed(id)));
+    const result = await dispatch.handler({ Records: records }, context);
+    expect(result).toEqual({
+      batchItemFailures: [
+        { itemIdentifier: records[1]?.dynamodb?.SequenceNumber },
+        { itemIdentifier: records[3]?.dynamodb?.SequenceNumber },
+      ],
+    });
+    expect(sentEventIds().sort()).toEqual(['E1', 'E2', 'E3', 'E4', 'E5']);
+    // What was sent is the outbox message itself, with its eventId as a message attribute.
+    const first = sqs
+      .commandCalls(SendMessageCommand)
+      .find((call) => call.args[0].input.MessageBody?.includes('"E1"'));
+    expect(JSON.parse(first?.args[0].input.MessageBody as string)).toEqual(accessed('E1'));
+    expect(first?.args[0].input.MessageAttributes?.eventId?.StringValue).toBe('E1');
+  });
+
+  it('fails the whole batch (for Lambda to retry it) when every send fails', async () => {
+    sqs.on(SendMessageCommand).rejects(Object.assign(new Error('down'), { name: 'ServiceUnavailable' }));
+    const records = ['F1', 'F2'].map((id) => outboxRecord(accessed(id)));
+    await expect(dispatch.handler({ Records: records }, context)).rejects.toMatchObject({
+      name: 'FullBatchFailureError',
+    });
+  });
+
+  it('reports the records of a council whose queue cannot be found', async () => {
+    sqs
+      .on(GetQueueUrlCommand, { QueueName: 'unit-E08000025' })
+      .rejects(
+        Object.assign(new Error('The specified queue does not exist.'), { name: 'QueueDoesNotExist' }),
+      );
+    const records = [outboxRecord(accessed('G1', 'E08000025')), outboxRecord(accessed('G2', 'E09000001'))];
+    const result = await dispatch.handler({ Records: records }, context);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[0]?.dynamodb?.SequenceNumber }]);
+    expect(sentEventIds()).toEqual(['G2']);
+  });
+});
+
+describe('dispatch with malformed or foreign records', () => {
+  it('drops and logs malformed outbox items: never sent, never retried', async () => {
+    const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    try {
+      const malformed = [
+        { ...accessed('M1'), planTypes: [] },
+        { ...accessed('M2'), type: 'ChildRecordDeleted' },
+        { ...accessed('M3'), nhsNumber: '123' },
+        { ...accessed('M4'), childName: 'Amelia Testchild' },
+        { eventId: 'M5' },
+      ];
+      const records = [...malformed.map((message) => outboxRecord(message)), outboxRecord(accessed('OK1'))];
+      const result = await dispatch.handler({ Records: records }, context);
+      expect(result.batchItemFailures).toEqual([]);
+      expect(sentEventIds()).toEqual(['OK1']);
+      expect(errors).toHaveBeenCalledTimes(malformed.length);
+      // The log names the item's key and what was wrong, never its content.
+      for (const [, details] of errors.mock.calls) {
+        expect(JSON.stringify(details)).not.toMatch(/9990000018|Grace Hopper|Amelia/);
+      }
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it('ignores records that are not outbox inserts', async () => {
+    const records = [
+      outboxRecord(accessed('N1'), { eventName: 'MODIFY' }),
+      outboxRecord(accessed('N2'), { eventName: 'REMOVE' }),
+      {
+        ...outboxRecord(accessed('N3')),
+        dynamodb: { Keys: { PK: { S: 'OUTBOX#N3' } }, SequenceNumber: '9' },
+      },
+      (() => {
+        const record = outboxRecord(accessed('N4'));
+        (record.dynamodb?.NewImage as Record<string, unknown>).PK = { S: 'CHILD#9990000018' };
+        return record;
+      })(),
+    ] as DynamoDBRecord[];
+    const result = await dispatch.handler({ Records: records }, context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+});

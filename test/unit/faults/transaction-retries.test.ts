@@ -1,0 +1,127 @@
+/**
+ * The table module under DynamoDB faults (injected with aws-sdk-client-mock): transactions cancelled by
+ * conflicts or throttling, or refused while another is in progress, are tried again with backoff, a
+ * bounded number of times; condition failures are not retried; and a notifying lookup writes its access
+ * record, audit event and outbox items in one transaction, so one never exists without the others.
+ */
+
+import { TransactionCanceledException, TransactionInProgressException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { jest } from '@jest/globals';
+import { mockClient } from 'aws-sdk-client-mock';
+
+process.env.AWS_REGION ??= 'eu-west-2';
+process.env.TABLE_NAME = 'unit-faults';
+
+const dynamodb = mockClient(DynamoDBDocumentClient);
+let table: typeof import('../../../functions/store/table');
+
+beforeAll(async () => {
+  table = await import('../../../functions/store/table');
+});
+
+beforeEach(() => {
+  dynamodb.reset();
+  jest.spyOn(Math, 'random').mockReturnValue(0); // shortest backoff
+});
+afterEach(() => jest.restoreAllMocks());
+
+const cancelled = (...codes: string[]) =>
+  new TransactionCanceledException({
+    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+
+const plan = {
+  nhsNumber: '9990000018',
+  planType: 'CPP' as const,
+  councilCode: 'E09000001',
+  startDate: '2026-01-01',
+  endDate: null,
+  version: 1,
+};
+const audit = {
+  subject: '9990000018',
+  action: 'PLAN_CREATED' as const,
+  outcome: 'SUCCESS' as const,
+  actor: { sub: 'la', name: 'Case system', org: 'E09000001', role: 'council' as const },
+  at: '2026-11-20T02:14:09.120Z',
+  planType: 'CPP' as const,
+  councilCode: 'E09000001',
+};
+
+describe('transaction retries', () => {
+  it.each([
+    ['a transaction conflict', () => cancelled('TransactionConflict', 'None', 'None', 'None')],
+    ['throttling of an item', () => cancelled('None', 'ThrottlingError', 'None', 'None')],
+    [
+      'another transaction in progress',
+      () => new TransactionInProgressException({ message: 'in progress', $metadata: {} }),
+    ],
+  ])('retries %s, sending the same items each time', async (_name, fault) => {
+    dynamodb.on(TransactWriteCommand).rejectsOnce(fault()).rejectsOnce(fault()).resolves({});
+    await table.writePlan(plan, undefined, audit);
+    const calls = dynamodb.commandCalls(TransactWriteCommand);
+    expect(calls).toHaveLength(3);
+    expect(calls[1]?.args[0].input).toEqual(calls[0]?.args[0].input);
+    expect(calls[2]?.args[0].input).toEqual(calls[0]?.args[0].input);
+  });
+
+  it('gives up after a bounded number of attempts, passing the cancellation on', async () => {
+    dynamodb.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'None', 'None', 'None'));
+    await expect(table.writePlan(plan, undefined, audit)).rejects.toMatchObject({
+      name: 'TransactionCanceledException',
+    });
+    expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(5);
+  });
+
+  it('does not retry a failed condition (it is an answer, not a fault)', async () => {
+    dynamodb
+      .on(TransactWriteCommand)
+      .rejects(cancelled('None', 'ConditionalCheckFailed', 'TransactionConflict', 'None'));
+    await expect(table.writePlan(plan, undefined, audit)).rejects.toBeInstanceOf(table.WriteConflict);
+    expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+});
+
+describe('a notifying lookup is all or nothing', () => {
+  const lookup = {
+    nhsNumber: '9990000018',
+    at: '2026-11-20T02:14:09.120Z',
+    accessor: {
+      sub: 'u7',
+      name: 'Dr Grace Hopper',
+      org: 'RYY02',
+      role: 'clinician' as const,
+      activities: ['B0107'],
+    },
+    audit: { ...audit, action: 'LOOKUP_NOTIFYING' as const, outcome: 'FOUND' as const },
+    messages: ['E09000001', 'E08000025'].map((councilCode, i) => ({
+      type: 'ChildRecordAccessed' as const,
+      eventId: `01JD00000000000000000000${i}X`,
+      occurredAt: '2026-11-20T02:14:09.120Z',
+      councilCode,
+      nhsNumber: '9990000018',
+      planTypes: ['CPP' as const],
+      accessedBy: { userId: 'u7', userName: 'Dr Grace Hopper', organisation: 'RYY02', setting: null },
+    })),
+  };
+
+  it('writes the access, its audit event and every outbox item in one transaction', async () => {
+    dynamodb.on(TransactWriteCommand).resolves({});
+    await table.recordNotifyingLookup(lookup);
+    const calls = dynamodb.commandCalls(TransactWriteCommand);
+    expect(calls).toHaveLength(1);
+    const kinds = (calls[0]?.args[0].input.TransactItems ?? []).map((item) => item.Put?.Item?.kind);
+    expect(kinds.sort()).toEqual(['ACCESS', 'AUDIT', 'OUTBOX', 'OUTBOX']);
+    expect(dynamodb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('when the transaction fails for good, nothing else was written', async () => {
+    dynamodb.on(TransactWriteCommand).rejects(cancelled('ThrottlingError', 'None', 'None', 'None'));
+    await expect(table.recordNotifyingLookup(lookup)).rejects.toBeDefined();
+    expect(dynamodb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(5);
+  });
+});
