@@ -18,7 +18,7 @@ import { startEmulators } from '../local/emulators';
 import { REPO_ROOT } from './lib/child';
 import { type DirectWorker, startDirectWorker } from './lib/direct-worker';
 import { evaluate, type RunReport, writeReport } from './lib/report';
-import { type ServerHandle, startServer } from './lib/server';
+import { type ServerHandle, type StartServerOptions, startServer } from './lib/server';
 import type { BenchContext, BenchSettings, Mode, ResultRow } from './lib/types';
 import { measurements } from './measurements/index';
 
@@ -188,12 +188,7 @@ async function main(): Promise<number> {
   try {
     useLocalAws({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
     process.env.LOCAL_JWT_PUBLIC_JWK = JSON.stringify((await devKey()).publicJwk);
-    const start = async (options: {
-      tableName: string;
-      queuePrefix: string;
-      name: string;
-      env?: NodeJS.ProcessEnv;
-    }) => {
+    const start = async (options: Omit<StartServerOptions, 'workDir' | 'cpuProfileDir'>) => {
       const server = await startServer({ ...options, workDir, cpuProfileDir: profileDir });
       servers.push(server);
       return server;

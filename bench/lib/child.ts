@@ -42,15 +42,14 @@ export class IpcChild<Ready = unknown> {
     );
     process.once('exit', this.killOnExit);
     this.ready = new Promise<Ready>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `${options.name} did not start within ${(options.readyTimeoutMs ?? 120_000) / 1000} s (log: ${options.logFile})`,
-            ),
-          ),
-        options.readyTimeoutMs ?? 120_000,
-      );
+      const timeoutMs = options.readyTimeoutMs ?? 120_000;
+      const timer = setTimeout(() => {
+        // A process that never became ready must not keep loading the machine.
+        this.process.kill('SIGKILL');
+        reject(
+          new Error(`${options.name} did not start within ${timeoutMs / 1000} s (log: ${options.logFile})`),
+        );
+      }, timeoutMs);
       this.process.on(
         'message',
         (message: {

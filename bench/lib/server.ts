@@ -24,6 +24,8 @@ export interface StartServerOptions {
   workDir: string;
   cpuProfileDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** How long start-up may take (startLocalService scans the whole table for councils). Default 2 min. */
+  readyTimeoutMs?: number;
 }
 
 export interface ServerHandle {
@@ -49,6 +51,7 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     name: options.name,
     logFile,
     cpuProfileDir: options.cpuProfileDir,
+    readyTimeoutMs: options.readyTimeoutMs,
     env: {
       ...process.env,
       ...options.env,
@@ -76,7 +79,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     close: () => {
       closed ??= (async () => {
         if (child.exited) return undefined;
-        const final = await child.request<ServerStats>({ cmd: 'close' }).catch(() => undefined);
+        const final = await withTimeout(
+          child.request<ServerStats>({ cmd: 'close' }),
+          30_000,
+          `${options.name} did not close`,
+        ).catch(() => undefined);
         await child.stop();
         return final;
       })();

@@ -47,6 +47,8 @@ async function serve(ctx: BenchContext, name: string, tableName: string, childre
     tableName,
     queuePrefix: `bench-${name}-`,
     name: `server-scale-${name}`,
+    // startLocalService scans the whole table for council profiles before it listens.
+    readyTimeoutMs: 30 * 60_000,
   });
   const startSeconds = round((performance.now() - t1) / 1000, 1);
   ctx.log(`  service on ${tableName} started in ${startSeconds} s`);
