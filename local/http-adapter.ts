@@ -138,20 +138,12 @@ async function handle(
     if (retryAfter !== undefined) return fail(apiErrors.throttled(retryAfter));
   }
 
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const rawHeaderPairs: [string, string][] = [];
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
-    const name = request.rawHeaders[i] as string;
-    const value = request.rawHeaders[i + 1] as string;
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    rawHeaderPairs.push([request.rawHeaders[i] as string, request.rawHeaders[i + 1] as string]);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    query[name] = value;
-    multiQuery[name] = [...(multiQuery[name] ?? []), value];
-  }
+  const { single: headers, multi: multiValueHeaders } = toParameterMaps(rawHeaderPairs);
+  const { single: query, multi: multiQuery } = toParameterMaps(url.searchParams);
   const hasQuery = Object.keys(query).length > 0;
   const event: APIGatewayProxyEvent = {
     resource: match.route.path,
@@ -185,4 +177,23 @@ async function handle(
   const handler = options.handlers[match.route.entry];
   if (!handler) throw new Error(`No handler loaded for ${match.route.entry}`);
   return handler(event, lambdaContext(match.route.entry, requestId));
+}
+
+/**
+ * API Gateway's single- and multi-value maps. Built on null-prototype objects so that a client's
+ * header or parameter named `__proto__` or `constructor` is just a name, not an inherited property.
+ */
+function toParameterMaps(pairs: Iterable<[string, string]>): {
+  single: Record<string, string>;
+  multi: Record<string, string[]>;
+} {
+  const single: Record<string, string> = Object.create(null);
+  const multi: Record<string, string[]> = Object.create(null);
+  for (const [name, value] of pairs) {
+    single[name] = value;
+    const values = multi[name];
+    if (values) values.push(value);
+    else multi[name] = [value];
+  }
+  return { single, multi };
 }

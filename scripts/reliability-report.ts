@@ -144,6 +144,27 @@ function commit(): string {
   }
 }
 
+/** The failure's message without colours, stack frames or code frames, on one line. */
+function failureSummary(message: string): string {
+  const plain = message.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
+  const kept = plain
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^(at |>?\s*\d+ \||\|)/.test(line) && !line.startsWith('Hint:'));
+  // Tokens in counterexamples (local development ones, short-lived) are not worth keeping in a document.
+  const text = kept
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '<token>');
+  const clip = (value: string, length: number) =>
+    value.length > length ? `${value.slice(0, length)}…` : value;
+  // fast-check: the cause first, then the (often long) counterexample.
+  const cause = /(?:\[cause\]|Cause): (.*)$/.exec(text)?.[1];
+  const example = /(Counterexample: .*?) Shrunk/.exec(text)?.[1];
+  if (cause) return `${clip(cause, 300)}${example ? ` (${clip(example, 300)})` : ''}`;
+  return clip(text, 500);
+}
+
 const isReliabilityFile = (name: string) => /test\/(integration\/reliability|unit\/faults)\//.test(name);
 
 function runSummary(profile: string, jest: JestResults | undefined, stale: number): string[] {
@@ -170,15 +191,7 @@ function runSummary(profile: string, jest: JestResults | undefined, stale: numbe
   if (failed.length > 0) {
     lines.push('Failing reliability tests in this run:', '');
     for (const test of failed) {
-      const reason = (test.failureMessages[0] ?? '').split('\n').find((line) => line.trim() !== '') ?? '';
-      lines.push(
-        `- ${cell(test.fullName)}: ${cell(
-          reason
-            .replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
-            .trim()
-            .slice(0, 200),
-        )}`,
-      );
+      lines.push(`- ${cell(test.fullName)}: ${cell(failureSummary(test.failureMessages[0] ?? ''))}`);
     }
     lines.push('');
   }

@@ -364,6 +364,10 @@ const extraHeadersArb = fc.dictionary(
     'Cookie',
     'X-Amz-Target',
     'Origin',
+    // Names that are also properties of every JavaScript object.
+    'constructor',
+    '__proto__',
+    'toString',
   ),
   fc.oneof(headerValue, fc.constantFrom('"1"', '*', 'W/"2"', '"1", "2"', '""')),
   { maxKeys: 3 },
@@ -390,7 +394,19 @@ const queryArb = fc.oneof(
     weight: 2,
     arbitrary: fc
       .dictionary(
-        fc.oneof(fc.constantFrom('mode', 'limit', 'cursor', 'force', 'dryRun'), unicode),
+        fc.oneof(
+          fc.constantFrom(
+            'mode',
+            'limit',
+            'cursor',
+            'force',
+            'dryRun',
+            'toString',
+            '__proto__',
+            'constructor',
+          ),
+          unicode,
+        ),
         fc.oneof(unicode, long),
         { maxKeys: 3 },
       )
