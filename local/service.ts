@@ -17,7 +17,6 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
 import { tableDefinition } from '../functions/store/table-definition';
@@ -157,18 +156,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   };
 
   // Councils registered in an earlier run (with a data directory) get their queues back.
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  const councils = paginateScan(
-    { client: documents },
-    {
-      TableName: options.tableName,
-      FilterExpression: 'begins_with(PK, :council) AND SK = :profile',
-      ExpressionAttributeValues: { ':council': 'COUNCIL#', ':profile': 'PROFILE' },
-    },
-  );
-  for await (const page of councils) {
-    for (const item of page.Items ?? []) await ensureCouncilQueues(item.code as string);
-  }
+  const { listCouncilCodes } = await import('../functions/store/table');
+  for (const code of await listCouncilCodes()) await ensureCouncilQueues(code);
 
   const handlers: Record<string, ProxyHandler> = {
     // Deployed, the messaging stack creates a council's queues from config; locally they appear when

@@ -36,7 +36,7 @@ export interface ServerHandle {
   queuePrefix: string;
   logFile: string;
   /** Resolves once every stream record written so far has been dispatched to the council queues. */
-  drained(): Promise<void>;
+  drained(timeoutMs?: number): Promise<void>;
   /** Creates a council's queues (as registering the council through the API does). */
   ensureQueues(councilCode: string): Promise<string>;
   stats(): Promise<ServerStats>;
@@ -68,11 +68,11 @@ export async function startServer(options: StartServerOptions): Promise<ServerHa
     tableName: options.tableName,
     queuePrefix: options.queuePrefix,
     logFile,
-    drained: () =>
+    drained: (timeoutMs = DRAIN_TIMEOUT_MS) =>
       withTimeout(
         child.request<void>({ cmd: 'drained' }),
-        DRAIN_TIMEOUT_MS,
-        `${options.name}: the stream was not drained within ${DRAIN_TIMEOUT_MS / 1000} s (log: ${logFile})`,
+        timeoutMs,
+        `${options.name}: the stream was not drained within ${timeoutMs / 1000} s (log: ${logFile})`,
       ),
     ensureQueues: (councilCode) => child.request<string>({ cmd: 'ensureQueues', councilCode }),
     stats: () => child.request<ServerStats>({ cmd: 'stats' }),

@@ -7,7 +7,7 @@
  * | access (B0107)    | CHILD#<nhs>        | ACCESS#<at>#<id>                | shown in previousAccesses             |
  * | sensitivity flag  | CHILD#<nhs>        | SENSITIVITY                     |                                       |
  * | supersession      | CHILD#<old nhs>    | SUPERSEDED                      | points at the replacement             |
- * | council           | COUNCIL#<code>     | PROFILE                         | name and phones                       |
+ * | council           | COUNCIL#<code>     | PROFILE                         | GSI1: COUNCILS / <code>                |
  * | audit event       | AUDIT#<subject>    | EVENT#<at>#<id>                 | append-only                           |
  * | outbox message    | OUTBOX#<id>        | MESSAGE                         | streamed to the dispatch function     |
  *
@@ -56,6 +56,8 @@ export const keys = {
   outbox: (id: string) => `OUTBOX#${id}`,
   councilPlans: (code: string) => `COUNCIL#${code}`,
   councilPlan: (nhsNumber: string, planType: string) => `${nhsNumber}#${planType}`,
+  /** GSI1 partition listing every council's profile (codes as sort keys). */
+  councilDirectory: 'COUNCILS',
 } as const;
 
 export const SK_PROFILE = 'PROFILE';
@@ -282,12 +284,35 @@ export async function putCouncil(council: Council, audit: AuditEntry): Promise<b
           officeHoursPhone: council.officeHoursPhone ?? undefined,
           emergencyDutyPhone: council.emergencyDutyPhone,
           updatedAt: audit.at,
+          GSI1PK: keys.councilDirectory,
+          GSI1SK: council.code,
         },
       },
     },
     auditPut(audit),
   ]);
   return true;
+}
+
+/** Every registered council's code, from the council directory in GSI1 (eventually consistent). */
+export async function listCouncilCodes(): Promise<string[]> {
+  const codes: string[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page: QueryCommandOutput = await client.send(
+      new QueryCommand({
+        TableName: tableName(),
+        IndexName: GSI1,
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: { ':pk': keys.councilDirectory },
+        ProjectionExpression: 'GSI1SK',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    codes.push(...(page.Items ?? []).map((item) => item.GSI1SK as string));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return codes;
 }
 
 export interface PlanWriteContext {

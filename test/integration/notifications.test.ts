@@ -116,3 +116,32 @@ describe('council notifications', () => {
     );
   });
 });
+
+describe('a local service restarted on the same table', () => {
+  it('creates the queues of every council registered before, found through the council directory', async () => {
+    const { startLocalService } = await import('../../local/service');
+    const { SQSClient, GetQueueUrlCommand } = await import('@aws-sdk/client-sqs');
+    const { councilQueueName } = await import('../../functions/notify/council-queues');
+    const restarted = await startLocalService({
+      tableName: service.tableName,
+      queuePrefix: `${service.queuePrefix}again-`,
+      port: 0,
+    });
+    try {
+      const sqs = new SQSClient({});
+      for (const code of ['E09000001', 'E08000025']) {
+        const found = await sqs.send(
+          new GetQueueUrlCommand({ QueueName: councilQueueName(restarted.queuePrefix, code) }),
+        );
+        expect(found.QueueUrl).toContain(`${restarted.queuePrefix}`);
+      }
+      await expect(
+        sqs.send(new GetQueueUrlCommand({ QueueName: councilQueueName(restarted.queuePrefix, 'E06000001') })),
+      ).rejects.toThrow();
+      sqs.destroy();
+    } finally {
+      await restarted.close();
+      process.env.COUNCIL_QUEUE_NAME_PREFIX = service.queuePrefix;
+    }
+  });
+});
