@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     'scale-large': { type: 'string' },
+    'upload-rows': { type: 'string' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -45,6 +46,7 @@ if (args.help) {
   --what-if a,b     also time what-if variants (cold-start: zod-namespace, no-source-maps, or both: a+b)
   --rounds N        measured rounds per comparison;  --seconds S  seconds per round
   --scale-large N   children in the large table of the scale measure
+  --upload-rows N   rows in the upload measure's CSV file
   --out DIR         results directory (default bench/results);  --keep  keep the scratch directory`);
   process.exit(0);
 }
@@ -64,6 +66,7 @@ const settings: BenchSettings =
         notifyRatePerSecond: 20,
         scaleSmall: 1_000,
         scaleLarge: number(args['scale-large'], 10_000),
+        uploadRows: number(args['upload-rows'], 2_000),
         coldStartRepeats: 1,
       }
     : {
@@ -76,6 +79,7 @@ const settings: BenchSettings =
         notifyRatePerSecond: 15,
         scaleSmall: 10_000,
         scaleLarge: number(args['scale-large'], 1_000_000),
+        uploadRows: number(args['upload-rows'], 100_000),
         coldStartRepeats: 7,
       };
 

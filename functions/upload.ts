@@ -198,7 +198,7 @@ export const handler = apiHandler<RawBody, { mode?: UploadMode; force?: boolean;
 
     if (!query.dryRun && writes.length > 0) {
       try {
-        await writePlans(councilCode, writes, 8);
+        await writePlans(writes, 8);
       } catch (error) {
         if (!(error instanceof PlanWriteConflict)) throw error;
         throw apiErrors.conflict(

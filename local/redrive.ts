@@ -14,7 +14,6 @@
  * The functions are exported for tests and scripts running next to the local service.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -31,7 +30,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
 import { useLocalAws } from './aws-env';
 import { lambdaContext } from './http-adapter';
-import { RUNTIME_FILE, type RuntimeInfo } from './runtime-file';
+import { readRuntimeInfo } from './runtime-file';
 import type { FailedRecords } from './stream-poller';
 
 /** The stream poller's on-failure destination (Lambda's `onFailure` SQS destination). */
@@ -265,21 +264,6 @@ export async function redriveCouncilDeadLetters(options: {
   return { moved };
 }
 
-async function readRuntime(file: string): Promise<RuntimeInfo> {
-  let info: RuntimeInfo;
-  try {
-    info = JSON.parse(await readFile(file, 'utf8')) as RuntimeInfo;
-  } catch {
-    throw new Error('The local service is not running: start it with `npm start` in another terminal');
-  }
-  try {
-    process.kill(info.pid, 0);
-  } catch {
-    throw new Error('The local service is not running (its last run ended): start it with `npm start`');
-  }
-  return info;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { council: { type: 'string' }, 'runtime-file': { type: 'string' } },
@@ -288,7 +272,7 @@ async function main(): Promise<void> {
   if (values.council !== undefined && !/^[A-Z0-9]{3,10}$/.test(values.council)) {
     throw new Error('Usage: npm run --silent redrive [-- --council E09000001]');
   }
-  const runtime = await readRuntime(values['runtime-file'] ?? RUNTIME_FILE);
+  const runtime = await readRuntimeInfo(values['runtime-file']);
   useLocalAws({ dynamodb: runtime.dynamodbEndpoint, sqs: runtime.sqsEndpoint });
   process.env.TABLE_NAME = runtime.tableName;
   process.env.COUNCIL_QUEUE_NAME_PREFIX = runtime.queuePrefix;

@@ -28,10 +28,11 @@ export async function removeRuntimeInfo(): Promise<void> {
   await rm(RUNTIME_FILE, { force: true });
 }
 
-export async function readRuntimeInfo(): Promise<RuntimeInfo> {
+/** The running service's endpoints; a clear error when it is not running. */
+export async function readRuntimeInfo(file: string = RUNTIME_FILE): Promise<RuntimeInfo> {
   let info: RuntimeInfo;
   try {
-    info = JSON.parse(await readFile(RUNTIME_FILE, 'utf8')) as RuntimeInfo;
+    info = JSON.parse(await readFile(file, 'utf8')) as RuntimeInfo;
   } catch {
     throw new Error('The local service is not running: start it with `npm start` in another terminal');
   }

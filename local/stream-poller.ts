@@ -52,6 +52,8 @@ export interface StreamPollerStats {
   sentToFailureDestination: number;
   /** Times the on-failure destination itself failed (the records then stayed on the stream). */
   failureDestinationErrors: number;
+  /** Shard iterators renewed after the stream refused them (trimmed or expired). */
+  iteratorsRenewed: number;
 }
 
 export interface StreamPollerOptions {
@@ -79,6 +81,8 @@ const DEFAULT_RETRY_MAX_MS = 5000;
 
 interface ShardState {
   iterator?: string;
+  /** The stream refused the last iterator: take a new one from the oldest record. */
+  renewFromHorizon?: boolean;
   lastSequence?: string;
   closed: boolean;
   retryAt: number;
@@ -87,6 +91,10 @@ interface ShardState {
   /** Records handed to the on-failure destination that a retried batch still reaches: skipped. */
   givenUp: Set<string>;
 }
+
+const isIteratorRefused = (error: unknown) =>
+  error instanceof Error &&
+  (error.name === 'TrimmedDataAccessException' || error.name === 'ExpiredIteratorException');
 
 const sequenceOf = (record: { dynamodb?: { SequenceNumber?: string } }) =>
   record.dynamodb?.SequenceNumber as string;
@@ -105,6 +113,7 @@ export class StreamPoller {
     retriesScheduled: 0,
     sentToFailureDestination: 0,
     failureDestinationErrors: 0,
+    iteratorsRenewed: 0,
   };
 
   constructor(
@@ -194,11 +203,31 @@ export class StreamPoller {
         busy = true; // records wait for a retry: not drained
         continue;
       }
-      if (!state.iterator) state.iterator = await this.iterator(id, state.lastSequence);
-      const page = await this.streams.send(
-        new GetRecordsCommand({ ShardIterator: state.iterator, Limit: this.options.batchSize ?? 100 }),
+      if (!state.iterator) {
+        state.iterator = await this.iterator(id, state.renewFromHorizon ? undefined : state.lastSequence);
+        if (!state.iterator) {
+          state.closed = true;
+          continue;
+        }
+      }
+      let page: Awaited<ReturnType<typeof this.getRecords>>;
+      try {
+        page = await this.getRecords(state.iterator);
+      } catch (error) {
+        if (!isIteratorRefused(error)) throw error;
+        // Expired, or trimmed (DynamoDB Local also trims under load from other tables): read the shard
+        // again from its oldest record; what was already delivered is skipped below.
+        state.iterator = undefined;
+        state.renewFromHorizon = true;
+        this.counters.iteratorsRenewed++;
+        busy = true;
+        continue;
+      }
+      state.renewFromHorizon = false;
+      const delivered = state.lastSequence === undefined ? undefined : BigInt(state.lastSequence);
+      const records = (page.Records ?? []).filter(
+        (record) => delivered === undefined || BigInt(sequenceOf(record)) > delivered,
       );
-      const records = page.Records ?? [];
       if (records.length > 0) {
         busy = true;
         const pending = records.filter((record) => !state.givenUp.has(sequenceOf(record)));
@@ -275,6 +304,12 @@ export class StreamPoller {
       this.options.onError?.(error);
       return false;
     }
+  }
+
+  private getRecords(iterator: string) {
+    return this.streams.send(
+      new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
+    );
   }
 
   private async iterator(shardId: string, after?: string, at?: string): Promise<string | undefined> {

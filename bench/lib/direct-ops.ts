@@ -204,13 +204,6 @@ export async function directPublish(
     new TransactWriteCommand({
       TransactItems: [
         {
-          ConditionCheck: {
-            TableName: tableName,
-            Key: { PK: keys.council(councilCode), SK: SK_PROFILE },
-            ConditionExpression: 'attribute_exists(PK)',
-          },
-        },
-        {
           Put: {
             TableName: tableName,
             Item: {

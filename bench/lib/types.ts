@@ -46,6 +46,8 @@ export interface BenchSettings {
   /** Children in the small and the large table of the scale measure. */
   scaleSmall: number;
   scaleLarge: number;
+  /** Rows in the CSV file the upload measure sends through the CLI. */
+  uploadRows: number;
   /** Fresh processes per bundle in the cold-start measure. */
   coldStartRepeats: number;
 }

@@ -9,6 +9,7 @@ import { lookupMeasurement } from './lookup';
 import { notifyMeasurement } from './notify';
 import { publishMeasurement } from './publish';
 import { scaleMeasurement } from './scale';
+import { uploadMeasurement } from './upload';
 
 export const measurements: Measurement[] = [
   // First, while the emulator holds little else: it seeds a million children and closes its services.
@@ -16,6 +17,7 @@ export const measurements: Measurement[] = [
   lookupMeasurement,
   publishMeasurement,
   notifyMeasurement,
+  uploadMeasurement,
   coldStartMeasurement,
   // Last: it reads the durations the others measured.
   costMeasurement,

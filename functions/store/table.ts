@@ -105,7 +105,8 @@ export class WriteConflict extends Error {
   }
 }
 
-function auditItem(entry: AuditEntry) {
+/** An audit event as stored (also used by the benchmarks to write the same items directly). */
+export function auditItem(entry: AuditEntry) {
   const eventId = newId();
   return {
     PK: keys.audit(entry.subject),
@@ -168,7 +169,8 @@ function toCouncil(item: Record<string, unknown>): Council {
   };
 }
 
-function planItem(plan: StoredPlan, updatedAt: string) {
+/** A plan pointer as stored (also used by the benchmarks to write the same items directly). */
+export function planItem(plan: StoredPlan, updatedAt: string) {
   return {
     PK: keys.child(plan.nhsNumber),
     SK: keys.plan(plan.councilCode, plan.planType),
@@ -313,13 +315,6 @@ export async function listCouncilCodes(): Promise<string[]> {
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   return codes;
-}
-
-export interface PlanWriteContext {
-  plan?: StoredPlan;
-  councilRegistered: boolean;
-  supersededBy?: string;
-  sensitive: boolean;
 }
 
 export interface NhsNumberMarkers {
@@ -491,19 +486,15 @@ function markerChecks(write: PlanWrite, index: number, checked: Set<string>): Ta
   return items;
 }
 
-/** Splits one council's writes into transactions of at most 100 items, each guarded by the council's registration. */
-function planTransactions(councilCode: string, writes: readonly PlanWrite[]): TaggedItem[][] {
-  const councilCheck = (index: number): TaggedItem => ({
-    item: {
-      ConditionCheck: {
-        TableName: tableName(),
-        Key: { PK: keys.council(councilCode), SK: SK_PROFILE },
-        ConditionExpression: 'attribute_exists(PK)',
-      },
-    },
-    reason: 'COUNCIL_NOT_REGISTERED',
-    write: index,
-  });
+/**
+ * Splits one council's writes into transactions of at most 100 items.
+ *
+ * The council's registration is checked when the write is prepared (readPlanWriteContext), not inside
+ * the transaction: council profiles are never deleted, and a ConditionCheck on the one profile item
+ * would make every concurrent plan write of a council conflict with every other (DynamoDB cancels
+ * transactions that touch an item another transaction holds), serialising bulk uploads.
+ */
+function planTransactions(writes: readonly PlanWrite[]): TaggedItem[][] {
   const transactions: TaggedItem[][] = [];
   let current: TaggedItem[] = [];
   let checked = new Set<string>();
@@ -516,7 +507,6 @@ function planTransactions(councilCode: string, writes: readonly PlanWrite[]): Ta
       checked = new Set<string>();
       items = itemsFor();
     }
-    if (current.length === 0) current.push(councilCheck(index));
     current.push(...items);
   });
   if (current.length > 0) transactions.push(current);
@@ -534,16 +524,15 @@ export class PlanWriteConflict extends WriteConflict {
 }
 
 /**
- * Writes plans of one council, each with its audit event, in as few transactions as DynamoDB allows
+ * Writes plans, each with its audit event, in as few transactions as DynamoDB allows
  * (several at once). Each transaction is all-or-nothing. On a refused condition it throws
  * PlanWriteConflict naming the write; `applied` then lists the indexes of writes that did land.
  */
 export async function writePlans(
-  councilCode: string,
   writes: readonly PlanWrite[],
   concurrency = 4,
 ): Promise<{ applied: number[] }> {
-  const transactions = planTransactions(councilCode, writes);
+  const transactions = planTransactions(writes);
   const applied: number[] = [];
   let next = 0;
   let failure: unknown;
@@ -568,7 +557,7 @@ export async function writePlans(
 
 /** Creates or replaces one plan and audits it, in one transaction. */
 export async function writePlan(plan: StoredPlan, expectedVersion: number | undefined, audit: AuditEntry) {
-  await writePlans(plan.councilCode, [{ plan, expectedVersion, audit }]);
+  await writePlans([{ plan, expectedVersion, audit }]);
 }
 
 async function transactTagged(tagged: TaggedItem[]): Promise<void> {

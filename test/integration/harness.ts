@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SQSClient,
@@ -15,7 +15,7 @@ import { nhsCheckDigit } from '../../functions/core/nhs-number';
 import { councilDeadLetterQueueName, councilQueueName } from '../../functions/notify/council-queues';
 import { type DevTokenClaims, signDevToken } from '../../local/dev-key';
 import type { RateLimits } from '../../local/rate-limiter';
-import type { LocalService } from '../../local/service';
+import type { LocalService, LocalServiceOptions } from '../../local/service';
 
 export interface ApiResult<T = any> {
   status: number;
@@ -41,65 +41,115 @@ export interface TestService extends LocalService {
 
 const documents = () => DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
-export async function startTestService(options: { rateLimits?: RateLimits } = {}): Promise<TestService> {
+/** Status, headers, text and JSON body (undefined when the body is not JSON) of a response. */
+export async function readResponse<T = any>(response: Response): Promise<ApiResult<T>> {
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: response.headers, body: body as T, text };
+}
+
+/** A request as a client system sends it: bearer token, JSON body unless told otherwise. */
+export async function sendRequest<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  request: RequestOptions = {},
+): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { ...request.headers };
+  if (request.token) headers.Authorization = `Bearer ${request.token}`;
+  let body: string | undefined = request.rawBody;
+  if (request.body !== undefined) body = JSON.stringify(request.body);
+  if (body !== undefined && request.contentType !== undefined) headers['Content-Type'] = request.contentType;
+  else if (body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type'))
+    headers['Content-Type'] = 'application/json';
+  return readResponse<T>(await fetch(`${baseUrl}${path}`, { method, headers, body }));
+}
+
+/**
+ * Every message waiting on a queue, by name, deleted once read (no waiting for the stream). A queue
+ * that does not exist (e.g. the failure queue, created on first use) holds nothing when missingOk.
+ */
+export async function receiveAllMessages(queueName: string, { missingOk = false } = {}): Promise<any[]> {
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  let QueueUrl: string | undefined;
+  try {
+    ({ QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName })));
+  } catch (error) {
+    if (missingOk && (error as Error).name === 'QueueDoesNotExist') return [];
+    throw error;
+  }
+  const messages: any[] = [];
+  for (;;) {
+    const result = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (!result.Messages?.length) break;
+    for (const message of result.Messages) messages.push(JSON.parse(message.Body as string));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl,
+        Entries: result.Messages.map((message, i) => ({
+          Id: String(i),
+          ReceiptHandle: message.ReceiptHandle,
+        })),
+      }),
+    );
+  }
+  sqs.destroy();
+  return messages;
+}
+
+/** Every item of a table, strongly consistent, in key order. */
+export async function scanTableItems(tableName: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan(
+    { client: documents() },
+    { TableName: tableName, ConsistentRead: true },
+  )) {
+    items.push(...(page.Items ?? []));
+  }
+  return items.sort((a, b) => `${a.PK}|${a.SK}`.localeCompare(`${b.PK}|${b.SK}`));
+}
+
+export interface TestServiceOptions {
+  /** 'default': the local service's own limits (the contract's); else high enough never to throttle. */
+  rateLimits?: RateLimits | 'default';
+  stream?: LocalServiceOptions['stream'];
+  wrapDispatch?: LocalServiceOptions['wrapDispatch'];
+  /** Errors the runtime reports (dispatch failures, crashes); printed unless a test collects them. */
+  onError?: (error: unknown) => void;
+  /** Start of the table name, to tell test files' tables apart. */
+  tablePrefix?: string;
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const suffix = randomBytes(4).toString('hex');
   const { startLocalService } = await import('../../local/service');
   const service = await startLocalService({
-    tableName: `test-${suffix}`,
+    tableName: `${options.tablePrefix ?? 'test'}-${suffix}`,
     queuePrefix: `t${suffix}-`,
     port: 0,
-    rateLimits: options.rateLimits ?? { perUserPerMinute: 100_000, perOrganisationPerMinute: 100_000 },
-    onError: (error) => console.error('local runtime error', error),
+    rateLimits:
+      options.rateLimits === 'default'
+        ? undefined
+        : (options.rateLimits ?? { perUserPerMinute: 1_000_000, perOrganisationPerMinute: 1_000_000 }),
+    stream: options.stream,
+    wrapDispatch: options.wrapDispatch,
+    onError: options.onError ?? ((error) => console.error('local runtime error', error)),
   });
-  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-
   return {
     ...service,
-    async request(method, path, request = {}) {
-      const headers: Record<string, string> = { ...request.headers };
-      if (request.token) headers.Authorization = `Bearer ${request.token}`;
-      let body: string | undefined = request.rawBody;
-      if (request.body !== undefined) body = JSON.stringify(request.body);
-      if (body !== undefined) headers['Content-Type'] = request.contentType ?? 'application/json';
-      const response = await fetch(`${service.url}${path}`, { method, headers, body });
-      const text = await response.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: response.status, headers: response.headers, body: parsed as never, text };
-    },
-    async scanTable() {
-      const items: Record<string, unknown>[] = [];
-      for await (const page of paginateScan(
-        { client: documents() },
-        { TableName: service.tableName, ConsistentRead: true },
-      )) {
-        items.push(...(page.Items ?? []));
-      }
-      return items.sort((a, b) => `${a.PK}|${a.SK}`.localeCompare(`${b.PK}|${b.SK}`));
-    },
+    request: (method, path, request) => sendRequest(service.url, method, path, request),
+    scanTable: () => scanTableItems(service.tableName),
     async takeMessages(councilCode, { deadLetter = false } = {}) {
       await service.drained();
-      const name = (deadLetter ? councilDeadLetterQueueName : councilQueueName)(
-        service.queuePrefix,
-        councilCode,
-      );
-      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-      const messages: any[] = [];
-      for (;;) {
-        const result = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-        );
-        if (!result.Messages?.length) break;
-        for (const message of result.Messages) {
-          messages.push(JSON.parse(message.Body as string));
-          await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
-        }
-      }
-      return messages;
+      const name = deadLetter ? councilDeadLetterQueueName : councilQueueName;
+      return receiveAllMessages(name(service.queuePrefix, councilCode));
     },
   };
 }

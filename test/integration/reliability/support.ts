@@ -10,132 +10,33 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { councilDeadLetterQueueName, councilQueueName } from '../../../functions/notify/council-queues';
-import type { RateLimits } from '../../../local/rate-limiter';
-import type { DispatchFunction, LocalServiceOptions } from '../../../local/service';
-import type { RequestOptions, TestService } from '../harness';
+import { receiveAllMessages, startTestService, type TestService, type TestServiceOptions } from '../harness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 // ---------------------------------------------------------------------------------------------------
 // The service
 
-export interface ReliabilityServiceOptions {
-  /** 'default': the local service's own defaults (the contract's); else high enough never to throttle. */
-  rateLimits?: RateLimits | 'default';
-  stream?: LocalServiceOptions['stream'];
-  wrapDispatch?: (dispatch: DispatchFunction) => DispatchFunction;
-  /** Errors the runtime reports (dispatch failures, crashes); collected instead of printed. */
-  onError?: (error: unknown) => void;
-}
+export type ReliabilityServiceOptions = Omit<TestServiceOptions, 'tablePrefix'>;
 
 export interface ReliabilityService extends TestService {
-  /**
-   * Every message waiting on a queue, by name, deleted once read (no waiting for the stream). A queue
-   * that does not exist (e.g. the failure queue, created on first use) holds nothing when missingOk.
-   */
+  /** receiveAllMessages (harness.ts). */
   receiveAll(queueName: string, options?: { missingOk?: boolean }): Promise<any[]>;
   councilQueue(councilCode: string): string;
   councilDeadLetterQueue(councilCode: string): string;
 }
 
-/** As the harness's startTestService, with the stream and dispatch options of LocalServiceOptions. */
+/** The harness's test service, with direct access to its queues. */
 export async function startReliabilityService(
   options: ReliabilityServiceOptions = {},
 ): Promise<ReliabilityService> {
-  const suffix = randomBytes(4).toString('hex');
-  const { startLocalService } = await import('../../../local/service');
-  const service = await startLocalService({
-    tableName: `rel-${suffix}`,
-    queuePrefix: `r${suffix}-`,
-    port: 0,
-    rateLimits:
-      options.rateLimits === 'default'
-        ? undefined
-        : (options.rateLimits ?? { perUserPerMinute: 1_000_000, perOrganisationPerMinute: 1_000_000 }),
-    stream: options.stream,
-    wrapDispatch: options.wrapDispatch,
-    onError: options.onError ?? ((error) => console.error('local runtime error', error)),
-  });
-  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-
-  const receiveAll = async (queueName: string, { missingOk = false } = {}) => {
-    let QueueUrl: string | undefined;
-    try {
-      ({ QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName })));
-    } catch (error) {
-      if (missingOk && (error as Error).name === 'QueueDoesNotExist') return [];
-      throw error;
-    }
-    const messages: any[] = [];
-    for (;;) {
-      const result = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
-      );
-      if (!result.Messages?.length) break;
-      for (const message of result.Messages) messages.push(JSON.parse(message.Body as string));
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl,
-          Entries: result.Messages.map((message, i) => ({
-            Id: String(i),
-            ReceiptHandle: message.ReceiptHandle,
-          })),
-        }),
-      );
-    }
-    return messages;
-  };
-
+  const service = await startTestService({ ...options, tablePrefix: 'rel' });
   return {
     ...service,
     councilQueue: (code) => councilQueueName(service.queuePrefix, code),
     councilDeadLetterQueue: (code) => councilDeadLetterQueueName(service.queuePrefix, code),
-    receiveAll,
-    async request(method: string, urlPath: string, request: RequestOptions = {}) {
-      const headers: Record<string, string> = { ...request.headers };
-      if (request.token) headers.Authorization = `Bearer ${request.token}`;
-      let body: string | undefined = request.rawBody;
-      if (request.body !== undefined) body = JSON.stringify(request.body);
-      if (body !== undefined && request.contentType !== undefined)
-        headers['Content-Type'] = request.contentType;
-      else if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
-        headers['Content-Type'] = 'application/json';
-      const response = await fetch(`${service.url}${urlPath}`, { method, headers, body });
-      const text = await response.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: response.status, headers: response.headers, body: parsed as never, text };
-    },
-    async scanTable() {
-      const items: Record<string, unknown>[] = [];
-      for await (const page of paginateScan(
-        { client: documents },
-        { TableName: service.tableName, ConsistentRead: true },
-      )) {
-        items.push(...(page.Items ?? []));
-      }
-      return items.sort((a, b) => `${a.PK}|${a.SK}`.localeCompare(`${b.PK}|${b.SK}`));
-    },
-    async takeMessages(councilCode: string, { deadLetter = false } = {}) {
-      await service.drained();
-      return receiveAll(
-        (deadLetter ? councilDeadLetterQueueName : councilQueueName)(service.queuePrefix, councilCode),
-      );
-    },
+    receiveAll: receiveAllMessages,
   };
 }
 

@@ -1,0 +1,86 @@
+/**
+ * The local stream poller when the stream refuses its shard iterator (TrimmedDataAccessException or
+ * ExpiredIteratorException, injected with aws-sdk-client-mock; DynamoDB Local trims this way when other
+ * tables are written heavily): it takes a new iterator from the oldest record and carries on, delivering
+ * every record once, in order, with none skipped and none repeated.
+ */
+
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  TrimmedDataAccessException,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { StreamPoller } from '../../../local/stream-poller';
+
+process.env.AWS_REGION ??= 'eu-west-2';
+
+const dynamodb = mockClient(DynamoDBClient);
+const streams = mockClient(DynamoDBStreamsClient);
+
+const record = (sequence: number) => ({
+  eventName: 'INSERT' as const,
+  dynamodb: { SequenceNumber: String(sequence), Keys: { PK: { S: `OUTBOX#${sequence}` } } },
+});
+
+beforeEach(() => {
+  dynamodb.reset();
+  streams.reset();
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { LatestStreamArn: 'arn:stream' } });
+  streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } });
+  streams
+    .on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' })
+    .resolves({ ShardIterator: 'from-horizon' });
+});
+
+async function pollUntil(poller: StreamPoller, done: () => boolean): Promise<void> {
+  for (let pass = 0; pass < 20 && !done(); pass++) await poller.pollOnce();
+}
+
+it.each([
+  ['trimmed', new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} })],
+  ['expired', new ExpiredIteratorException({ message: 'expired', $metadata: {} })],
+])(
+  'an iterator the stream refuses (%s) is renewed; every record is delivered exactly once',
+  async (_, refusal) => {
+    // First read: records 101 and 102. Then the next iterator is refused. The renewed iterator starts at
+    // the oldest record the shard still holds (101), so 101 and 102 come again, with 103.
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'from-horizon' })
+      .resolvesOnce({ Records: [record(101), record(102)], NextShardIterator: 'after-102' })
+      .resolves({ Records: [record(101), record(102), record(103)], NextShardIterator: 'after-103' });
+    streams.on(GetRecordsCommand, { ShardIterator: 'after-102' }).rejects(refusal);
+    streams
+      .on(GetRecordsCommand, { ShardIterator: 'after-103' })
+      .resolves({ Records: [], NextShardIterator: 'after-103' });
+
+    const delivered: string[] = [];
+    const poller = new StreamPoller('table', async (records: DynamoDBRecord[]) => {
+      delivered.push(...records.map((r) => r.dynamodb?.SequenceNumber as string));
+      return { failedSequenceNumbers: [] };
+    });
+    await poller.start();
+    await poller.stop(); // pollOnce is driven by hand below
+    await pollUntil(poller, () => delivered.length >= 3);
+
+    expect(delivered).toEqual(['101', '102', '103']);
+    expect(poller.stats().iteratorsRenewed).toBe(1);
+    expect(
+      streams.commandCalls(GetShardIteratorCommand).map((call) => call.args[0].input.ShardIteratorType),
+    ).toEqual(['TRIM_HORIZON', 'TRIM_HORIZON']);
+  },
+);
+
+it('any other GetRecords error is not swallowed', async () => {
+  streams.on(GetRecordsCommand).rejects(new Error('connection refused'));
+  const poller = new StreamPoller('table', async () => ({ failedSequenceNumbers: [] }));
+  await poller.start();
+  await poller.stop();
+  await expect(poller.pollOnce()).rejects.toThrow('connection refused');
+  expect(poller.stats().iteratorsRenewed).toBe(0);
+});
