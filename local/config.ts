@@ -1,5 +1,5 @@
 /** Settings of the local runtime, from environment variables, checked before anything starts. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const positiveInt = (name: string, fallback: number) =>
   z

@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document of API v1, built from the route table and the same zod schemas the
  * handlers validate with.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CouncilCodeSchema,
   ERROR_CODES,

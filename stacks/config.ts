@@ -3,7 +3,7 @@
  * each region, the identity issuers, alarm contacts and limits. Adding a council or a region is an
  * edit to this file and nothing else. Validated with zod before any construct is built.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CouncilCodeSchema } from '../functions/core/schemas';
 
 const AccountIdSchema = z.string().regex(/^\d{12}$/, { error: 'an AWS account id is 12 digits' });

@@ -35,6 +35,6 @@ export const SEED_RANGES = {
   publishDirect: 4_000_000,
   /** Cold-start probes. */
   cold: 5_000_000,
-  /** Free for later measures (e.g. bulk upload). */
+  /** The bulk upload measure's file. */
   spare: 6_000_000,
 } as const;

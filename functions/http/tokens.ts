@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, importJWK, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The issuer of tokens signed by the development key; accepted only outside Lambda. */
 export const LOCAL_ISSUER = 'urn:child-protection-sharing:local-development';
