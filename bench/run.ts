@@ -66,7 +66,7 @@ const settings: BenchSettings =
         notifyRatePerSecond: 20,
         scaleSmall: 1_000,
         scaleLarge: number(args['scale-large'], 10_000),
-        uploadRows: number(args['upload-rows'], 2_000),
+        uploadRows: number(args['upload-rows'], 500),
         coldStartRepeats: 1,
       }
     : {

@@ -4,6 +4,7 @@
  * (unless forced) when that would end more than the configured share of them.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
+import { planWriteConcurrency } from './config';
 import { clock } from './core/clock';
 import { todayUtc } from './core/dates';
 import { classifyPlanChange } from './core/plans';
@@ -36,6 +37,9 @@ import {
   WriteConflict,
   writePlans,
 } from './store/table';
+
+/** Read at cold start, so that a bad setting fails the function's start-up rather than each upload. */
+const WRITE_CONCURRENCY = planWriteConcurrency();
 
 /** Lambda's synchronous payload limit, less room for the event around the body. */
 const MAX_BODY_BYTES = 6 * 1024 * 1024 - 64 * 1024;
@@ -198,7 +202,7 @@ export const handler = apiHandler<RawBody, { mode?: UploadMode; force?: boolean;
 
     if (!query.dryRun && writes.length > 0) {
       try {
-        await writePlans(writes, 8);
+        await writePlans(writes, WRITE_CONCURRENCY);
       } catch (error) {
         if (!(error instanceof PlanWriteConflict)) throw error;
         throw apiErrors.conflict(

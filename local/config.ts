@@ -44,6 +44,12 @@ const LocalConfigSchema = z.object({
       error: 'SNAPSHOT_MAX_END_SHARE must be a number from 0 to 1, e.g. 0.1',
     })
     .optional(),
+  PLAN_WRITE_CONCURRENCY: z
+    .string()
+    .regex(/^([1-9]|[12]\d|3[0-2])$/, {
+      error: 'PLAN_WRITE_CONCURRENCY must be a whole number from 1 to 32',
+    })
+    .optional(),
 });
 export type LocalConfig = z.infer<typeof LocalConfigSchema>;
 

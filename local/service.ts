@@ -119,6 +119,8 @@ export function passesDispatchFilter(record: DynamoDBRecord): boolean {
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   process.env.TABLE_NAME = options.tableName;
   process.env.COUNCIL_QUEUE_NAME_PREFIX = options.queuePrefix;
+  // DynamoDB Local serialises transactions (see planWriteConcurrency in functions/config.ts).
+  process.env.PLAN_WRITE_CONCURRENCY ??= '1';
   await createTable(options.tableName);
 
   // One at a time: jest's ESM loader fails on concurrent imports of a shared dependency.

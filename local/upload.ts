@@ -1,7 +1,7 @@
 /**
  * `npm run upload -- --council E09000001 --file plans.csv [--snapshot] [--dry-run]`
  *
- * Streams a CSV file to the upload API in requests of at most 5,000 records, shows progress and rate,
+ * Streams a CSV file to the upload API (deltas in requests of 1,000 records, a snapshot whole), shows progress and rate,
  * prints a summary and writes the result of every record to `<file>.results.csv` beside the input.
  * Exit code: 0 when every row was accepted, 1 when any was rejected, 2 when the upload failed.
  */
@@ -17,6 +17,8 @@ const USAGE =
   'Usage: npm run upload -- --council CODE --file plans.csv [--snapshot] [--dry-run] [--url URL] [--token JWT] [--batch-size N]';
 
 class UsageError extends Error {}
+
+const DEFAULT_DELTA_BATCH = 1_000;
 
 interface Totals {
   rows: number;
@@ -61,7 +63,9 @@ async function send(
       error?: { code: string; message: string };
     };
     if (response.ok && payload.results) return { results: payload.results };
-    const retryable = response.status === 429 || response.status >= 500;
+    // CONFLICT: plans changed while the request ran (or an earlier attempt that timed out was still
+    // writing). Sending the same records again is safe: rows already applied answer UNCHANGED.
+    const retryable = response.status === 429 || response.status >= 500 || payload.error?.code === 'CONFLICT';
     if (!retryable || attempt >= 5) {
       throw new Error(
         `The service refused the upload (${response.status} ${payload.error?.code ?? ''}): ${payload.error?.message ?? ''}`,
@@ -99,7 +103,14 @@ async function main(): Promise<number> {
   });
   if (!values.council || !/^[A-Z0-9]{3,10}$/.test(values.council) || !values.file)
     throw new UsageError(USAGE);
-  const batchSize = values['batch-size'] === undefined ? MAX_UPLOAD_RECORDS : Number(values['batch-size']);
+  // Deltas go in requests of 1,000: each answers well within API Gateway's 29 seconds, even on
+  // DynamoDB Local. A snapshot must be whole, so it goes as one request of up to 5,000.
+  const batchSize =
+    values['batch-size'] !== undefined
+      ? Number(values['batch-size'])
+      : values.snapshot
+        ? MAX_UPLOAD_RECORDS
+        : DEFAULT_DELTA_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_UPLOAD_RECORDS) {
     throw new UsageError(`--batch-size must be 1 to ${MAX_UPLOAD_RECORDS}`);
   }

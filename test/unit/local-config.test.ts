@@ -19,6 +19,8 @@ describe('local configuration', () => {
     [{ LOOKUP_RATE_PER_ORG: '-5' }, /LOOKUP_RATE_PER_ORG must be a whole number/],
     [{ TABLE_NAME: 'a b' }, /TABLE_NAME must be/],
     [{ SNAPSHOT_MAX_END_SHARE: '1.5' }, /SNAPSHOT_MAX_END_SHARE must be a number from 0 to 1/],
+    [{ PLAN_WRITE_CONCURRENCY: '0' }, /PLAN_WRITE_CONCURRENCY must be a whole number from 1 to 32/],
+    [{ PLAN_WRITE_CONCURRENCY: '33' }, /PLAN_WRITE_CONCURRENCY must be a whole number from 1 to 32/],
   ])('refuses %j with a message naming the setting', (env, message) => {
     expect(() => readLocalConfig(env)).toThrow(message);
   });
