@@ -81,8 +81,11 @@ const DEFAULT_RETRY_MAX_MS = 5000;
 
 interface ShardState {
   iterator?: string;
-  /** The stream refused the last iterator: take a new one from the oldest record. */
-  renewFromHorizon?: boolean;
+  /**
+   * The stream refused the last iterator: take the next from the oldest record ('horizon'); if that is
+   * refused too (DynamoDB Local, on an empty shard), from the newest ('latest'): nothing is left to read.
+   */
+  renewal?: 'horizon' | 'latest';
   lastSequence?: string;
   closed: boolean;
   retryAt: number;
@@ -204,7 +207,7 @@ export class StreamPoller {
         continue;
       }
       if (!state.iterator) {
-        state.iterator = await this.iterator(id, state.renewFromHorizon ? undefined : state.lastSequence);
+        state.iterator = await this.iterator(id, state.lastSequence, undefined, state.renewal);
         if (!state.iterator) {
           state.closed = true;
           continue;
@@ -215,15 +218,19 @@ export class StreamPoller {
         page = await this.getRecords(state.iterator);
       } catch (error) {
         if (!isIteratorRefused(error)) throw error;
+        state.iterator = undefined;
+        if (state.renewal === 'latest') {
+          state.renewal = undefined;
+          throw error; // reported; the next pass starts over after a pause
+        }
         // Expired, or trimmed (DynamoDB Local also trims under load from other tables): read the shard
         // again from its oldest record; what was already delivered is skipped below.
-        state.iterator = undefined;
-        state.renewFromHorizon = true;
+        state.renewal = state.renewal === 'horizon' ? 'latest' : 'horizon';
         this.counters.iteratorsRenewed++;
         busy = true;
         continue;
       }
-      state.renewFromHorizon = false;
+      state.renewal = undefined;
       const delivered = state.lastSequence === undefined ? undefined : BigInt(state.lastSequence);
       const records = (page.Records ?? []).filter(
         (record) => delivered === undefined || BigInt(sequenceOf(record)) > delivered,
@@ -312,13 +319,26 @@ export class StreamPoller {
     );
   }
 
-  private async iterator(shardId: string, after?: string, at?: string): Promise<string | undefined> {
+  private async iterator(
+    shardId: string,
+    after?: string,
+    at?: string,
+    renewal?: 'horizon' | 'latest',
+  ): Promise<string | undefined> {
+    const type = at
+      ? 'AT_SEQUENCE_NUMBER'
+      : renewal === 'latest'
+        ? 'LATEST'
+        : after && !renewal
+          ? 'AFTER_SEQUENCE_NUMBER'
+          : 'TRIM_HORIZON';
     const result = await this.streams.send(
       new GetShardIteratorCommand({
         StreamArn: this.streamArn,
         ShardId: shardId,
-        ShardIteratorType: at ? 'AT_SEQUENCE_NUMBER' : after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON',
-        SequenceNumber: at ?? after,
+        ShardIteratorType: type,
+        SequenceNumber:
+          type === 'AT_SEQUENCE_NUMBER' ? at : type === 'AFTER_SEQUENCE_NUMBER' ? after : undefined,
       }),
     );
     return result.ShardIterator;

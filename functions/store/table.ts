@@ -298,7 +298,13 @@ export async function putCouncil(council: Council, audit: AuditEntry): Promise<b
 
 /** Every registered council's code, from the council directory in GSI1 (eventually consistent). */
 export async function listCouncilCodes(): Promise<string[]> {
-  const codes: string[] = [];
+  const items = await queryCouncilIndex(keys.councilDirectory, 'GSI1SK');
+  return items.map((item) => item.GSI1SK as string);
+}
+
+/** Every item of one GSI1 partition, page by page. */
+async function queryCouncilIndex(partition: string, projection?: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await client.send(
@@ -306,15 +312,15 @@ export async function listCouncilCodes(): Promise<string[]> {
         TableName: tableName(),
         IndexName: GSI1,
         KeyConditionExpression: 'GSI1PK = :pk',
-        ExpressionAttributeValues: { ':pk': keys.councilDirectory },
-        ProjectionExpression: 'GSI1SK',
+        ExpressionAttributeValues: { ':pk': partition },
+        ProjectionExpression: projection,
         ExclusiveStartKey: startKey,
       }),
     );
-    codes.push(...(page.Items ?? []).map((item) => item.GSI1SK as string));
+    items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return codes;
+  return items;
 }
 
 export interface NhsNumberMarkers {
@@ -357,22 +363,7 @@ export async function readCouncilPlans(
 
 /** Every plan a council holds (from the council index, so eventually consistent). */
 export async function listCouncilPlans(councilCode: string): Promise<StoredPlan[]> {
-  const plans: StoredPlan[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await client.send(
-      new QueryCommand({
-        TableName: tableName(),
-        IndexName: GSI1,
-        KeyConditionExpression: 'GSI1PK = :pk',
-        ExpressionAttributeValues: { ':pk': keys.councilPlans(councilCode) },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    plans.push(...(page.Items ?? []).map(toPlan));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return plans;
+  return (await queryCouncilIndex(keys.councilPlans(councilCode))).map(toPlan);
 }
 
 export interface PlanWriteContext extends NhsNumberMarkers {

@@ -84,3 +84,32 @@ it('any other GetRecords error is not swallowed', async () => {
   await expect(poller.pollOnce()).rejects.toThrow('connection refused');
   expect(poller.stats().iteratorsRenewed).toBe(0);
 });
+
+it('when the oldest record cannot be read either (an empty trimmed shard), it reads on from the newest', async () => {
+  const refusal = new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} });
+  streams
+    .on(GetShardIteratorCommand, { ShardIteratorType: 'LATEST' })
+    .resolves({ ShardIterator: 'from-latest' });
+  streams.on(GetRecordsCommand, { ShardIterator: 'from-horizon' }).rejects(refusal);
+  streams
+    .on(GetRecordsCommand, { ShardIterator: 'from-latest' })
+    .resolves({ Records: [record(201)], NextShardIterator: 'after-201' });
+  streams
+    .on(GetRecordsCommand, { ShardIterator: 'after-201' })
+    .resolves({ Records: [], NextShardIterator: 'after-201' });
+
+  const delivered: string[] = [];
+  const poller = new StreamPoller('table', async (records: DynamoDBRecord[]) => {
+    delivered.push(...records.map((r) => r.dynamodb?.SequenceNumber as string));
+    return { failedSequenceNumbers: [] };
+  });
+  await poller.start();
+  await poller.stop();
+  await pollUntil(poller, () => delivered.length >= 1);
+
+  expect(delivered).toEqual(['201']);
+  expect(poller.stats().iteratorsRenewed).toBe(2);
+  expect(
+    streams.commandCalls(GetShardIteratorCommand).map((call) => call.args[0].input.ShardIteratorType),
+  ).toEqual(['TRIM_HORIZON', 'TRIM_HORIZON', 'LATEST']);
+});
