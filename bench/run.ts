@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useLocalAws } from '../local/aws-env';
 import { devKey } from '../local/dev-key';
-import { startEmulators } from '../local/emulators';
+import { type Emulators, startEmulators } from '../local/emulators';
 import { REPO_ROOT } from './lib/child';
 import { type DirectWorker, startDirectWorker } from './lib/direct-worker';
 import { evaluate, type RunReport, writeReport } from './lib/report';
@@ -136,19 +136,26 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   const errors: RunReport['errors'] = [];
   const extras: Record<string, unknown> = {};
-  const servers: ServerHandle[] = [];
+  let servers: ServerHandle[] = [];
   let direct: DirectWorker | undefined;
+  let emulators: Emulators | undefined;
+  let ports: { dynamodb: number; sqs: number } | undefined;
+  const serverProcesses: Record<string, unknown> = {};
 
   log(`Benchmarks (${mode}): ${selected.map((m) => m.id).join(', ')}; scratch ${workDir}`);
   extras.loadAverageAtStart = os.loadavg().map((value) => Math.round(value * 100) / 100);
-  const emulators = await startEmulators();
-  const stop = async () => {
+  /** Stops the emulators and every process started on them. */
+  const stop = async (measurementId = 'run') => {
     const finals = await Promise.all(
-      servers.map(async (server) => [server.name, await server.close()] as const),
+      servers.map(async (server) => [`${measurementId}/${server.name}`, await server.close()] as const),
     );
-    extras.serverProcesses = Object.fromEntries(finals);
+    Object.assign(serverProcesses, Object.fromEntries(finals));
+    extras.serverProcesses = serverProcesses;
+    servers = [];
     await direct?.close().catch(() => undefined);
-    await emulators.stop();
+    direct = undefined;
+    await emulators?.stop();
+    emulators = undefined;
   };
   /** Writes the results so far; also on Ctrl-C or SIGTERM, marked as interrupted. */
   const writeResults = async (interrupted: boolean) => {
@@ -189,25 +196,49 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
-  try {
+  const start = async (options: Omit<StartServerOptions, 'workDir' | 'cpuProfileDir'>) => {
+    const server = await startServer({ ...options, workDir, cpuProfileDir: profileDir });
+    servers.push(server);
+    return server;
+  };
+  /**
+   * Fresh emulators (on the same ports, so clients made earlier still reach them), the main service and
+   * the baseline worker: DynamoDB Local slows down as data and stream records pile up in it, so no
+   * measure inherits another's.
+   */
+  const startEnvironment = async () => {
+    emulators = await startEmulators({ ports });
+    ports = {
+      dynamodb: Number(new URL(emulators.dynamodbEndpoint).port),
+      sqs: Number(new URL(emulators.sqsEndpoint).port),
+    };
     useLocalAws({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
     process.env.LOCAL_JWT_PUBLIC_JWK = JSON.stringify((await devKey()).publicJwk);
-    const start = async (options: Omit<StartServerOptions, 'workDir' | 'cpuProfileDir'>) => {
-      const server = await startServer({ ...options, workDir, cpuProfileDir: profileDir });
-      servers.push(server);
-      return server;
-    };
     const [server, worker] = await Promise.all([
       start({ tableName: 'bench-main', queuePrefix: 'bench-main-', name: 'server-main' }),
       startDirectWorker({ workDir, cpuProfileDir: profileDir }),
     ]);
     direct = worker;
+    return { server, direct: worker, emulators };
+  };
+  let previous = 'run';
+  try {
+    let environment: Awaited<ReturnType<typeof startEnvironment>> | undefined;
     for (const measurement of selected) {
+      if (!environment || !measurement.reusesPreviousEnvironment) {
+        if (environment) await stop(previous);
+        environment = await startEnvironment();
+      }
+      previous = measurement.id;
+      const { server } = environment;
       const ctx: BenchContext = {
         settings,
         server,
-        direct,
-        endpoints: { dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint },
+        direct: environment.direct,
+        endpoints: {
+          dynamodb: environment.emulators.dynamodbEndpoint,
+          sqs: environment.emulators.sqsEndpoint,
+        },
         workDir,
         profileDir,
         whatIf: new Set(args['what-if']?.split(',').map((id) => id.trim()) ?? []),
@@ -235,16 +266,16 @@ async function main(): Promise<number> {
         console.error(`  ${measurement.id} failed: ${message}`);
       }
       log(`  (${Math.round((performance.now() - t0) / 1000)} s)`);
-    }
-    const mainStats = await server.stats().catch(() => undefined);
-    if (mainStats?.runtimeErrors) {
-      errors.push({
-        measurement: 'server',
-        message: `the service reported ${mainStats.runtimeErrors} runtime errors; last: ${mainStats.lastError}`,
-      });
+      const mainStats = await server.stats().catch(() => undefined);
+      if (mainStats?.runtimeErrors) {
+        errors.push({
+          measurement: measurement.id,
+          message: `the service reported ${mainStats.runtimeErrors} runtime errors; last: ${mainStats.lastError}`,
+        });
+      }
     }
   } finally {
-    await stop();
+    await stop(previous);
   }
 
   await writeResults(false);

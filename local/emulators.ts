@@ -96,10 +96,14 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startEmulators(options: { dataDir?: string } = {}): Promise<Emulators> {
+export async function startEmulators(
+  options: { dataDir?: string; ports?: { dynamodb: number; sqs: number } } = {},
+): Promise<Emulators> {
   checkJava();
   const jar = dynamoDbLocalJar();
-  const [dynamoPort, sqsPort] = [await freePort(), await freePort()];
+  const [dynamoPort, sqsPort] = options.ports
+    ? [options.ports.dynamodb, options.ports.sqs]
+    : [await freePort(), await freePort()];
   const children: ChildProcess[] = [];
   const killAll = () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');

@@ -145,3 +145,11 @@ export async function withStreamOff(tableName: string, fill: () => Promise<void>
     dynamodb.destroy();
   }
 }
+
+/** Deletes benchmark tables once measured, freeing DynamoDB Local's memory for the next measure. */
+export async function dropTables(tableNames: readonly string[]): Promise<void> {
+  const { DynamoDBClient, DeleteTableCommand } = await import('@aws-sdk/client-dynamodb');
+  const dynamodb = new DynamoDBClient({});
+  for (const TableName of tableNames) await dynamodb.send(new DeleteTableCommand({ TableName }));
+  dynamodb.destroy();
+}

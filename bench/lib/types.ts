@@ -78,6 +78,12 @@ export interface Measurement {
   /** Short id, used by `--only` and as the prefix of row ids. */
   id: string;
   title: string;
+  /**
+   * Runs on in the previous measurement's emulators and processes instead of fresh ones (the cost
+   * measure reads the items the one before it wrote). Every other measurement starts on new ones:
+   * DynamoDB Local slows down as data and stream records pile up in it.
+   */
+  reusesPreviousEnvironment?: boolean;
   /** Seeds what it needs and records its rows through ctx.record. */
   run(ctx: BenchContext): Promise<void>;
 }

@@ -68,6 +68,7 @@ const dollars = (components: Record<string, number>) =>
 export const costMeasurement: Measurement = {
   id: 'cost',
   title: 'Cost model (docs/cost.md) with this run’s durations and item sizes',
+  reusesPreviousEnvironment: true,
   async run(ctx) {
     const rows = ctx.results();
     const p50 = (id: string) => rows.find((row) => row.id === id)?.value;

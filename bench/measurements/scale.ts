@@ -7,7 +7,7 @@
 import { httpLoad, type LoadSample } from '../lib/load';
 import { measureMachine } from '../lib/machine';
 import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
-import { registerCouncils, seedPlans, withStreamOff } from '../lib/seed';
+import { dropTables, registerCouncils, seedPlans, withStreamOff } from '../lib/seed';
 import type { ServerHandle } from '../lib/server';
 import { round, summarize } from '../lib/stats';
 import { clinicianClaims, signToken } from '../lib/tokens';
@@ -146,6 +146,8 @@ export const scaleMeasurement: Measurement = {
     }
     await small.server.close();
     await large.server.close();
+    // A million items left in DynamoDB Local slow every later measure down (all of it, both sides).
+    await dropTables(['bench-scale-small', 'bench-scale-large']);
     ctx.note(
       'Scale: each table is created by its own service process (startLocalService) and its councils registered ' +
         'through the API; its children are then written with BatchWriteItem with the stream switched off, so neither ' +

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { REPO_ROOT } from '../lib/child';
 import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
-import { batchWriteItems, registerCouncils, withStreamOff } from '../lib/seed';
+import { batchWriteItems, dropTables, registerCouncils, withStreamOff } from '../lib/seed';
 import { round } from '../lib/stats';
 import type { BenchContext, Measurement } from '../lib/types';
 
@@ -82,13 +82,6 @@ async function runCli(ctx: BenchContext, url: string, file: string): Promise<Cli
   const seconds = (performance.now() - started) / 1000;
   if (exitCode !== 0) throw new Error(`the upload CLI exited with ${exitCode}: ${stderr.slice(-2000)}`);
   return { seconds, exitCode, peakRssBytes: Number(await readFile(rssFile, 'utf8')), stdout };
-}
-
-async function dropTable(tableName: string): Promise<void> {
-  const { DynamoDBClient, DeleteTableCommand } = await import('@aws-sdk/client-dynamodb');
-  const dynamodb = new DynamoDBClient({});
-  await dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
-  dynamodb.destroy();
 }
 
 /** Plans the council holds, counted from its index (what the upload left in the table). */
@@ -174,7 +167,7 @@ export const uploadMeasurement: Measurement = {
       });
     });
     ctx.log(`  baseline: ${items.length.toLocaleString('en-GB')} items in ${round(baselineSeconds, 1)} s`);
-    await dropTable(baselineTable);
+    await dropTables([baselineTable]);
 
     // Diagnostic: the very transactions the service sends (writePlans: plan, audit event and marker
     // checks, grouped into transactions of at most 100 items), issued from this process
@@ -197,7 +190,7 @@ export const uploadMeasurement: Measurement = {
     });
     const directRate = directRows / directSeconds;
     process.env.TABLE_NAME = tableBefore;
-    await dropTable(directTable);
+    await dropTables([directTable]);
     ctx.log(
       `  same transactions, direct: ${directRows.toLocaleString('en-GB')} rows in ${round(directSeconds, 1)} s`,
     );
