@@ -76,6 +76,45 @@ function decodeSegments(pathname: string): string | undefined {
   }
 }
 
+/** As the deployed API's TOKEN authorizer (stacks/api-stack.ts: resultsCacheTtl). */
+export const AUTHORIZER_CACHE_TTL_MS = 5 * 60_000;
+const AUTHORIZER_CACHE_MAX_ENTRIES = 10_000;
+
+/**
+ * API Gateway's authorizer cache: the authorizer's answer for a token is reused for the TTL, as
+ * deployed, but never past the token's own expiry. Refusals (the authorizer throws) are not cached.
+ */
+export function cachedAuthorizer(
+  authorizer: TokenAuthorizer,
+  ttlMs = AUTHORIZER_CACHE_TTL_MS,
+): TokenAuthorizer {
+  const answers = new Map<string, { result: APIGatewayAuthorizerResult; until: number }>();
+  return async (event) => {
+    const now = Date.now();
+    const cached = answers.get(event.authorizationToken);
+    if (cached && cached.until > now) return cached.result;
+    answers.delete(event.authorizationToken);
+    const result = await authorizer(event);
+    if (answers.size >= AUTHORIZER_CACHE_MAX_ENTRIES) answers.delete(answers.keys().next().value as string);
+    answers.set(event.authorizationToken, {
+      result,
+      until: Math.min(now + ttlMs, tokenExpiry(event.authorizationToken)),
+    });
+    return result;
+  };
+}
+
+/** The `exp` of a bearer token already verified by the authorizer, in ms (0 when unreadable). */
+function tokenExpiry(authorization: string): number {
+  try {
+    const payload = authorization.replace(/^Bearer\s+/i, '').split('.')[1] ?? '';
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export interface AdapterOptions {
   handlers: Record<string, ProxyHandler>;
   authorizer: TokenAuthorizer;

@@ -20,7 +20,7 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
 import { tableDefinition } from '../functions/store/table-definition';
-import { createHttpAdapter, lambdaContext, type ProxyHandler } from './http-adapter';
+import { cachedAuthorizer, createHttpAdapter, lambdaContext, type ProxyHandler } from './http-adapter';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './rate-limiter';
 import { dispatchFailureQueueName, failureMessages } from './redrive';
 import {
@@ -216,7 +216,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
 
   const server = createHttpAdapter({
     handlers,
-    authorizer: authorizer.handler,
+    authorizer: cachedAuthorizer(authorizer.handler),
     rateLimiter: new RateLimiter(options.rateLimits ?? DEFAULT_RATE_LIMITS),
     onError: options.onError,
   });
