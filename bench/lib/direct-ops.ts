@@ -13,7 +13,18 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { monotonicFactory } from 'ulid';
-import { keys, SK_MESSAGE, SK_PROFILE, SK_SENSITIVITY, SK_SUPERSEDED } from '../../functions/store/table';
+import type { PlanType } from '../../functions/core/plans';
+import type { AuditAction, AuditOutcome } from '../../functions/core/schemas';
+import {
+  type AuditEntry,
+  auditItem,
+  keys,
+  planItem,
+  SK_MESSAGE,
+  SK_PROFILE,
+  SK_SENSITIVITY,
+  SK_SUPERSEDED,
+} from '../../functions/store/table';
 
 /** Same client configuration as the table module. */
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -35,24 +46,14 @@ export interface BenchClaims {
 function auditPut(
   tableName: string,
   subject: string,
-  action: string,
-  outcome: string,
+  action: AuditAction,
+  outcome: AuditOutcome,
   actor: BenchClaims,
   at: string,
 ) {
-  const eventId = newId();
   return {
     TableName: tableName,
-    Item: {
-      PK: keys.audit(subject),
-      SK: keys.auditEvent(at, eventId),
-      kind: 'AUDIT',
-      eventId,
-      at,
-      action,
-      outcome,
-      actor: { sub: actor.sub, name: actor.name, org: actor.org, role: actor.role },
-    },
+    Item: auditItem({ subject, action, outcome, actor: actor as AuditEntry['actor'], at }),
     ConditionExpression: 'attribute_not_exists(PK)',
   };
 }
@@ -206,19 +207,17 @@ export async function directPublish(
         {
           Put: {
             TableName: tableName,
-            Item: {
-              PK: keys.child(nhsNumber),
-              SK: keys.plan(councilCode, planType),
-              kind: 'PLAN',
-              nhsNumber,
-              planType,
-              councilCode,
-              startDate,
-              version: 1,
-              updatedAt: at,
-              GSI1PK: keys.councilPlans(councilCode),
-              GSI1SK: keys.councilPlan(nhsNumber, planType),
-            },
+            Item: planItem(
+              {
+                nhsNumber,
+                planType: planType as PlanType,
+                councilCode,
+                startDate,
+                endDate: null,
+                version: 1,
+              },
+              at,
+            ),
             ConditionExpression: 'attribute_not_exists(PK)',
           },
         },

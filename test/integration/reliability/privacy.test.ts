@@ -7,6 +7,7 @@
  */
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
+import type { DevTokenClaims } from '../../../local/dev-key';
 import { registerCouncil, testNhsNumber } from '../harness';
 import { type ReliabilityService, reliabilityRecorder, startReliabilityService } from './support';
 
@@ -132,14 +133,7 @@ async function captureLogs(): Promise<() => void> {
   };
 }
 
-async function sign(claims: {
-  sub: string;
-  name: string;
-  org: string;
-  role: string;
-  activities?: string[];
-  setting?: string;
-}) {
+async function sign(claims: DevTokenClaims) {
   const { signDevToken } = await import('../../../local/dev-key');
   const token = await signDevToken(claims);
   tokensUsed.push(token);
