@@ -43,7 +43,7 @@ if (args.help) {
   --quick           smoke mode, under a minute: short rounds, small data sets
   --only a,b        run only these measurements (results file gets their names)
   --profile         write V8 CPU profiles of the service and baseline processes (path printed at the end)
-  --what-if a,b     also time what-if variants (cold-start: zod-namespace, no-source-maps, or both: a+b)
+  --what-if a,b     also time what-if variants (cold-start: source-maps, keep-names, or both: a+b)
   --rounds N        measured rounds per comparison;  --seconds S  seconds per round
   --scale-large N   children in the large table of the scale measure
   --upload-rows N   rows in the upload measure's CSV file
@@ -65,7 +65,7 @@ const settings: BenchSettings =
         notifyLookups: 60,
         notifyRatePerSecond: 20,
         scaleSmall: 1_000,
-        scaleLarge: number(args['scale-large'], 10_000),
+        scaleLarge: number(args['scale-large'], 5_000),
         uploadRows: number(args['upload-rows'], 500),
         coldStartRepeats: 1,
       }
@@ -225,7 +225,8 @@ async function main(): Promise<number> {
   try {
     let environment: Awaited<ReturnType<typeof startEnvironment>> | undefined;
     for (const measurement of selected) {
-      if (!environment || !measurement.reusesPreviousEnvironment) {
+      // The quick mode's data sets are too small to slow DynamoDB Local down: one environment serves all.
+      if (!environment || (mode === 'full' && !measurement.reusesPreviousEnvironment)) {
         if (environment) await stop(previous);
         environment = await startEnvironment();
       }

@@ -3,7 +3,7 @@
  * algorithm) and hands the claims to the API functions as authorizer context.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { type Claims, ClaimsSchema } from './core/schemas';
+import { type Claims, ClaimsSchema } from './core/claims';
 import { type IssuerConfig, parseIssuers, TokenVerifier } from './http/tokens';
 import { logger } from './observability';
 

@@ -81,7 +81,8 @@ export interface Measurement {
   /**
    * Runs on in the previous measurement's emulators and processes instead of fresh ones (the cost
    * measure reads the items the one before it wrote). Every other measurement starts on new ones:
-   * DynamoDB Local slows down as data and stream records pile up in it.
+   * DynamoDB Local slows down as data and stream records pile up in it. (The quick mode, with small data
+   * sets, runs every measurement on one environment.)
    */
   reusesPreviousEnvironment?: boolean;
   /** Seeds what it needs and records its rows through ctx.record. */

@@ -10,7 +10,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { build, type Plugin } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { REPO_ROOT } from '../lib/child';
 import type { BenchClaims } from '../lib/direct-ops';
 import { setupFetch } from '../lib/http';
@@ -77,8 +77,10 @@ const SPECIAL_EVENTS = ['authorizer', 'dispatch'];
 interface Variant {
   id: string;
   label: string;
-  plugins: Plugin[];
-  sourceMaps: boolean;
+  /** Run with --enable-source-maps (the deployed functions are not; their maps are decoded offline). */
+  runtimeSourceMaps: boolean;
+  /** esbuild options that differ from the stack's. */
+  build?: BuildOptions;
 }
 
 /** A variant by id; `a+b` combines what-ifs a and b. */
@@ -90,32 +92,23 @@ function variantFor(id: string): Variant | undefined {
   return {
     id,
     label: ` (what-if: ${chosen.map((part) => part.label.replace(/^ \(what-if: |\)$/g, '')).join(' and ')})`,
-    plugins: chosen.flatMap((part) => part.plugins),
-    sourceMaps: chosen.every((part) => part.sourceMaps),
+    runtimeSourceMaps: chosen.some((part) => part.runtimeSourceMaps),
+    build: Object.assign({}, ...chosen.map((part) => part.build)),
   };
 }
 
 const VARIANTS: Variant[] = [
-  { id: 'as-is', label: '', plugins: [], sourceMaps: true },
-  { id: 'no-source-maps', label: ' (what-if: no source maps)', plugins: [], sourceMaps: false },
+  { id: 'as-is', label: '', runtimeSourceMaps: false },
   {
-    id: 'zod-namespace',
-    label: " (what-if: `import * as z from 'zod'`)",
-    sourceMaps: true,
-    plugins: [
-      {
-        name: 'what-if-zod-namespace',
-        setup(pluginBuild) {
-          pluginBuild.onLoad({ filter: /\/(functions|local)\/.*\.ts$/ }, async (args) => ({
-            contents: (await readFile(args.path, 'utf8')).replace(
-              /import \{ z \} from 'zod';/g,
-              "import * as z from 'zod';",
-            ),
-            loader: 'ts',
-          }));
-        },
-      },
-    ],
+    id: 'source-maps',
+    label: ' (what-if: NODE_OPTIONS=--enable-source-maps)',
+    runtimeSourceMaps: true,
+  },
+  {
+    id: 'keep-names',
+    label: ' (what-if: identifiers not minified)',
+    runtimeSourceMaps: false,
+    build: { minify: false, minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false },
   },
 ];
 
@@ -128,19 +121,38 @@ const claimsOf = (event: { requestContext: { authorizer: Record<string, string> 
 const answer = { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' };
 `;
 
-/** Bare handlers that make the same DynamoDB calls as a real one (the SDK and emulator floor of its first event). */
-const CALL_BARES: Record<string, string> = {
-  lookup: `${CALL_BARE_PRELUDE}
+/**
+ * Bare handlers that make the same calls as a real one: the floor of its first event that the SDK, the
+ * emulator and the token check set, whatever the handler's own code does.
+ */
+const CALL_BARES: Record<string, { label: string; source: string }> = {
+  authorizer: {
+    label: 'the same token verification (jose)',
+    source: `
+import { importJWK, jwtVerify } from 'jose';
+export const handler = async (event) => {
+  const key = await importJWK(JSON.parse(process.env.LOCAL_JWT_PUBLIC_JWK), 'ES256');
+  await jwtVerify(event.authorizationToken.slice('Bearer '.length), key);
+  return { principalId: 'bench', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }] } };
+};`,
+  },
+  lookup: {
+    label: 'the same DynamoDB calls',
+    source: `${CALL_BARE_PRELUDE}
 export const handler = async (event) => {
   await directLookup(process.env.TABLE_NAME, event.pathParameters.nhsNumber, claimsOf(event));
   return answer;
 };`,
-  'put-plan': `${CALL_BARE_PRELUDE}
+  },
+  'put-plan': {
+    label: 'the same DynamoDB calls',
+    source: `${CALL_BARE_PRELUDE}
 export const handler = async (event) => {
   const p = event.pathParameters;
   await directPublish(process.env.TABLE_NAME, p.councilCode, p.nhsNumber, p.planType, JSON.parse(event.body).startDate, claimsOf(event));
   return answer;
 };`,
+  },
 };
 
 interface Bundle {
@@ -151,14 +163,14 @@ interface Bundle {
 
 /**
  * Bundles one entry as stacks/constructs/service-function.ts does (ESM, minified, SDK bundled, linked
- * source map without sources; the functions run with NODE_OPTIONS=--enable-source-maps). Profiled runs
+ * source map file without sources, not loaded at run time). Profiled runs
  * bundle unminified, so that bench/profile-summary.ts can attribute time to source modules through
  * esbuild's `// path` comments.
  */
 async function bundle(
   out: string,
   entry: { file: string } | { source: string; name: string },
-  options: { profiling: boolean; plugins?: Plugin[]; sourceMaps?: boolean },
+  options: { profiling: boolean; build?: BuildOptions },
 ): Promise<Bundle> {
   const result = await build({
     ...('file' in entry
@@ -177,14 +189,14 @@ async function bundle(
     target: 'node20',
     mainFields: ['module', 'main'],
     minify: !options.profiling,
-    sourcemap: options.sourceMaps ?? true,
+    ...(options.profiling ? {} : options.build),
+    sourcemap: true,
     sourcesContent: false,
     legalComments: 'none',
     metafile: true,
     banner: { js: ESM_REQUIRE_BANNER },
     outfile: out,
     logLevel: 'silent',
-    plugins: options.plugins ?? [],
   });
   const inputs = Object.keys(result.metafile.inputs);
   const clients = (Object.keys(CLIENTS) as ClientName[]).filter((name) =>
@@ -381,7 +393,7 @@ async function probe(
   bundleFile: string,
   event: unknown,
   tag: string,
-  sourceMaps = true,
+  runtimeSourceMaps = false,
 ): Promise<Probe> {
   const eventFile = path.join(ctx.workDir, `cold-event-${tag}.json`);
   const resultFile = path.join(ctx.workDir, `cold-result-${tag}.json`);
@@ -396,7 +408,7 @@ async function probe(
   const profile = ctx.profileDir
     ? ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir, '--cpu-prof-name', `cold-${tag}.cpuprofile`]
     : [];
-  const flags = [...(sourceMaps ? ['--enable-source-maps'] : []), ...profile];
+  const flags = [...(runtimeSourceMaps ? ['--enable-source-maps'] : []), ...profile];
   const run = spawnSync(process.execPath, [...flags, probeFile, bundleFile, eventFile, resultFile], {
     env,
     encoding: 'utf8',
@@ -461,7 +473,10 @@ export const coldStartMeasurement: Measurement = {
           await bundle(
             path.join(dir, variant.id, entry, 'index.mjs'),
             { file: path.join(REPO_ROOT, 'functions', `${entry}.ts`) },
-            { profiling: Boolean(ctx.profileDir), plugins: variant.plugins, sourceMaps: variant.sourceMaps },
+            {
+              profiling: Boolean(ctx.profileDir),
+              build: variant.build,
+            },
           ),
         );
       }
@@ -482,7 +497,7 @@ export const coldStartMeasurement: Measurement = {
     }
     // Diagnostic floor: a bare handler that makes the same DynamoDB calls (bench/lib/direct-ops.ts).
     const callBares = new Map<string, Bundle>();
-    for (const [entry, source] of Object.entries(CALL_BARES)) {
+    for (const [entry, { source }] of Object.entries(CALL_BARES)) {
       if (!entries.includes(entry)) continue;
       callBares.set(
         entry,
@@ -524,7 +539,7 @@ export const coldStartMeasurement: Measurement = {
                 file,
                 await eventFor(entry),
                 `${variant.id}-${entry}-${i}`,
-                variant.sourceMaps,
+                variant.runtimeSourceMaps,
               ),
             );
           }),
@@ -594,10 +609,10 @@ export const coldStartMeasurement: Measurement = {
       const handler = samples.get(`as-is:${entry}`) ?? [];
       ctx.record({
         id: `cold-start.${entry}.vs-same-calls`,
-        label: `cold start ${entry} vs a bare handler making the same DynamoDB calls (diagnostic)`,
+        label: `cold start ${entry} vs a bare handler making ${CALL_BARES[entry]?.label} (diagnostic)`,
         unit: 'ms',
         value: med(handler, 'totalMs'),
-        baseline: { label: 'bare handler + the same SDK calls', value: med(calls, 'totalMs') },
+        baseline: { label: `bare handler + ${CALL_BARES[entry]?.label}`, value: med(calls, 'totalMs') },
         details: {
           handler: { importMs: med(handler, 'importMs'), firstEventMs: med(handler, 'firstEventMs') },
           sameCalls: {
@@ -630,7 +645,7 @@ export const coldStartMeasurement: Measurement = {
       'Cold start: each figure is the median over fresh `node` processes of (import of the bundle) + (first ' +
         "invocation, including its real calls to the emulators). Node's own start-up, the same for both, is " +
         'excluded (reported as nodeBootMs). Bundles as stacks/constructs/service-function.ts makes them: esbuild, ESM, minified, SDK bundled, linked ' +
-        'source map, run with --enable-source-maps (bare handlers too); target node20, the Node on this machine ' +
+        'source map file, run without --enable-source-maps (as deployed; bare handlers too); target node20, the Node on this machine ' +
         '(deployed: node24).',
     );
   },

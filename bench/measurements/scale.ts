@@ -27,27 +27,30 @@ interface Side {
  * nothing, on either table). Seeding with the stream on while the service's poller reads along is far
  * slower for a million children (about 600 items/s instead of 3,000 and more).
  */
-async function prepare(ctx: BenchContext, name: string, children: number): Promise<Side> {
-  const tableName = `bench-scale-${name}`;
+async function startSide(ctx: BenchContext, name: string, children: number): Promise<Side> {
   const server = await ctx.startServer({
-    tableName,
+    tableName: `bench-scale-${name}`,
     queuePrefix: `bench-${name}-`,
     name: `server-scale-${name}`,
   });
   await registerCouncils(server.url, COUNCILS);
   await server.drained();
-  ctx.log(`  seeding ${tableName}: ${children.toLocaleString('en-GB')} children`);
+  return { name, children, server };
+}
+
+async function seedSide(ctx: BenchContext, side: Side): Promise<void> {
+  const tableName = side.server.tableName;
+  ctx.log(`  seeding ${tableName}: ${side.children.toLocaleString('en-GB')} children`);
   const t0 = performance.now();
   let rate = 0;
   await withStreamOff(tableName, async () => {
     rate = await seedPlans(
       tableName,
-      { start: SEED_RANGES.lookup, count: children, councils: COUNCILS },
+      { start: SEED_RANGES.lookup, count: side.children, councils: COUNCILS },
       { parallel: 8, log: ctx.log },
     );
   });
   ctx.log(`    ${Math.round(rate)} items/s, ${Math.round((performance.now() - t0) / 1000)} s`);
-  return { name, children, server };
 }
 
 export const scaleMeasurement: Measurement = {
@@ -55,8 +58,13 @@ export const scaleMeasurement: Measurement = {
   title: 'Lookup latency with a large table vs a small one',
   async run(ctx) {
     const { scaleSmall, scaleLarge, rounds, roundSeconds, warmupSeconds } = ctx.settings;
-    const small = await prepare(ctx, 'small', scaleSmall);
-    const large = await prepare(ctx, 'large', scaleLarge);
+    const [small, large] = await Promise.all([
+      startSide(ctx, 'small', scaleSmall),
+      startSide(ctx, 'large', scaleLarge),
+    ]);
+    // One at a time: seeding both at once would only share the same two cores.
+    await seedSide(ctx, small);
+    await seedSide(ctx, large);
     const claims = clinicianClaims(['B0107']);
     const token = await signToken(claims);
 

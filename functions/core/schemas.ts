@@ -4,9 +4,12 @@
  */
 // A namespace import lets the bundler drop what is unused (zod's locales alone are 350 KiB).
 import * as z from 'zod';
+import { ROLES } from './claims';
 import { isIsoDate } from './dates';
 import { PLAN_TYPES } from './plans';
 import { CSV_HEADER, MAX_UPLOAD_RECORDS, ROW_CODES, ROW_OUTCOMES, UPLOAD_MODES } from './uploads';
+
+export { type Claims, ClaimsSchema, ROLES, type Role } from './claims';
 
 const isoDate = (field: string) =>
   z
@@ -127,8 +130,6 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_OUTCOMES = ['FOUND', 'NOT_FOUND', 'SUCCESS', 'DENIED'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
-export const ROLES = ['clinician', 'council', 'auditor', 'demographics'] as const;
-export type Role = (typeof ROLES)[number];
 
 export const AuditEventSchema = z
   .object({
@@ -223,17 +224,6 @@ export const CouncilMessageSchema = z.discriminatedUnion('type', [
   NhsNumberSupersededSchema,
 ]);
 export type CouncilMessage = z.infer<typeof CouncilMessageSchema>;
-
-/** Claims a verified token carries, as the authorizer hands them on. */
-export const ClaimsSchema = z.object({
-  sub: z.string().min(1).max(200),
-  name: z.string().min(1).max(200),
-  org: z.string().regex(/^[A-Z0-9]{3,10}$/),
-  role: z.enum(ROLES),
-  activities: z.array(z.string().max(10)).max(20).default([]),
-  setting: z.string().min(1).max(100).optional(),
-});
-export type Claims = z.infer<typeof ClaimsSchema>;
 
 export const SensitivityBodySchema = z
   .strictObject({ sensitive: z.boolean({ error: 'sensitive must be true or false' }) })

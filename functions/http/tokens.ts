@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, importJWK, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import * as z from 'zod';
+// zod/mini, as in core/claims.ts: the authorizer's cold start.
+import * as z from 'zod/mini';
 
 /** The issuer of tokens signed by the development key; accepted only outside Lambda. */
 export const LOCAL_ISSUER = 'urn:child-protection-sharing:local-development';
@@ -9,9 +10,9 @@ const MAX_TOKEN_AGE = '12h';
 const CLOCK_TOLERANCE_SECONDS = 30;
 
 const IssuerSchema = z.strictObject({
-  issuer: z.string().url(),
-  jwksUri: z.string().url().startsWith('https://'),
-  audience: z.string().min(1).optional(),
+  issuer: z.url(),
+  jwksUri: z.url().check(z.startsWith('https://')),
+  audience: z.optional(z.string().check(z.minLength(1))),
 });
 export type IssuerConfig = z.infer<typeof IssuerSchema>;
 

@@ -1,6 +1,6 @@
 /**
- * Every Lambda function of the service: one handler file under functions/, Node 24 on arm64, ESM
- * bundle with the AWS SDK and source maps, an encrypted log group with retention, active tracing,
+ * Every Lambda function of the service: one handler file under functions/, Node 24 on arm64, minified
+ * ESM bundle with the AWS SDK and a source map file beside it, an encrypted log group with retention, active tracing,
  * reserved concurrency, its own role, and grant helpers that add only what a function uses.
  */
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,10 @@ export class ServiceFunction extends NodejsFunction {
   readonly serviceLogGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
-    const environment = { NODE_OPTIONS: '--enable-source-maps', ...props.environment };
+    // No NODE_OPTIONS=--enable-source-maps: loading the map costs every cold start 30-60 ms (npm run bench
+    // -- --only cold-start --what-if source-maps). The .map file ships beside the bundle; stack traces in
+    // the logs are decoded offline with `npm run decode-stack` (docs/operations.md).
+    const environment = { ...props.environment };
     for (const name of LOCAL_ONLY_ENVIRONMENT) {
       if (name in environment) throw new Error(`${name} is for local development and must never be deployed`);
     }
