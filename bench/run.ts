@@ -59,14 +59,14 @@ const settings: BenchSettings =
     ? {
         mode,
         rounds: number(args.rounds, 1),
-        roundSeconds: number(args.seconds, 1),
-        warmupSeconds: 0.3,
-        lookupPool: 1_000,
+        roundSeconds: number(args.seconds, 0.75),
+        warmupSeconds: 0.2,
+        lookupPool: 500,
         notifyLookups: 60,
         notifyRatePerSecond: 20,
         scaleSmall: 1_000,
         scaleLarge: number(args['scale-large'], 5_000),
-        uploadRows: number(args['upload-rows'], 500),
+        uploadRows: number(args['upload-rows'], 300),
         coldStartRepeats: 1,
       }
     : {
@@ -228,7 +228,11 @@ async function main(): Promise<number> {
       // The quick mode's data sets are too small to slow DynamoDB Local down: one environment serves all.
       if (!environment || (mode === 'full' && !measurement.reusesPreviousEnvironment)) {
         if (environment) await stop(previous);
+        const t0 = performance.now();
         environment = await startEnvironment();
+        log(
+          `\n(emulators, service and baseline worker started in ${Math.round((performance.now() - t0) / 100) / 10} s)`,
+        );
       }
       previous = measurement.id;
       const { server } = environment;
