@@ -6,15 +6,28 @@
  * Expects the runner's environment: AWS endpoints and fake credentials, LOCAL_JWT_PUBLIC_JWK,
  * BENCH_SERVER_TABLE and BENCH_SERVER_QUEUE_PREFIX.
  */
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { ServerReply, ServerRequest, ServerStats } from './lib/server-protocol';
 
 const send = (message: unknown) => process.send?.(message);
 let errors = 0;
 let lastError: string | undefined;
 
+// Where a latency tail comes from: a stalled event loop (long synchronous work, GC) or elsewhere.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+let gcMaxPauseMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMaxPauseMs = Math.max(gcMaxPauseMs, entry.duration);
+}).observe({ entryTypes: ['gc'] });
+
 function stats(): ServerStats {
   const usage = process.resourceUsage();
+  const loop = { eventLoopMaxDelayMs: loopDelay.max / 1e6, gcMaxPauseMs };
+  loopDelay.reset();
+  gcMaxPauseMs = 0;
   return {
+    ...loop,
     pid: process.pid,
     maxRssBytes: usage.maxRSS * 1024,
     rssBytes: process.memoryUsage().rss,

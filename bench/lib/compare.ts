@@ -21,6 +21,13 @@ export interface SideResult {
   serverCpuMsPerOp?: number;
   /** Load generator (this process) CPU per request, HTTP side only. */
   loadGeneratorCpuMsPerOp?: number;
+  /** Service side only: the service process's longest event-loop stall and GC pause in any round. */
+  serviceEventLoopMaxDelayMs?: number;
+  serviceGcMaxPauseMs?: number;
+  /** The longest event-loop stall of the process measuring this side's latencies, in any round. */
+  measuringLoopMaxDelayMs?: number;
+  /** The slowest operations of each round (start time into the round, latency). */
+  slowestByRound?: { startedAtMs: number; latencyMs: number }[][];
 }
 
 export interface Comparison {
@@ -44,6 +51,8 @@ interface Accumulator {
   ownCpuMs: number;
   serverCpuMs: number;
   loadCpuMs: number;
+  eventLoopMaxDelayMs: number;
+  gcMaxPauseMs: number;
 }
 
 const cpu = (stats: ServerStats) => stats.cpuUserMs + stats.cpuSystemMs;
@@ -63,8 +72,16 @@ function side(acc: Accumulator, own: 'worker' | 'server'): SideResult {
     count,
     elapsedMs: round(elapsedMs, 0),
     cpuMsPerOp: round(acc.ownCpuMs / Math.max(1, count)),
+    measuringLoopMaxDelayMs: round(Math.max(0, ...acc.samples.map((s) => s.loopMaxDelayMs ?? 0)), 1),
+    slowestByRound: acc.samples.map((s) => s.slowest ?? []),
     ...(own === 'worker' ? { serverCpuMsPerOp: round(acc.serverCpuMs / Math.max(1, count)) } : {}),
-    ...(own === 'server' ? { loadGeneratorCpuMsPerOp: round(acc.loadCpuMs / Math.max(1, count)) } : {}),
+    ...(own === 'server'
+      ? {
+          loadGeneratorCpuMsPerOp: round(acc.loadCpuMs / Math.max(1, count)),
+          serviceEventLoopMaxDelayMs: round(acc.eventLoopMaxDelayMs, 1),
+          serviceGcMaxPauseMs: round(acc.gcMaxPauseMs, 1),
+        }
+      : {}),
   };
 }
 
@@ -76,8 +93,16 @@ export async function compare(ctx: BenchContext, sides: ComparisonSides): Promis
     check(await sides.service(warmupSeconds), 'service warm-up');
     await ctx.server.drained();
   }
-  const baseline: Accumulator = { samples: [], ownCpuMs: 0, serverCpuMs: 0, loadCpuMs: 0 };
-  const service: Accumulator = { samples: [], ownCpuMs: 0, serverCpuMs: 0, loadCpuMs: 0 };
+  const empty = (): Accumulator => ({
+    samples: [],
+    ownCpuMs: 0,
+    serverCpuMs: 0,
+    loadCpuMs: 0,
+    eventLoopMaxDelayMs: 0,
+    gcMaxPauseMs: 0,
+  });
+  const baseline = empty();
+  const service = empty();
   const roundRatios: number[] = [];
   const machine = measureMachine();
   const runBaseline = async () => {
@@ -97,6 +122,10 @@ export async function compare(ctx: BenchContext, sides: ComparisonSides): Promis
     const loadBefore = process.cpuUsage();
     const sample = await sides.service(roundSeconds);
     const load = process.cpuUsage(loadBefore);
+    // Read before draining, so that the figures are the round's own.
+    const serverAtEnd = await ctx.server.stats();
+    service.eventLoopMaxDelayMs = Math.max(service.eventLoopMaxDelayMs, serverAtEnd.eventLoopMaxDelayMs);
+    service.gcMaxPauseMs = Math.max(service.gcMaxPauseMs, serverAtEnd.gcMaxPauseMs);
     await ctx.server.drained();
     const serverAfter = await ctx.server.stats();
     check(sample, 'service');

@@ -3,6 +3,7 @@
  * `closedLoop` for in-process operations (the direct SDK baselines), `httpLoad` (autocannon) for the
  * service. Latency samples are kept at full resolution (autocannon's own histogram rounds to whole ms).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 
 export interface LoadSample {
@@ -14,6 +15,36 @@ export interface LoadSample {
   firstError?: string;
   /** HTTP only: responses by status code. */
   statusCodes?: Record<string, number>;
+  /** The longest stall of the measuring process's event loop meanwhile (ms): it adds to latencies. */
+  loopMaxDelayMs?: number;
+  /** The five slowest operations: when they started (ms into the run) and how long they took. */
+  slowest?: { startedAtMs: number; latencyMs: number }[];
+}
+
+/** Keeps the `size` slowest of the operations it is shown. */
+class Slowest {
+  private readonly kept: { startedAtMs: number; latencyMs: number }[] = [];
+  constructor(private readonly size = 5) {}
+  add(startedAtMs: number, latencyMs: number): void {
+    if (this.kept.length === this.size && latencyMs <= (this.kept.at(-1)?.latencyMs ?? 0)) return;
+    this.kept.push({ startedAtMs: Math.round(startedAtMs), latencyMs: Math.round(latencyMs) });
+    this.kept.sort((a, b) => b.latencyMs - a.latencyMs);
+    this.kept.length = Math.min(this.kept.length, this.size);
+  }
+  list() {
+    return [...this.kept];
+  }
+}
+
+/** Watches this process's event loop while `run` runs. */
+async function watchingLoop<T extends LoadSample>(run: () => Promise<T>): Promise<T> {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  try {
+    return { ...(await run()), loopMaxDelayMs: loop.max / 1e6 };
+  } finally {
+    loop.disable();
+  }
 }
 
 /**
@@ -21,12 +52,21 @@ export interface LoadSample {
  * only operations that complete inside the window (those still in flight at its end are awaited, not
  * counted), so both sides of a comparison count the same way.
  */
-export async function closedLoop(
+export function closedLoop(
+  concurrency: number,
+  seconds: number,
+  operation: (worker: number) => Promise<unknown>,
+): Promise<LoadSample> {
+  return watchingLoop(() => runClosedLoop(concurrency, seconds, operation));
+}
+
+async function runClosedLoop(
   concurrency: number,
   seconds: number,
   operation: (worker: number) => Promise<unknown>,
 ): Promise<LoadSample> {
   const latencies: number[] = [];
+  const slowest = new Slowest();
   let errors = 0;
   let firstError: string | undefined;
   const started = performance.now();
@@ -38,7 +78,10 @@ export async function closedLoop(
         try {
           await operation(worker);
           const t1 = performance.now();
-          if (t1 <= end) latencies.push(t1 - t0);
+          if (t1 <= end) {
+            latencies.push(t1 - t0);
+            slowest.add(t0 - started, t1 - t0);
+          }
         } catch (error) {
           errors++;
           firstError ??= String((error as Error)?.stack ?? error);
@@ -46,7 +89,14 @@ export async function closedLoop(
       }
     }),
   );
-  return { count: latencies.length, elapsedMs: end - started, latencies, errors, firstError };
+  return {
+    count: latencies.length,
+    elapsedMs: end - started,
+    latencies,
+    errors,
+    firstError,
+    slowest: slowest.list(),
+  };
 }
 
 export interface HttpLoadOptions {
@@ -60,8 +110,13 @@ export interface HttpLoadOptions {
 }
 
 /** autocannon with `concurrency` connections, one request in flight on each. */
-export async function httpLoad(options: HttpLoadOptions): Promise<LoadSample> {
+export function httpLoad(options: HttpLoadOptions): Promise<LoadSample> {
+  return watchingLoop(() => runHttpLoad(options));
+}
+
+async function runHttpLoad(options: HttpLoadOptions): Promise<LoadSample> {
   const latencies: number[] = [];
+  const slowest = new Slowest();
   const statusCodes: Record<string, number> = {};
   const called = performance.now();
   let started = 0;
@@ -93,7 +148,10 @@ export async function httpLoad(options: HttpLoadOptions): Promise<LoadSample> {
   });
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
-    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+    if (statusCode >= 200 && statusCode < 300) {
+      latencies.push(responseTime);
+      slowest.add(performance.now() - responseTime - (started || called), responseTime);
+    }
   });
   const result = await done;
   const elapsedMs = performance.now() - (started || called);
@@ -110,5 +168,6 @@ export async function httpLoad(options: HttpLoadOptions): Promise<LoadSample> {
         ? `status codes ${JSON.stringify(statusCodes)}, connection errors ${result.errors}, timeouts ${result.timeouts}`
         : undefined,
     statusCodes,
+    slowest: slowest.list(),
   };
 }

@@ -22,4 +22,7 @@ export interface ServerStats {
   /** Errors the local runtime reported (poller, dispatch, adapter). */
   runtimeErrors: number;
   lastError?: string;
+  /** Since the previous stats call: the longest event-loop stall and the longest GC pause (ms). */
+  eventLoopMaxDelayMs: number;
+  gcMaxPauseMs: number;
 }

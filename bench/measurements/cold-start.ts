@@ -136,6 +136,24 @@ export const handler = async (event) => {
   return { principalId: 'bench', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }] } };
 };`,
   },
+  dispatch: {
+    label: 'the same SQS calls',
+    source: `
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({}))];
+const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+export const handler = async (event) => {
+  for (const record of event.Records) {
+    const item = unmarshall(record.dynamodb.NewImage);
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: process.env.COUNCIL_QUEUE_NAME_PREFIX + item.councilCode }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(item.message) }));
+  }
+  return { batchItemFailures: [] };
+};`,
+  },
   lookup: {
     label: 'the same DynamoDB calls',
     source: `${CALL_BARE_PRELUDE}
