@@ -1,7 +1,8 @@
 /**
  * Every Lambda function of the service: one handler file under functions/, Node 24 on arm64, minified
- * ESM bundle with the AWS SDK and a source map file beside it, an encrypted log group with retention, active tracing,
- * reserved concurrency, its own role, and grant helpers that add only what a function uses.
+ * ESM bundle with the AWS SDK and a source map file beside it, an encrypted log group with retention,
+ * active tracing, reserved concurrency, its own role, and grant helpers that add only what a function
+ * uses.
  */
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -53,7 +54,7 @@ export class ServiceFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     // No NODE_OPTIONS=--enable-source-maps: loading the map costs every cold start 30-60 ms (npm run bench
     // -- --only cold-start --what-if source-maps). The .map file ships beside the bundle; stack traces in
-    // the logs are decoded offline with `npm run decode-stack` (docs/operations.md).
+    // the logs are decoded offline with `npm run decode-stack` (docs/deploy.md, section 8).
     const environment = { ...props.environment };
     for (const name of LOCAL_ONLY_ENVIRONMENT) {
       if (name in environment) throw new Error(`${name} is for local development and must never be deployed`);
