@@ -3,6 +3,7 @@
  * handlers validate with.
  */
 import * as z from 'zod';
+import type { ZodMiniType } from 'zod/mini';
 import {
   CouncilCodeSchema,
   ERROR_CODES,
@@ -31,7 +32,7 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
 
 type JsonSchema = Record<string, unknown>;
 
-const PATH_PARAMETER_SCHEMAS: Record<string, z.ZodType> = {
+const PATH_PARAMETER_SCHEMAS: Record<string, ZodMiniType> = {
   nhsNumber: NhsNumberSchema,
   councilCode: CouncilCodeSchema,
   planType: PlanTypeSchema,
@@ -39,7 +40,7 @@ const PATH_PARAMETER_SCHEMAS: Record<string, z.ZodType> = {
 
 /** Renders a schema, hoisting named sub-schemas into components and pointing at them there. */
 function render(
-  schema: z.ZodType,
+  schema: ZodMiniType,
   components: Record<string, JsonSchema>,
   io: 'input' | 'output',
 ): JsonSchema {
@@ -94,16 +95,16 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       in: 'path',
       required: true,
       schema: PATH_PARAMETER_SCHEMAS[name as string]
-        ? render(PATH_PARAMETER_SCHEMAS[name as string] as z.ZodType, {}, 'input')
+        ? render(PATH_PARAMETER_SCHEMAS[name as string] as ZodMiniType, {}, 'input')
         : { type: 'string' },
     }));
-    if (route.query instanceof z.ZodObject) {
-      for (const [name, field] of Object.entries(route.query.shape)) {
+    if (route.query instanceof z.core.$ZodObject) {
+      for (const [name, field] of Object.entries(route.query._zod.def.shape)) {
         parameters.push({
           name,
           in: 'query',
-          required: !(field as z.ZodType).safeParse(undefined).success,
-          schema: render(field as z.ZodType, components, 'input') as never,
+          required: !(field as ZodMiniType).safeParse(undefined).success,
+          schema: render(field as ZodMiniType, components, 'input') as never,
         });
       }
     }

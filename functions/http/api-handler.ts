@@ -6,7 +6,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { clock } from '../core/clock';
 import { isValidNhsNumber } from '../core/nhs-number';
 import { isPlanType } from '../core/plans';
@@ -120,13 +120,13 @@ export function parseJson(text: string): unknown {
   }
 }
 
-function parseJsonBody(event: APIGatewayProxyEvent, schema: z.ZodType, maxBytes: number): unknown {
+function parseJsonBody(event: APIGatewayProxyEvent, schema: z.ZodMiniType, maxBytes: number): unknown {
   const parsed = schema.safeParse(parseJson(readBody(event, ['application/json'], maxBytes).text));
   if (!parsed.success) throw fromSchemaIssues(parsed.error.issues);
   return parsed.data;
 }
 
-function parseQuery(event: APIGatewayProxyEvent, schema: z.ZodType | undefined): Record<string, unknown> {
+function parseQuery(event: APIGatewayProxyEvent, schema: z.ZodMiniType | undefined): Record<string, unknown> {
   const multi = event.multiValueQueryStringParameters ?? {};
   const single = event.queryStringParameters ?? {};
   const names = new Set([...Object.keys(single), ...Object.keys(multi)]);

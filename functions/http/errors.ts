@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { ErrorBody, ErrorCode } from '../core/schemas';
 
 export interface ErrorDetail {

@@ -2,7 +2,7 @@
  * Every API route, as data: the local adapter routes with it, the CDK stack builds API Gateway
  * resources from it, and the OpenAPI document is generated from it. No AWS imports here.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ACTIVITIES } from '../core/access-history';
 import {
   AuditPageSchema,
@@ -40,11 +40,11 @@ export interface RouteDefinition {
   summary: string;
   access: AccessRule;
   rateLimited?: boolean;
-  body?: z.ZodType;
+  body?: z.ZodMiniType;
   /** The body is handed to the handler unparsed, once its media type is one of these. */
   rawBody?: { accept: readonly string[] };
-  query?: z.ZodType;
-  responses: { status: number; description: string; schema?: z.ZodType; headers?: string[] }[];
+  query?: z.ZodMiniType;
+  responses: { status: number; description: string; schema?: z.ZodMiniType; headers?: string[] }[];
   errors: ErrorCode[];
 }
 
