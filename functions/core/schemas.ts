@@ -3,7 +3,7 @@
  * `npm run openapi` renders them into openapi.json.
  *
  * Written with `zod/mini`, zod's tree-shakable functional API over the same core: every API function
- * builds all of these at cold start, and the classic API's method-rich schemas cost about 25 ms more to
+ * builds all of these at cold start, and the classic API's method-rich schemas cost about 20 ms more to
  * load and build (npm run bench -- --only cold-start). The English messages are configured here because
  * zod/mini loads no locale by default.
  */
