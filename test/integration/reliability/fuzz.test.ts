@@ -19,7 +19,7 @@ import { routes } from '../../../functions/http/routes';
 import { LOCAL_ISSUER } from '../../../functions/http/tokens';
 import { signDevToken } from '../../../local/dev-key';
 import { lambdaContext } from '../../../local/http-adapter';
-import { publishPlan, registerCouncil, testNhsNumber, tokens } from '../harness';
+import { publishPlan, readResponse, registerCouncil, testNhsNumber, tokens } from '../harness';
 import {
   count,
   FaultProxy,
@@ -700,19 +700,13 @@ function writtenItems(writes: ObservedWrite[]): Record<string, unknown>[] {
 
 async function send(request: FuzzRequest) {
   const hasBody = request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD';
-  const response = await fetch(`${service.url}${request.path}${request.query}`, {
-    method: request.method,
-    headers: request.headers,
-    body: hasBody ? Buffer.from(request.body as string, 'utf8') : undefined,
-  });
-  const text = await response.text();
-  let body: any;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, body };
+  return readResponse(
+    await fetch(`${service.url}${request.path}${request.query}`, {
+      method: request.method,
+      headers: request.headers,
+      body: hasBody ? Buffer.from(request.body as string, 'utf8') : undefined,
+    }),
+  );
 }
 
 const byKey = (items: Record<string, unknown>[]) =>

@@ -42,6 +42,18 @@ async function pollUntil(poller: StreamPoller, done: () => boolean): Promise<voi
   for (let pass = 0; pass < 20 && !done(); pass++) await poller.pollOnce();
 }
 
+/** A poller that records the sequence numbers it delivers, started and stopped: polled by hand. */
+async function recordingPoller(): Promise<{ poller: StreamPoller; delivered: string[] }> {
+  const delivered: string[] = [];
+  const poller = new StreamPoller('table', async (records: DynamoDBRecord[]) => {
+    delivered.push(...records.map((r) => r.dynamodb?.SequenceNumber as string));
+    return { failedSequenceNumbers: [] };
+  });
+  await poller.start();
+  await poller.stop();
+  return { poller, delivered };
+}
+
 it.each([
   ['trimmed', new TrimmedDataAccessException({ message: 'trimmed', $metadata: {} })],
   ['expired', new ExpiredIteratorException({ message: 'expired', $metadata: {} })],
@@ -59,13 +71,7 @@ it.each([
       .on(GetRecordsCommand, { ShardIterator: 'after-103' })
       .resolves({ Records: [], NextShardIterator: 'after-103' });
 
-    const delivered: string[] = [];
-    const poller = new StreamPoller('table', async (records: DynamoDBRecord[]) => {
-      delivered.push(...records.map((r) => r.dynamodb?.SequenceNumber as string));
-      return { failedSequenceNumbers: [] };
-    });
-    await poller.start();
-    await poller.stop(); // pollOnce is driven by hand below
+    const { poller, delivered } = await recordingPoller();
     await pollUntil(poller, () => delivered.length >= 3);
 
     expect(delivered).toEqual(['101', '102', '103']);
@@ -98,13 +104,7 @@ it('when the oldest record cannot be read either (an empty trimmed shard), it re
     .on(GetRecordsCommand, { ShardIterator: 'after-201' })
     .resolves({ Records: [], NextShardIterator: 'after-201' });
 
-  const delivered: string[] = [];
-  const poller = new StreamPoller('table', async (records: DynamoDBRecord[]) => {
-    delivered.push(...records.map((r) => r.dynamodb?.SequenceNumber as string));
-    return { failedSequenceNumbers: [] };
-  });
-  await poller.start();
-  await poller.stop();
+  const { poller, delivered } = await recordingPoller();
   await pollUntil(poller, () => delivered.length >= 1);
 
   expect(delivered).toEqual(['201']);
