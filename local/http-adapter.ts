@@ -12,6 +12,7 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { decodeJwt } from 'jose';
 import { type ApiError, apiErrors, errorResult } from '../functions/http/errors';
 import { matchRoute } from '../functions/http/routes';
 import type { RateLimiter } from './rate-limiter';
@@ -107,8 +108,7 @@ export function cachedAuthorizer(
 /** The `exp` of a bearer token already verified by the authorizer, in ms (0 when unreadable). */
 function tokenExpiry(authorization: string): number {
   try {
-    const payload = authorization.replace(/^Bearer\s+/i, '').split('.')[1] ?? '';
-    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    const { exp } = decodeJwt(authorization.replace(/^Bearer\s+/i, ''));
     return typeof exp === 'number' ? exp * 1000 : 0;
   } catch {
     return 0;

@@ -39,7 +39,11 @@ export interface TestService extends LocalService {
   takeMessages(councilCode: string, options?: { deadLetter?: boolean }): Promise<any[]>;
 }
 
-const documents = () => DynamoDBDocumentClient.from(new DynamoDBClient({}));
+// One client each per test file, made on first use (after the test setup has set the endpoints).
+let documentClient: DynamoDBDocumentClient | undefined;
+const documents = () => (documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({})));
+let sqsClient: SQSClient | undefined;
+const sqs = () => (sqsClient ??= new SQSClient({ useQueueUrlAsEndpoint: false }));
 
 /** Status, headers, text and JSON body (undefined when the body is not JSON) of a response. */
 export async function readResponse<T = any>(response: Response): Promise<ApiResult<T>> {
@@ -75,22 +79,21 @@ export async function sendRequest<T = any>(
  * that does not exist (e.g. the failure queue, created on first use) holds nothing when missingOk.
  */
 export async function receiveAllMessages(queueName: string, { missingOk = false } = {}): Promise<any[]> {
-  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   let QueueUrl: string | undefined;
   try {
-    ({ QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName })));
+    ({ QueueUrl } = await sqs().send(new GetQueueUrlCommand({ QueueName: queueName })));
   } catch (error) {
     if (missingOk && (error as Error).name === 'QueueDoesNotExist') return [];
     throw error;
   }
   const messages: any[] = [];
   for (;;) {
-    const result = await sqs.send(
+    const result = await sqs().send(
       new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
     );
     if (!result.Messages?.length) break;
     for (const message of result.Messages) messages.push(JSON.parse(message.Body as string));
-    await sqs.send(
+    await sqs().send(
       new DeleteMessageBatchCommand({
         QueueUrl,
         Entries: result.Messages.map((message, i) => ({
@@ -100,7 +103,6 @@ export async function receiveAllMessages(queueName: string, { missingOk = false 
       }),
     );
   }
-  sqs.destroy();
   return messages;
 }
 
