@@ -26,7 +26,7 @@ export interface SideResult {
   serviceGcMaxPauseMs?: number;
   /** The longest event-loop stall of the process measuring this side's latencies, in any round. */
   measuringLoopMaxDelayMs?: number;
-  /** The slowest operations of each round (start time into the round, latency). */
+  /** The slowest operations of each round (start time after its timed window opened, latency). */
   slowestByRound?: { startedAtMs: number; latencyMs: number }[][];
 }
 

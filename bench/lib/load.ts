@@ -6,6 +6,9 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 
+/** How long every loop or connection may take over its first operation before the load counts as failed. */
+const RAMP_LIMIT_SECONDS = 30;
+
 export interface LoadSample {
   /** Completed operations (2xx responses for HTTP). */
   count: number;
@@ -17,7 +20,7 @@ export interface LoadSample {
   statusCodes?: Record<string, number>;
   /** The longest stall of the measuring process's event loop meanwhile (ms): it adds to latencies. */
   loopMaxDelayMs?: number;
-  /** The five slowest operations: when they started (ms into the run) and how long they took. */
+  /** The five slowest operations: when they started (ms after the window opened, negative if before) and how long they took. */
   slowest?: { startedAtMs: number; latencyMs: number }[];
 }
 
@@ -48,9 +51,11 @@ async function watchingLoop<T extends LoadSample>(run: () => Promise<T>): Promis
 }
 
 /**
- * `concurrency` loops, each running `operation` back to back for `seconds`. Like autocannon, it counts
- * only operations that complete inside the window (those still in flight at its end are awaited, not
- * counted), so both sides of a comparison count the same way.
+ * `concurrency` loops, each running `operation` back to back. As in `httpLoad`, the timed window of
+ * `seconds` opens once every loop has finished its first operation, so that both sides of a comparison
+ * are timed in the same steady state rather than from a burst of simultaneous first calls. It counts
+ * the operations that complete inside the window (those still in flight at its end are awaited, not
+ * counted).
  */
 export function closedLoop(
   concurrency: number,
@@ -69,29 +74,40 @@ async function runClosedLoop(
   const slowest = new Slowest();
   let errors = 0;
   let firstError: string | undefined;
-  const started = performance.now();
-  const end = started + seconds * 1000;
+  const windowMs = seconds * 1000;
+  const rampDeadline = performance.now() + RAMP_LIMIT_SECONDS * 1000;
+  let ready = 0;
+  let windowStart: number | undefined;
+  const end = () => (windowStart === undefined ? rampDeadline : windowStart + windowMs);
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
-      while (performance.now() < end) {
+      let first = true;
+      while (performance.now() < end()) {
         const t0 = performance.now();
         try {
           await operation(worker);
-          const t1 = performance.now();
-          if (t1 <= end) {
-            latencies.push(t1 - t0);
-            slowest.add(t0 - started, t1 - t0);
-          }
         } catch (error) {
           errors++;
           firstError ??= String((error as Error)?.stack ?? error);
         }
+        const t1 = performance.now();
+        if (first) {
+          first = false;
+          if (++ready === concurrency) windowStart = t1;
+        } else if (windowStart !== undefined && t1 <= end()) {
+          latencies.push(t1 - t0);
+          slowest.add(t0 - windowStart, t1 - t0);
+        }
       }
     }),
   );
+  if (windowStart === undefined) {
+    errors++;
+    firstError ??= `only ${ready} of ${concurrency} loops finished a first operation within ${RAMP_LIMIT_SECONDS} s`;
+  }
   return {
     count: latencies.length,
-    elapsedMs: end - started,
+    elapsedMs: windowMs,
     latencies,
     errors,
     firstError,
@@ -109,7 +125,14 @@ export interface HttpLoadOptions {
   next: () => { path: string; body?: string };
 }
 
-/** autocannon with `concurrency` connections, one request in flight on each. */
+/**
+ * autocannon with `concurrency` connections, one request in flight on each. As in `closedLoop`, the
+ * timed window opens once every connection has had its first answer, and it counts the answers that
+ * arrive inside it. Had it opened with the connections, it would have timed the service's accept
+ * queue: a busy Node server accepts one new connection per turn of its event loop (libuv 1.45 stopped
+ * accepting in a loop, libuv/libuv#3696), so the last of 64 new connections was accepted up to 3 s
+ * into the round.
+ */
 export function httpLoad(options: HttpLoadOptions): Promise<LoadSample> {
   return watchingLoop(() => runHttpLoad(options));
 }
@@ -118,8 +141,10 @@ async function runHttpLoad(options: HttpLoadOptions): Promise<LoadSample> {
   const latencies: number[] = [];
   const slowest = new Slowest();
   const statusCodes: Record<string, number> = {};
-  const called = performance.now();
-  let started = 0;
+  const answered = new Set<unknown>();
+  const windowMs = options.seconds * 1000;
+  let windowStart: number | undefined;
+  let stopTimer: NodeJS.Timeout | undefined;
   let instance!: autocannon.Instance;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
@@ -127,7 +152,7 @@ async function runHttpLoad(options: HttpLoadOptions): Promise<LoadSample> {
         url: options.url,
         connections: options.concurrency,
         pipelining: 1,
-        duration: options.seconds,
+        duration: options.seconds + RAMP_LIMIT_SECONDS,
         timeout: 30,
         method: options.method,
         headers: options.headers,
@@ -143,29 +168,39 @@ async function runHttpLoad(options: HttpLoadOptions): Promise<LoadSample> {
       (error, result) => (error ? reject(error) : resolve(result)),
     );
   });
-  instance.on('start', () => {
-    started = performance.now();
-  });
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+  instance.on('response', (client, statusCode, _bytes, responseTime) => {
+    const now = performance.now();
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
+    if (!answered.has(client)) {
+      answered.add(client);
+      if (answered.size === options.concurrency) {
+        windowStart = now;
+        stopTimer = setTimeout(() => instance.stop(), windowMs);
+      }
+      return;
+    }
+    if (windowStart === undefined || now > windowStart + windowMs) return;
     if (statusCode >= 200 && statusCode < 300) {
       latencies.push(responseTime);
-      slowest.add(performance.now() - responseTime - (started || called), responseTime);
+      slowest.add(now - responseTime - windowStart, responseTime);
     }
   });
-  const result = await done;
-  const elapsedMs = performance.now() - (started || called);
+  const result = await done.finally(() => clearTimeout(stopTimer));
   const failed = Object.entries(statusCodes)
     .filter(([code]) => !code.startsWith('2'))
     .reduce((sum, [, count]) => sum + count, 0);
+  const errors = failed + result.errors + (windowStart === undefined ? 1 : 0);
   return {
     count: latencies.length,
-    elapsedMs,
+    elapsedMs: windowMs,
     latencies,
-    errors: failed + result.errors,
+    errors,
     firstError:
-      failed + result.errors > 0
-        ? `status codes ${JSON.stringify(statusCodes)}, connection errors ${result.errors}, timeouts ${result.timeouts}`
+      errors > 0
+        ? `status codes ${JSON.stringify(statusCodes)}, connection errors ${result.errors}, timeouts ${result.timeouts}` +
+          (windowStart === undefined
+            ? `; only ${answered.size} of ${options.concurrency} connections answered within ${RAMP_LIMIT_SECONDS} s`
+            : '')
         : undefined,
     statusCodes,
     slowest: slowest.list(),
