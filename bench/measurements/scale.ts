@@ -108,7 +108,7 @@ export const scaleMeasurement: Measurement = {
         { key: 'direct-large', side: large, run: direct(large) },
       ];
       const samples = new Map<string, LoadSample[]>(runs.map((run) => [run.key, []]));
-      for (const run of runs) {
+      for (const run of warmupSeconds > 0 ? runs : []) {
         await run.run(warmupSeconds);
         await run.side.server.drained();
       }
