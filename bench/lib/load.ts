@@ -20,7 +20,10 @@ export interface LoadSample {
   statusCodes?: Record<string, number>;
   /** The longest stall of the measuring process's event loop meanwhile (ms): it adds to latencies. */
   loopMaxDelayMs?: number;
-  /** The five slowest operations: when they started (ms after the window opened, negative if before) and how long they took. */
+  /**
+   * The five slowest operations: when they started (ms after the window opened, negative if before)
+   * and how long they took.
+   */
   slowest?: { startedAtMs: number; latencyMs: number }[];
 }
 
@@ -39,6 +42,53 @@ class Slowest {
   }
 }
 
+/**
+ * The timed window of one load: it opens once each of `parties` (loops or connections) has finished its
+ * first operation, which is not timed, so that both sides of a comparison are timed in the same steady
+ * state; it keeps the successful operations that complete inside it.
+ */
+class TimedWindow {
+  readonly latencies: number[] = [];
+  private readonly slowest = new Slowest();
+  private readonly started = new Set<unknown>();
+  start: number | undefined;
+
+  constructor(
+    private readonly parties: number,
+    readonly ms: number,
+    private readonly onOpen: () => void = () => {},
+  ) {}
+
+  get end(): number | undefined {
+    return this.start === undefined ? undefined : this.start + this.ms;
+  }
+
+  /** One operation of `party` completed now, after `latencyMs`. */
+  complete(party: unknown, latencyMs: number, ok: boolean, now = performance.now()): void {
+    if (!this.started.has(party)) {
+      this.started.add(party);
+      if (this.started.size === this.parties) {
+        this.start = now;
+        this.onOpen();
+      }
+    } else if (ok && this.start !== undefined && now <= this.start + this.ms) {
+      this.latencies.push(latencyMs);
+      this.slowest.add(now - latencyMs - this.start, latencyMs);
+    }
+  }
+
+  /** Why the window never opened, or undefined if it did. */
+  notOpened(what: string): string | undefined {
+    return this.start === undefined
+      ? `only ${this.started.size} of ${this.parties} ${what} finished a first operation within ${RAMP_LIMIT_SECONDS} s`
+      : undefined;
+  }
+
+  sample(): Pick<LoadSample, 'count' | 'latencies' | 'slowest'> {
+    return { count: this.latencies.length, latencies: this.latencies, slowest: this.slowest.list() };
+  }
+}
+
 /** Watches this process's event loop while `run` runs. */
 async function watchingLoop<T extends LoadSample>(run: () => Promise<T>): Promise<T> {
   const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -51,11 +101,9 @@ async function watchingLoop<T extends LoadSample>(run: () => Promise<T>): Promis
 }
 
 /**
- * `concurrency` loops, each running `operation` back to back. As in `httpLoad`, the timed window of
- * `seconds` opens once every loop has finished its first operation, so that both sides of a comparison
- * are timed in the same steady state rather than from a burst of simultaneous first calls. It counts
- * the operations that complete inside the window (those still in flight at its end are awaited, not
- * counted).
+ * `concurrency` loops, each running `operation` back to back, timed over a `TimedWindow` of `seconds`
+ * (rather than from a burst of simultaneous first calls); operations still in flight at its end are
+ * awaited, not counted.
  */
 export function closedLoop(
   concurrency: number,
@@ -70,48 +118,32 @@ async function runClosedLoop(
   seconds: number,
   operation: (worker: number) => Promise<unknown>,
 ): Promise<LoadSample> {
-  const latencies: number[] = [];
-  const slowest = new Slowest();
+  const window = new TimedWindow(concurrency, seconds * 1000);
+  const rampDeadline = performance.now() + RAMP_LIMIT_SECONDS * 1000;
   let errors = 0;
   let firstError: string | undefined;
-  const windowMs = seconds * 1000;
-  const rampDeadline = performance.now() + RAMP_LIMIT_SECONDS * 1000;
-  let ready = 0;
-  let windowStart: number | undefined;
-  const end = () => (windowStart === undefined ? rampDeadline : windowStart + windowMs);
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
-      let first = true;
-      while (performance.now() < end()) {
+      while (performance.now() < (window.end ?? rampDeadline)) {
         const t0 = performance.now();
+        let ok = true;
         try {
           await operation(worker);
         } catch (error) {
+          ok = false;
           errors++;
           firstError ??= String((error as Error)?.stack ?? error);
         }
-        const t1 = performance.now();
-        if (first) {
-          first = false;
-          if (++ready === concurrency) windowStart = t1;
-        } else if (windowStart !== undefined && t1 <= end()) {
-          latencies.push(t1 - t0);
-          slowest.add(t0 - windowStart, t1 - t0);
-        }
+        window.complete(worker, performance.now() - t0, ok);
       }
     }),
   );
-  if (windowStart === undefined) {
-    errors++;
-    firstError ??= `only ${ready} of ${concurrency} loops finished a first operation within ${RAMP_LIMIT_SECONDS} s`;
-  }
+  const notOpened = window.notOpened('loops');
   return {
-    count: latencies.length,
-    elapsedMs: windowMs,
-    latencies,
-    errors,
-    firstError,
-    slowest: slowest.list(),
+    ...window.sample(),
+    elapsedMs: window.ms,
+    errors: errors + (notOpened ? 1 : 0),
+    firstError: firstError ?? notOpened,
   };
 }
 
@@ -126,26 +158,23 @@ export interface HttpLoadOptions {
 }
 
 /**
- * autocannon with `concurrency` connections, one request in flight on each. As in `closedLoop`, the
- * timed window opens once every connection has had its first answer, and it counts the answers that
- * arrive inside it. Had it opened with the connections, it would have timed the service's accept
- * queue: a busy Node server accepts one new connection per turn of its event loop (libuv 1.45 stopped
- * accepting in a loop, libuv/libuv#3696), so the last of 64 new connections was accepted up to 3 s
- * into the round.
+ * autocannon with `concurrency` connections, one request in flight on each, timed over a `TimedWindow`
+ * of `seconds` that opens once every connection has had its first answer. Had it opened with the
+ * connections, it would have timed the service's accept queue: a busy Node server accepts one new
+ * connection per turn of its event loop (libuv 1.45 stopped accepting in a loop, libuv/libuv#3696), so
+ * the last of 64 new connections was accepted up to 3 s into the round.
  */
 export function httpLoad(options: HttpLoadOptions): Promise<LoadSample> {
   return watchingLoop(() => runHttpLoad(options));
 }
 
 async function runHttpLoad(options: HttpLoadOptions): Promise<LoadSample> {
-  const latencies: number[] = [];
-  const slowest = new Slowest();
   const statusCodes: Record<string, number> = {};
-  const answered = new Set<unknown>();
-  const windowMs = options.seconds * 1000;
-  let windowStart: number | undefined;
   let stopTimer: NodeJS.Timeout | undefined;
   let instance!: autocannon.Instance;
+  const window = new TimedWindow(options.concurrency, options.seconds * 1000, () => {
+    stopTimer = setTimeout(() => instance.stop(), window.ms);
+  });
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
       {
@@ -169,42 +198,25 @@ async function runHttpLoad(options: HttpLoadOptions): Promise<LoadSample> {
     );
   });
   instance.on('response', (client, statusCode, _bytes, responseTime) => {
-    const now = performance.now();
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
-    if (!answered.has(client)) {
-      answered.add(client);
-      if (answered.size === options.concurrency) {
-        windowStart = now;
-        stopTimer = setTimeout(() => instance.stop(), windowMs);
-      }
-      return;
-    }
-    if (windowStart === undefined || now > windowStart + windowMs) return;
-    if (statusCode >= 200 && statusCode < 300) {
-      latencies.push(responseTime);
-      slowest.add(now - responseTime - windowStart, responseTime);
-    }
+    window.complete(client, responseTime, statusCode >= 200 && statusCode < 300);
   });
   const result = await done.finally(() => clearTimeout(stopTimer));
-  // Shorter than the window only if autocannon's own duration ran out first (a ramp of nearly 30 s).
-  const elapsedMs = windowStart === undefined ? 0 : Math.min(performance.now() - windowStart, windowMs);
   const failed = Object.entries(statusCodes)
     .filter(([code]) => !code.startsWith('2'))
     .reduce((sum, [, count]) => sum + count, 0);
-  const errors = failed + result.errors + (windowStart === undefined ? 1 : 0);
+  const notOpened = window.notOpened('connections');
+  const errors = failed + result.errors + (notOpened ? 1 : 0);
   return {
-    count: latencies.length,
-    elapsedMs,
-    latencies,
+    ...window.sample(),
+    // Shorter than the window only if autocannon's own duration ran out first (a ramp of nearly 30 s).
+    elapsedMs: window.start === undefined ? 0 : Math.min(performance.now() - window.start, window.ms),
     errors,
     firstError:
       errors > 0
         ? `status codes ${JSON.stringify(statusCodes)}, connection errors ${result.errors}, timeouts ${result.timeouts}` +
-          (windowStart === undefined
-            ? `; only ${answered.size} of ${options.concurrency} connections answered within ${RAMP_LIMIT_SECONDS} s`
-            : '')
+          (notOpened ? `; ${notOpened}` : '')
         : undefined,
     statusCodes,
-    slowest: slowest.list(),
   };
 }

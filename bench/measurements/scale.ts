@@ -1,8 +1,8 @@
 /**
  * Lookup latency against a large table versus a small one: two tables seeded with the same kind of
  * children (one open plan each, spread over 20 councils, 4 in the quick mode), each served by its own
- * service process, with rounds alternating between them. The same lookups issued directly with the SDK on both tables show
- * how much of any difference is the emulator's own.
+ * service process, with rounds alternating between them. The same lookups issued directly with the
+ * SDK on both tables show how much of any difference is the emulator's own.
  */
 import { httpLoad, type LoadSample } from '../lib/load';
 import { measureMachine } from '../lib/machine';
@@ -108,9 +108,11 @@ export const scaleMeasurement: Measurement = {
         { key: 'direct-large', side: large, run: direct(large) },
       ];
       const samples = new Map<string, LoadSample[]>(runs.map((run) => [run.key, []]));
-      for (const run of warmupSeconds > 0 ? runs : []) {
-        await run.run(warmupSeconds);
-        await run.side.server.drained();
+      if (warmupSeconds > 0) {
+        for (const run of runs) {
+          await run.run(warmupSeconds);
+          await run.side.server.drained();
+        }
       }
       const machine = measureMachine();
       for (let r = 0; r < rounds; r++) {
