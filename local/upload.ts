@@ -1,15 +1,22 @@
 /**
  * `npm run upload -- --council E09000001 --file plans.csv [--snapshot] [--dry-run]`
  *
- * Streams a CSV file to the upload API (deltas in requests of 1,000 records, a snapshot whole), shows progress and rate,
- * prints a summary and writes the result of every record to `<file>.results.csv` beside the input.
+ * Streams a CSV file to the upload API (deltas in requests of 1,000 records, two in flight; a snapshot
+ * whole), shows progress and rate, prints a summary and writes the result of every record to
+ * `<file>.results.csv` beside the input.
  * Exit code: 0 when every row was accepted, 1 when any was rejected, 2 when the upload failed.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse';
-import { CSV_HEADER, MAX_UPLOAD_RECORDS, type RowResult } from '../functions/core/uploads';
+import {
+  CSV_HEADER,
+  duplicateRow,
+  MAX_UPLOAD_RECORDS,
+  namedPlanKey,
+  type RowResult,
+} from '../functions/core/uploads';
 import { signDevToken } from './dev-key';
 import { readRuntimeInfo } from './runtime-file';
 
@@ -19,6 +26,23 @@ const USAGE =
 class UsageError extends Error {}
 
 const DEFAULT_DELTA_BATCH = 1_000;
+/**
+ * Requests in flight: while the service writes one request's rows, it reads and checks the next one's.
+ * More would only queue locally (DynamoDB Local runs transactions one at a time); deployed, each
+ * request already keeps several transactions in flight.
+ */
+const REQUESTS_IN_FLIGHT = 2;
+
+/** Records on their way in one request, with their rows in the file. */
+interface Batch {
+  /** File row (from 1) of each record sent. */
+  rows: number[];
+  records: string[][];
+  /** Rows the CLI answers itself: repeats of a pair an earlier request already sent. */
+  answered: RowResult[];
+}
+
+const newBatch = (): Batch => ({ rows: [], records: [], answered: [] });
 
 interface Totals {
   rows: number;
@@ -77,15 +101,25 @@ async function send(
   }
 }
 
-function record(totals: Totals, results: RowResult[], offset: number, out: WriteStream): void {
-  for (const result of results) {
+/**
+ * Writes one request's results in file order: the service numbers rows within the request, so its row
+ * n is the batch's nth record; its ENDED results (no row) come last, as in its answer.
+ */
+function record(totals: Totals, batch: Batch, results: RowResult[], out: WriteStream): void {
+  const inFile = [
+    ...results.map((result) =>
+      result.row === null ? result : { ...result, row: batch.rows[result.row - 1] ?? null },
+    ),
+    ...batch.answered,
+  ].sort((a, b) => (a.row ?? Number.POSITIVE_INFINITY) - (b.row ?? Number.POSITIVE_INFINITY));
+  for (const result of inFile) {
     totals[result.outcome]++;
     if (result.code) totals.codes.set(result.code, (totals.codes.get(result.code) ?? 0) + 1);
-    const row = result.row === null ? '' : result.row + offset;
     out.write(
-      `${[row, result.nhsNumber, result.planType, result.outcome, result.code, result.message].map(csvCell).join(',')}\n`,
+      `${[result.row ?? '', result.nhsNumber, result.planType, result.outcome, result.code, result.message].map(csvCell).join(',')}\n`,
     );
   }
+  totals.rows += batch.rows.length + batch.answered.length;
 }
 
 async function main(): Promise<number> {
@@ -142,15 +176,35 @@ async function main(): Promise<number> {
   };
   const started = Date.now();
   let header: string[] | undefined;
-  let batch: string[][] = [];
-  let offset = 0;
-  const flush = async () => {
-    const { results } = await send(endpoint, token, batch, mode, values['dry-run']);
-    record(totals, results, offset, out);
-    offset += batch.length;
-    totals.rows += batch.length;
-    batch = [];
+  let fileRow = 0;
+  let batch = newBatch();
+  let sentAny = false;
+  // Pairs named by requests already sent: a later row naming one is a DUPLICATE_ROW, as it would be
+  // within one request, and no pair is ever in two requests in flight at once.
+  const sentPairs = new Set<string>();
+  let batchPairs = new Set<string>();
+  const inFlight: { batch: Batch; answer: Promise<{ results: RowResult[] }> }[] = [];
+  const recordOldest = async () => {
+    const oldest = inFlight.shift();
+    if (!oldest) return;
+    record(totals, oldest.batch, (await oldest.answer).results, out);
     progress(totals, started, false);
+  };
+  const flush = async () => {
+    for (const pair of batchPairs) sentPairs.add(pair);
+    batchPairs = new Set();
+    const sending = batch;
+    batch = newBatch();
+    // A batch of repeats only has nothing to send, but its results still go in file order.
+    const answer =
+      sending.records.length === 0 && sentAny
+        ? Promise.resolve({ results: [] })
+        : send(endpoint, token, sending.records, mode, values['dry-run']);
+    sentAny = true;
+    // Awaited in turn by recordOldest; this only keeps an early failure from going unhandled meanwhile.
+    answer.catch(() => undefined);
+    inFlight.push({ batch: sending, answer });
+    if (inFlight.length >= REQUESTS_IN_FLIGHT) await recordOldest();
   };
   try {
     for await (const cells of parser as AsyncIterable<string[]>) {
@@ -160,7 +214,7 @@ async function main(): Promise<number> {
           throw new UsageError(`The first row must be exactly ${CSV_HEADER.join(',')}`);
         continue;
       }
-      if (batch.length === batchSize) {
+      if (batch.records.length + batch.answered.length === batchSize) {
         if (values.snapshot) {
           throw new UsageError(
             `A snapshot must be sent whole, and one request takes at most ${batchSize} records: this file has more. ` +
@@ -169,11 +223,23 @@ async function main(): Promise<number> {
         }
         await flush();
       }
-      batch.push(cells);
+      fileRow++;
+      const named = { nhsNumber: cells[0], planType: cells[1] };
+      const pair = namedPlanKey(named);
+      if (pair && sentPairs.has(pair)) {
+        batch.answered.push(duplicateRow(fileRow, named));
+        continue;
+      }
+      if (pair) batchPairs.add(pair);
+      batch.rows.push(fileRow);
+      batch.records.push(cells);
     }
     if (!header) throw new UsageError('The file is empty: it needs the header row and the records');
-    if (batch.length > 0 || totals.rows === 0) await flush();
+    if (batch.records.length > 0 || batch.answered.length > 0 || !sentAny) await flush();
+    while (inFlight.length > 0) await recordOldest();
   } finally {
+    // On failure, let the other request in flight finish before the results file is closed.
+    await Promise.allSettled(inFlight.map((request) => request.answer));
     await new Promise((resolve) => out.end(resolve));
   }
   progress(totals, started, true);

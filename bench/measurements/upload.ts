@@ -260,8 +260,8 @@ export const uploadMeasurement: Measurement = {
       target: { kind: 'value', op: '<=', limit: 256 },
     });
     ctx.note(
-      `Upload: the CLI streams the file and sends it in requests of 1,000 records, one at a time; the service ` +
-        'writes them one transaction at a time (PLAN_WRITE_CONCURRENCY=1 locally: DynamoDB Local serialises ' +
+      `Upload: the CLI streams the file and sends it in requests of 1,000 records, two in flight; the service ` +
+        "writes each request's rows one transaction at a time (PLAN_WRITE_CONCURRENCY=1 locally: DynamoDB Local serialises " +
         'transactions and times out those that wait too long for its lock; deployed, 8 are in flight). Each accepted ' +
         'row is a conditional transaction write of its plan pointer and audit event (checking the ' +
         'supersession and sensitivity markers). The baseline writes the same plan and audit items with ' +

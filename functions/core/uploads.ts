@@ -115,6 +115,20 @@ export function validateRecord(row: number, fields: unknown, today: string): Upl
 
 export const planKey = (nhsNumber: string, planType: string) => `${nhsNumber}#${planType}`;
 
+/** The NHS number and plan type a record names, as a plan key; undefined unless both are valid. */
+export function namedPlanKey(record: Record<string, unknown> | null | undefined): string | undefined {
+  return typeof record?.nhsNumber === 'string' &&
+    isValidNhsNumber(record.nhsNumber) &&
+    typeof record.planType === 'string' &&
+    isPlanType(record.planType)
+    ? planKey(record.nhsNumber, record.planType)
+    : undefined;
+}
+
+export function duplicateRow(row: number, record: Record<string, unknown>): RowResult {
+  return rejected(row, record, 'DUPLICATE_ROW', "Row repeats an earlier row's NHS number and plan type");
+}
+
 /**
  * Validates every record in file order. The first record naming an NHS number and plan type is
  * processed; later ones naming the same pair are DUPLICATE_ROW. `named` holds every pair the file
@@ -131,17 +145,9 @@ export function validateRecords(
   records.forEach((fields, index) => {
     const row = index + 1;
     const record = fields as Record<string, unknown> | null;
-    const pairKnown =
-      typeof record?.nhsNumber === 'string' &&
-      isValidNhsNumber(record.nhsNumber) &&
-      typeof record.planType === 'string' &&
-      isPlanType(record.planType);
-    const key = pairKnown ? planKey(record.nhsNumber as string, record.planType as string) : undefined;
+    const key = namedPlanKey(record);
     if (key && named.has(key)) {
-      results.set(
-        row,
-        rejected(row, record ?? {}, 'DUPLICATE_ROW', "Row repeats an earlier row's NHS number and plan type"),
-      );
+      results.set(row, duplicateRow(row, record ?? {}));
       return;
     }
     if (key) named.add(key);

@@ -9,7 +9,7 @@ import { publishPlan, testNhsNumber, tokens, useTestService } from './harness';
 const realNow = clock.now;
 const TODAY = '2026-11-25';
 
-const service = useTestService(['E09000001', 'E08000025', 'E06000010', 'E06000011']);
+const service = useTestService(['E09000001', 'E08000025', 'E06000010', 'E06000011', 'E06000012']);
 beforeEach(() => {
   clock.now = () => new Date(`${TODAY}T12:00:00Z`);
 });
@@ -336,38 +336,48 @@ describe('snapshot uploads', () => {
 });
 
 describe('the upload CLI', () => {
+  const run = promisify(execFile);
+  const cliArgs = async (council: string, file: string, batchSize: number) => [
+    '--no-warnings',
+    '--import',
+    'tsx',
+    'local/upload.ts',
+    '--council',
+    council,
+    '--file',
+    file,
+    '--url',
+    service.url,
+    '--token',
+    await tokens.council(council),
+    '--batch-size',
+    String(batchSize),
+  ];
+  const runCli = (args: string[]) =>
+    run(process.execPath, args).then(
+      (done) => ({ code: 0, stdout: done.stdout }),
+      (error) => error as { code: number; stdout: string },
+    );
+  const writeFile = (rows: string[]) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'upload-')), 'plans.csv');
+    writeFileSync(file, ['nhsNumber,planType,startDate,endDate', ...rows].join('\n'));
+    return file;
+  };
+  const resultLines = (file: string) =>
+    readFileSync(file.replace(/\.csv$/, '.results.csv'), 'utf8')
+      .trim()
+      .split('\n');
+
   it('streams a file in batches, writes a result per row beside it, and exits 1 when rows were rejected', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'upload-'));
-    const file = path.join(dir, 'plans.csv');
     const rows = Array.from({ length: 25 }, (_, i) => `${testNhsNumber(90_000 + i * 5)},LAC,2026-02-01,`);
     rows[10] = '1234567890,LAC,2026-02-01,';
-    writeFileSync(file, ['nhsNumber,planType,startDate,endDate', ...rows].join('\n'));
-    const token = await tokens.council('E06000011');
-    const run = promisify(execFile);
-    const args = [
-      '--no-warnings',
-      '--import',
-      'tsx',
-      'local/upload.ts',
-      '--council',
-      'E06000011',
-      '--file',
-      file,
-      '--url',
-      service.url,
-      '--token',
-      token,
-      '--batch-size',
-      '10',
-    ];
-    const failure = (await run(process.execPath, args).then(
-      () => ({ code: 0, stdout: '' }),
-      (error) => error,
-    )) as { code: number; stdout: string };
+    const file = writeFile(rows);
+    const args = await cliArgs('E06000011', file, 10);
+    const failure = await runCli(args);
     expect(failure.code).toBe(1);
     expect(failure.stdout).toMatch(/created\s+24/);
     expect(failure.stdout).toMatch(/INVALID_NHS_NUMBER\s+1/);
-    const results = readFileSync(path.join(dir, 'plans.results.csv'), 'utf8').trim().split('\n');
+    const results = resultLines(file);
     expect(results[0]).toBe('row,nhsNumber,planType,outcome,code,message');
     expect(results).toHaveLength(26);
     expect(results[11]).toMatch(/^11,1234567890,LAC,REJECTED,INVALID_NHS_NUMBER,/);
@@ -375,8 +385,43 @@ describe('the upload CLI', () => {
 
     rows[10] = `${testNhsNumber(99_999)},LAC,2026-02-01,`;
     writeFileSync(file, ['nhsNumber,planType,startDate,endDate', ...rows].join('\n'));
-    const success = await run(process.execPath, args);
+    const success = await runCli(args);
+    expect(success.code).toBe(0);
     expect(success.stdout).toMatch(/unchanged\s+24/);
     expect(success.stdout).toMatch(/created\s+1\b/);
+  }, 60_000);
+
+  it('rejects a row repeating a pair that an earlier request sent, as one request would, and keeps file order', async () => {
+    const council = 'E06000012';
+    const nhs = (i: number) => testNhsNumber(95_000 + i * 7);
+    const rows = Array.from({ length: 30 }, (_, i) => `${nhs(i)},CPP,2026-03-01,`);
+    rows[5] = `${nhs(4)},CPP,2026-05-05,`; // row 6 repeats row 5, in the same request
+    rows[14] = `${nhs(2)},CPP,2026-04-01,`; // row 15 repeats row 3, sent in the request before
+    rows[25] = `${nhs(11)},CPP,2026-06-01,2026-07-01`; // row 26 repeats row 12, two requests before
+    rows[26] = `${nhs(11)},LAC,2026-06-01,`; // another plan type: a different pair
+    const file = writeFile(rows);
+
+    const outcome = await runCli(await cliArgs(council, file, 10));
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stdout).toMatch(/DUPLICATE_ROW\s+3/);
+    const results = resultLines(file).slice(1);
+    expect(results.map((line) => Number(line.split(',')[0]))).toEqual(
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
+    const duplicates = results.filter((line) => line.includes(',REJECTED,DUPLICATE_ROW,'));
+    expect(duplicates.map((line) => line.split(',').slice(0, 3).join(','))).toEqual([
+      `6,${nhs(4)},CPP`,
+      `15,${nhs(2)},CPP`,
+      `26,${nhs(11)},CPP`,
+    ]);
+    expect(results.filter((line) => line.includes(',CREATED,'))).toHaveLength(27);
+    // The first row naming a pair is the one applied.
+    const plans = await plansOf(council);
+    expect(plans).toHaveLength(27);
+    expect(plans).toContain(`${nhs(2)}|CPP|2026-03-01|`);
+    expect(plans).toContain(`${nhs(4)}|CPP|2026-03-01|`);
+    expect(plans).toContain(`${nhs(11)}|CPP|2026-03-01|`);
+    expect(plans).toContain(`${nhs(11)}|LAC|2026-06-01|`);
   }, 60_000);
 });
