@@ -180,10 +180,10 @@ export function publishCost(
   inputs: CostInputs,
   ITEM_BYTES: ItemBytes = DEFAULT_ITEM_BYTES,
 ): Record<string, number> {
-  // Consistent BatchGet of 4 keys (1 unit each, found or not: the plan, two markers, the council), then
-  // a transaction: plan put, audit put and up to two marker checks (each 2 units).
-  const readUnits = 4;
-  const transactional = 2 * (writeUnits(ITEM_BYTES.plan) + writeUnits(ITEM_BYTES.audit) + 2);
+  // Consistent BatchGet of 3 keys (1 unit each, found or not: the plan, the NHS number's status, the
+  // council), then a transaction: plan put, audit put and the status check (each 2 units).
+  const readUnits = 3;
+  const transactional = 2 * (writeUnits(ITEM_BYTES.plan) + writeUnits(ITEM_BYTES.audit) + 1);
   const gsiWrites = writeUnits(ITEM_BYTES.plan);
   const replicated =
     inputs.replicaRegions * (writeUnits(ITEM_BYTES.plan) + writeUnits(ITEM_BYTES.audit) + gsiWrites);

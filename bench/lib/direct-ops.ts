@@ -22,8 +22,8 @@ import {
   planItem,
   SK_MESSAGE,
   SK_PROFILE,
-  SK_SENSITIVITY,
-  SK_SUPERSEDED,
+  SK_STATUS,
+  statusCheck,
 } from '../../functions/store/table';
 
 /** Same client configuration as the table module. */
@@ -189,8 +189,7 @@ export async function directPublish(
         [tableName]: {
           Keys: [
             { PK: keys.child(nhsNumber), SK: keys.plan(councilCode, planType) },
-            { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
-            { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
+            { PK: keys.child(nhsNumber), SK: SK_STATUS },
             { PK: keys.council(councilCode), SK: SK_PROFILE },
           ],
           ConsistentRead: true,
@@ -222,23 +221,7 @@ export async function directPublish(
           },
         },
         { Put: { ...audit, Item: { ...audit.Item, planType, councilCode } } },
-        {
-          ConditionCheck: {
-            TableName: tableName,
-            Key: { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
-            ConditionExpression: 'attribute_not_exists(PK)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        {
-          ConditionCheck: {
-            TableName: tableName,
-            Key: { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
-            ConditionExpression: 'attribute_not_exists(PK) OR #sensitive <> :true',
-            ExpressionAttributeNames: { '#sensitive': 'sensitive' },
-            ExpressionAttributeValues: { ':true': true },
-          },
-        },
+        { ConditionCheck: { ...statusCheck(nhsNumber, true).ConditionCheck, TableName: tableName } },
       ],
     }),
   );

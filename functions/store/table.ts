@@ -5,17 +5,19 @@
  * |-------------------|--------------------|---------------------------------|---------------------------------------|
  * | plan pointer      | CHILD#<nhs>        | PLAN#<council>#<planType>       | GSI1: COUNCIL#<council> / <nhs>#<type> |
  * | access (B0107)    | CHILD#<nhs>        | ACCESS#<at>#<id>                | shown in previousAccesses             |
- * | sensitivity flag  | CHILD#<nhs>        | SENSITIVITY                     |                                       |
- * | supersession      | CHILD#<old nhs>    | SUPERSEDED                      | points at the replacement             |
+ * | status            | CHILD#<nhs>        | STATUS                          | sensitive flag; newNhsNumber once     |
+ * |                   |                    |                                 | superseded (points at the replacement)|
  * | council           | COUNCIL#<code>     | PROFILE                         | GSI1: COUNCILS / <code>                |
  * | audit event       | AUDIT#<subject>    | EVENT#<at>#<id>                 | append-only                           |
  * | outbox message    | OUTBOX#<id>        | MESSAGE                         | streamed to the dispatch function     |
  *
- * In a child's partition the SK order is ACCESS# < PLAN# < SENSITIVITY < SUPERSEDED, so one Query read
- * backwards returns the markers, then the plans, then the accesses newest first: a lookup reads one
- * partition and stops after the 25th access.
+ * In a child's partition the SK order is ACCESS# < PLAN# < STATUS, so one Query read backwards returns
+ * the status, then the plans, then the accesses newest first: a lookup reads one partition and stops
+ * after the 25th access. Sensitivity and supersession share the one status item so that a plan write
+ * guards on both with a single ConditionCheck (each item in a transaction costs DynamoDB time and two
+ * write units).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -24,6 +26,7 @@ import {
   type QueryCommandOutput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { tableName } from '../config';
 import { MAX_PREVIOUS_ACCESSES, recentAccesses } from '../core/access-history';
 import type { PlanType } from '../core/plans';
@@ -61,8 +64,7 @@ export const keys = {
 } as const;
 
 export const SK_PROFILE = 'PROFILE';
-export const SK_SENSITIVITY = 'SENSITIVITY';
-export const SK_SUPERSEDED = 'SUPERSEDED';
+export const SK_STATUS = 'STATUS';
 export const SK_MESSAGE = 'MESSAGE';
 export const AUDIT_PREFIX = 'AUDIT#';
 export const OUTBOX_PREFIX = 'OUTBOX#';
@@ -204,8 +206,7 @@ export async function readChild(nhsNumber: string): Promise<ChildView> {
     );
     for (const item of page.Items ?? []) {
       const sk = item.SK as string;
-      if (sk === SK_SUPERSEDED) view.supersededBy = item.newNhsNumber as string;
-      else if (sk === SK_SENSITIVITY) view.sensitive = item.sensitive === true;
+      if (sk === SK_STATUS) Object.assign(view, markersOf(item));
       else if (sk.startsWith('PLAN#')) view.plans.push(toPlan(item));
       else if (sk.startsWith('ACCESS#') && view.accesses.length < MAX_PREVIOUS_ACCESSES) {
         view.accesses.push({
@@ -328,25 +329,22 @@ export interface NhsNumberMarkers {
   sensitive: boolean;
 }
 
+function markersOf(status: Record<string, unknown> | undefined): NhsNumberMarkers {
+  return {
+    ...(typeof status?.newNhsNumber === 'string' ? { supersededBy: status.newNhsNumber } : {}),
+    sensitive: status?.sensitive === true,
+  };
+}
+
 /** Supersession and sensitivity of many NHS numbers (strongly consistent). */
 export async function readMarkers(nhsNumbers: readonly string[]): Promise<Map<string, NhsNumberMarkers>> {
   const unique = [...new Set(nhsNumbers)];
-  const markers = new Map<string, NhsNumberMarkers>(
-    unique.map((nhsNumber) => [nhsNumber, { sensitive: false }]),
-  );
   const items = await batchGet(
-    unique.flatMap((nhsNumber) => [
-      { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
-      { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
-    ]),
+    unique.map((nhsNumber) => ({ PK: keys.child(nhsNumber), SK: SK_STATUS })),
     true,
   );
-  for (const item of items) {
-    const marker = markers.get((item.PK as string).slice('CHILD#'.length)) as NhsNumberMarkers;
-    if (item.SK === SK_SUPERSEDED) marker.supersededBy = item.newNhsNumber as string;
-    else marker.sensitive = item.sensitive === true;
-  }
-  return markers;
+  const statuses = new Map(items.map((item) => [(item.PK as string).slice('CHILD#'.length), item]));
+  return new Map(unique.map((nhsNumber) => [nhsNumber, markersOf(statuses.get(nhsNumber))]));
 }
 
 /** One council's plans for the given NHS number and plan type pairs (strongly consistent). */
@@ -380,8 +378,7 @@ export async function readPlanWriteContext(
   const items = await batchGet(
     [
       { PK: keys.child(nhsNumber), SK: keys.plan(councilCode, planType) },
-      { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
-      { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
+      { PK: keys.child(nhsNumber), SK: SK_STATUS },
       { PK: keys.council(councilCode), SK: SK_PROFILE },
     ],
     true,
@@ -390,8 +387,7 @@ export async function readPlanWriteContext(
   for (const item of items) {
     const sk = item.SK as string;
     if (sk === SK_PROFILE) context.councilRegistered = true;
-    else if (sk === SK_SUPERSEDED) context.supersededBy = item.newNhsNumber as string;
-    else if (sk === SK_SENSITIVITY) context.sensitive = item.sensitive === true;
+    else if (sk === SK_STATUS) Object.assign(context, markersOf(item));
     else context.plan = toPlan(item);
   }
   return context;
@@ -409,7 +405,8 @@ type TransactItem = NonNullable<
 >[number];
 interface TaggedItem {
   item: TransactItem;
-  reason: WriteConflict['reason'];
+  /** STATUS: superseded or sensitive, told apart by the status item DynamoDB returns. */
+  reason: WriteConflict['reason'] | 'STATUS';
   /** Index of the write this item belongs to. */
   write: number;
 }
@@ -436,45 +433,44 @@ function planWriteItems(write: PlanWrite, index: number): TaggedItem[] {
 }
 
 /**
- * Guards a write on the state it was decided on: the NHS number not superseded since and, for a new
- * plan, not flagged sensitive since. One check per NHS number per transaction (DynamoDB refuses two
- * operations on one item in a transaction).
+ * The check a plan write makes on its NHS number's status item: not superseded since the write was
+ * decided and, for a new plan, not flagged sensitive since. On failure DynamoDB returns the item,
+ * which tells the two apart. (Also used by the benchmarks to send the same transaction directly.)
  */
-function markerChecks(write: PlanWrite, index: number, checked: Set<string>): TaggedItem[] {
-  const items: TaggedItem[] = [];
+export function statusCheck(nhsNumber: string, newPlan: boolean) {
+  return {
+    ConditionCheck: {
+      TableName: tableName(),
+      Key: { PK: keys.child(nhsNumber), SK: SK_STATUS },
+      ...(newPlan
+        ? {
+            ConditionExpression:
+              'attribute_not_exists(newNhsNumber) AND (attribute_not_exists(#sensitive) OR #sensitive <> :true)',
+            ExpressionAttributeNames: { '#sensitive': 'sensitive' },
+            ExpressionAttributeValues: { ':true': true },
+          }
+        : { ConditionExpression: 'attribute_not_exists(newNhsNumber)' }),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    },
+  };
+}
+
+/**
+ * One status check per NHS number per transaction (DynamoDB refuses two operations on one item in a
+ * transaction): the first write of a number adds it; a later new plan of the same number makes it
+ * the stricter new-plan check.
+ */
+function statusChecks(write: PlanWrite, index: number, checks: Map<string, TaggedItem>): TaggedItem[] {
   const nhsNumber = write.plan.nhsNumber;
-  if (!checked.has(`S#${nhsNumber}`)) {
-    checked.add(`S#${nhsNumber}`);
-    items.push({
-      item: {
-        ConditionCheck: {
-          TableName: tableName(),
-          Key: { PK: keys.child(nhsNumber), SK: SK_SUPERSEDED },
-          ConditionExpression: 'attribute_not_exists(PK)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
-      reason: 'SUPERSEDED',
-      write: index,
-    });
+  const newPlan = write.expectedVersion === undefined;
+  const existing = checks.get(nhsNumber);
+  if (existing) {
+    if (newPlan) existing.item = statusCheck(nhsNumber, true);
+    return [];
   }
-  if (write.expectedVersion === undefined && !checked.has(`F#${nhsNumber}`)) {
-    checked.add(`F#${nhsNumber}`);
-    items.push({
-      item: {
-        ConditionCheck: {
-          TableName: tableName(),
-          Key: { PK: keys.child(nhsNumber), SK: SK_SENSITIVITY },
-          ConditionExpression: 'attribute_not_exists(PK) OR #sensitive <> :true',
-          ExpressionAttributeNames: { '#sensitive': 'sensitive' },
-          ExpressionAttributeValues: { ':true': true },
-        },
-      },
-      reason: 'SENSITIVE',
-      write: index,
-    });
-  }
-  return items;
+  const tagged: TaggedItem = { item: statusCheck(nhsNumber, newPlan), reason: 'STATUS', write: index };
+  checks.set(nhsNumber, tagged);
+  return [tagged];
 }
 
 /**
@@ -488,16 +484,16 @@ function markerChecks(write: PlanWrite, index: number, checked: Set<string>): Ta
 function planTransactions(writes: readonly PlanWrite[]): TaggedItem[][] {
   const transactions: TaggedItem[][] = [];
   let current: TaggedItem[] = [];
-  let checked = new Set<string>();
+  let checks = new Map<string, TaggedItem>();
   writes.forEach((write, index) => {
-    const itemsFor = () => [...planWriteItems(write, index), ...markerChecks(write, index, checked)];
-    let items = itemsFor();
-    if (current.length > 0 && current.length + items.length > MAX_TRANSACTION_ITEMS) {
+    // Split before building the write's items (at most 3): statusChecks registers its check, or makes
+    // an earlier write's check stricter, in the transaction the write goes into.
+    if (current.length > 0 && current.length + 3 > MAX_TRANSACTION_ITEMS) {
       transactions.push(current);
       current = [];
-      checked = new Set<string>();
-      items = itemsFor();
+      checks = new Map();
     }
+    const items = [...planWriteItems(write, index), ...statusChecks(write, index, checks)];
     current.push(...items);
   });
   if (current.length > 0) transactions.push(current);
@@ -559,10 +555,9 @@ async function transactTagged(tagged: TaggedItem[]): Promise<void> {
     const failed = reasons?.findIndex((reason) => reason.Code === 'ConditionalCheckFailed') ?? -1;
     const entry = tagged[failed];
     if (!reasons || !entry) throw error;
-    throw new PlanWriteConflict(
-      new WriteConflict(entry.reason, reasons[failed]?.Item?.newNhsNumber as string | undefined),
-      entry.write,
-    );
+    const supersededBy = reasons[failed]?.Item?.newNhsNumber as string | undefined;
+    const reason = entry.reason !== 'STATUS' ? entry.reason : supersededBy ? 'SUPERSEDED' : 'SENSITIVE';
+    throw new PlanWriteConflict(new WriteConflict(reason, supersededBy), entry.write);
   }
 }
 
@@ -592,12 +587,18 @@ async function sendTransaction(items: TransactItem[]): Promise<void> {
   }
 }
 
+/**
+ * Why DynamoDB cancelled a transaction, item by item. The document client leaves the items of an
+ * error in DynamoDB's attribute-value form, so they are unmarshalled here.
+ */
 function cancellationReasons(
   error: unknown,
 ): { Code?: string; Item?: Record<string, unknown> }[] | undefined {
   if ((error as Error).name !== 'TransactionCanceledException') return undefined;
-  return (error as { CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] })
-    .CancellationReasons;
+  const reasons = (
+    error as { CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[] }
+  ).CancellationReasons;
+  return reasons?.map(({ Code, Item }) => ({ Code, ...(Item ? { Item: unmarshall(Item) } : {}) }));
 }
 
 /** Removes a plan entered in error, auditing it in the same transaction. */
@@ -722,15 +723,12 @@ export async function setSensitivity(
   if ((markers?.sensitive ?? false) === sensitive) return false;
   await transact([
     {
-      Put: {
+      Update: {
         TableName: tableName(),
-        Item: {
-          PK: keys.child(nhsNumber),
-          SK: SK_SENSITIVITY,
-          kind: 'SENSITIVITY',
-          sensitive,
-          updatedAt: audit.at,
-        },
+        Key: { PK: keys.child(nhsNumber), SK: SK_STATUS },
+        UpdateExpression: 'SET kind = :kind, #sensitive = :sensitive, updatedAt = :at',
+        ExpressionAttributeNames: { '#sensitive': 'sensitive' },
+        ExpressionAttributeValues: { ':kind': 'STATUS', ':sensitive': sensitive, ':at': audit.at },
       },
     },
     auditPut(audit),
@@ -764,23 +762,19 @@ export async function recordSupersession(change: Supersession): Promise<void> {
   const accesses = change.accesses.slice(0, Math.max(0, MAX_TRANSACTION_ITEMS - fixed));
   const items: TransactItem[] = [
     {
-      Put: {
+      Update: {
         TableName: tableName(),
-        Item: {
-          PK: keys.child(change.oldNhsNumber),
-          SK: SK_SUPERSEDED,
-          kind: 'SUPERSEDED',
-          newNhsNumber: change.newNhsNumber,
-          updatedAt: at,
-        },
-        ConditionExpression: 'attribute_not_exists(PK)',
+        Key: { PK: keys.child(change.oldNhsNumber), SK: SK_STATUS },
+        UpdateExpression: 'SET kind = :kind, newNhsNumber = :new, updatedAt = :at',
+        ConditionExpression: 'attribute_not_exists(newNhsNumber)',
+        ExpressionAttributeValues: { ':kind': 'STATUS', ':new': change.newNhsNumber, ':at': at },
       },
     },
     {
       ConditionCheck: {
         TableName: tableName(),
-        Key: { PK: keys.child(change.newNhsNumber), SK: SK_SUPERSEDED },
-        ConditionExpression: 'attribute_not_exists(PK)',
+        Key: { PK: keys.child(change.newNhsNumber), SK: SK_STATUS },
+        ConditionExpression: 'attribute_not_exists(newNhsNumber)',
       },
     },
     ...change.moves.flatMap((move): TransactItem[] => [

@@ -61,9 +61,11 @@ describe('NHS number supersession', () => {
     expect(viaNew.body.supersededBy).toBeUndefined();
     expect(viaNew.body.plans).toHaveLength(3);
     expect(viaNew.body.previousAccesses.map((access: any) => access.userId)).toEqual(['earlier-visit']);
-    // Only old-number items that are now pointers remain: the marker and the old access record.
+    // Only old-number items that are now pointers remain: the status (pointing at the new number) and
+    // the old access record.
     const oldItems = (await service.scanTable()).filter((item) => item.PK === `CHILD#${oldNumber}`);
-    expect(oldItems.map((item) => item.kind).sort()).toEqual(['ACCESS', 'SUPERSEDED']);
+    expect(oldItems.map((item) => item.kind).sort()).toEqual(['ACCESS', 'STATUS']);
+    expect(oldItems.find((item) => item.kind === 'STATUS')?.newNhsNumber).toBe(newNumber);
 
     const audit = await service.request('GET', `/v1/audit/children/${newNumber}`, {
       token: await tokens.auditor(),
@@ -177,5 +179,87 @@ describe('sensitive records', () => {
       status: 400,
       code: 'VALIDATION_FAILED',
     });
+  });
+});
+
+describe('a plan write decided before the NHS number changed status', () => {
+  // The handlers read the number's status before they decide; these writes skip that read, as a write
+  // would whose status changed between its read and its transaction. The transaction's status check
+  // must refuse it.
+  const write = (nhsNumber: string, planType: 'CPP' | 'LAC', expectedVersion?: number) => ({
+    plan: {
+      nhsNumber,
+      planType,
+      councilCode: 'E09000001',
+      startDate: '2026-01-10',
+      endDate: null,
+      version: (expectedVersion ?? 0) + 1,
+    },
+    expectedVersion,
+    audit: {
+      subject: nhsNumber,
+      action: expectedVersion === undefined ? ('PLAN_CREATED' as const) : ('PLAN_UPDATED' as const),
+      outcome: 'SUCCESS' as const,
+      actor: { sub: 'E09000001-system', name: 'case system', org: 'E09000001', role: 'council' as const },
+      at: new Date().toISOString(),
+      planType,
+      councilCode: 'E09000001',
+    },
+  });
+  const flagSensitive = async (nhsNumber: string) =>
+    expect(
+      (
+        await service.request('PUT', `/v1/nhs-numbers/${nhsNumber}/sensitivity`, {
+          token: await tokens.demographics(),
+          body: { sensitive: true },
+        })
+      ).status,
+    ).toBe(200);
+  const plansOf = async (nhsNumber: string) =>
+    (await service.scanTable())
+      .filter((item) => item.PK === `CHILD#${nhsNumber}` && item.kind === 'PLAN')
+      .map((item) => `${item.planType} v${item.version}`)
+      .sort();
+
+  it('refuses a new plan for a number superseded since, naming the replacement', async () => {
+    const { writePlans } = await import('../../functions/store/table');
+    const oldNumber = testNhsNumber(4700);
+    const newNumber = testNhsNumber(4701);
+    expect((await supersede(oldNumber, newNumber)).status).toBe(200);
+
+    await expect(writePlans([write(oldNumber, 'CPP')])).rejects.toMatchObject({
+      reason: 'SUPERSEDED',
+      supersededBy: newNumber,
+    });
+    expect(await plansOf(oldNumber)).toEqual([]);
+  });
+
+  it('refuses a new plan for a number flagged sensitive since, but not a change to a plan already held', async () => {
+    const { writePlans } = await import('../../functions/store/table');
+    const child = testNhsNumber(4710);
+    await publishPlan(service, 'E09000001', child, 'LAC', { startDate: '2026-01-01' });
+    await flagSensitive(child);
+
+    await expect(writePlans([write(child, 'CPP')])).rejects.toMatchObject({ reason: 'SENSITIVE' });
+    // One transaction, one check per number: a change first, then a new plan, must get the stricter check.
+    await expect(writePlans([write(child, 'LAC', 1), write(child, 'CPP')])).rejects.toMatchObject({
+      reason: 'SENSITIVE',
+    });
+    expect(await plansOf(child)).toEqual(['LAC v1']);
+
+    await writePlans([write(child, 'LAC', 1)]);
+    expect(await plansOf(child)).toEqual(['LAC v2']);
+  });
+
+  it('lets a flagged number be superseded, and keeps both facts', async () => {
+    const oldNumber = testNhsNumber(4720);
+    const newNumber = testNhsNumber(4721);
+    await flagSensitive(oldNumber);
+    expect((await supersede(oldNumber, newNumber)).status).toBe(200);
+    const status = (await service.scanTable()).find(
+      (item) => item.PK === `CHILD#${oldNumber}` && item.kind === 'STATUS',
+    );
+    expect(status).toMatchObject({ sensitive: true, newNhsNumber: newNumber });
+    expect((await lookup(oldNumber)).body.supersededBy).toBe(newNumber);
   });
 });

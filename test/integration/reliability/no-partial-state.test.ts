@@ -41,7 +41,10 @@ afterAll(async () => {
 afterEach(() => proxy.clear());
 
 const hasItemOfKind = (kind: string) => (body: any) =>
-  (body?.TransactItems ?? []).some((item: any) => item.Put?.Item?.kind?.S === kind);
+  (body?.TransactItems ?? []).some(
+    (item: any) =>
+      item.Put?.Item?.kind?.S === kind || item.Update?.ExpressionAttributeValues?.[':kind']?.S === kind,
+  );
 
 /** Items about one NHS number: its partition, its audit events and its outbox messages. */
 async function itemsAbout(nhsNumber: string) {
@@ -96,7 +99,7 @@ describe('DynamoDB faults', () => {
     expect(upload.status).toBe(200);
     expect(upload.body.results[0].outcome).toBe('CREATED');
 
-    twice('TransactWriteItems', 'transaction-in-progress', hasItemOfKind('SENSITIVITY'));
+    twice('TransactWriteItems', 'transaction-in-progress', hasItemOfKind('STATUS'));
     const flag = await service.request('PUT', `/v1/nhs-numbers/${child}/sensitivity`, {
       token: await tokens.demographics(),
       body: { sensitive: true },

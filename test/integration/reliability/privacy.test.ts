@@ -67,8 +67,7 @@ const ALLOWED: Record<string, string[]> = {
     'GSI1PK',
     'GSI1SK',
   ],
-  SENSITIVITY: ['PK', 'SK', 'kind', 'sensitive', 'updatedAt'],
-  SUPERSEDED: ['PK', 'SK', 'kind', 'newNhsNumber', 'updatedAt'],
+  STATUS: ['PK', 'SK', 'kind', 'sensitive', 'newNhsNumber', 'updatedAt'],
 };
 
 /** Attributes outside the allow-list, as paths like `ACCESS.nhsNumber`. */
@@ -294,9 +293,7 @@ describe('privacy', () => {
     // The table: allow-listed attributes only; no child's name or birth date anywhere.
     const items = await service.scanTable();
     const kinds = new Set(items.map((item) => item.kind));
-    expect(kinds).toEqual(
-      new Set(['PLAN', 'ACCESS', 'AUDIT', 'OUTBOX', 'COUNCIL', 'SENSITIVITY', 'SUPERSEDED']),
-    );
+    expect(kinds).toEqual(new Set(['PLAN', 'ACCESS', 'AUDIT', 'OUTBOX', 'COUNCIL', 'STATUS']));
     expect(items.flatMap(outsideAllowList)).toEqual([]);
     const stored = JSON.stringify(items);
     expect({ childName: stored.includes(CHILD_NAME), dateOfBirth: stored.includes(CHILD_DOB) }).toEqual({
