@@ -221,7 +221,7 @@ export async function directPublish(
           },
         },
         { Put: { ...audit, Item: { ...audit.Item, planType, councilCode } } },
-        { ConditionCheck: { ...statusCheck(nhsNumber, true).ConditionCheck, TableName: tableName } },
+        statusCheck(nhsNumber, true, tableName),
       ],
     }),
   );

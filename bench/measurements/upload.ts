@@ -190,7 +190,9 @@ export const uploadMeasurement: Measurement = {
       directSeconds = (performance.now() - directStarted) / 1000;
     });
     const directRate = directRows / directSeconds;
-    process.env.TABLE_NAME = tableBefore;
+    // Assigning undefined to process.env would store the string "undefined".
+    if (tableBefore === undefined) delete process.env.TABLE_NAME;
+    else process.env.TABLE_NAME = tableBefore;
     await dropTables([directTable]);
     ctx.log(
       `  same transactions, direct: ${directRows.toLocaleString('en-GB')} rows in ${round(directSeconds, 1)} s`,

@@ -437,10 +437,10 @@ function planWriteItems(write: PlanWrite, index: number): TaggedItem[] {
  * decided and, for a new plan, not flagged sensitive since. On failure DynamoDB returns the item,
  * which tells the two apart. (Also used by the benchmarks to send the same transaction directly.)
  */
-export function statusCheck(nhsNumber: string, newPlan: boolean) {
+export function statusCheck(nhsNumber: string, newPlan: boolean, table = tableName()) {
   return {
     ConditionCheck: {
-      TableName: tableName(),
+      TableName: table,
       Key: { PK: keys.child(nhsNumber), SK: SK_STATUS },
       ...(newPlan
         ? {
