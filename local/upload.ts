@@ -28,8 +28,8 @@ class UsageError extends Error {}
 const DEFAULT_DELTA_BATCH = 1_000;
 /**
  * Requests in flight: while the service writes one request's rows, it reads and checks the next one's.
- * More would only queue locally (DynamoDB Local runs transactions one at a time); deployed, each
- * request already keeps several transactions in flight.
+ * Locally that also gives DynamoDB Local two transactions at a time (it timed some out with 8);
+ * deployed, each request already keeps several transactions in flight.
  */
 const REQUESTS_IN_FLIGHT = 2;
 
