@@ -12,9 +12,10 @@ import {
   type QueryCommandOutput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { monotonicFactory } from 'ulid';
+import { MAX_PREVIOUS_ACCESSES } from '../../functions/core/access-history';
 import type { PlanType } from '../../functions/core/plans';
 import type { AuditAction, AuditOutcome } from '../../functions/core/schemas';
+import { newId } from '../../functions/store/ids';
 import {
   type AuditEntry,
   auditItem,
@@ -30,8 +31,6 @@ import {
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
-const newId = monotonicFactory();
-const MAX_PREVIOUS_ACCESSES = 25;
 const OUTBOX_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface BenchClaims {
