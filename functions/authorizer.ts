@@ -25,8 +25,13 @@ function apiWildcard(methodArn: string): string {
   return `${prefix}/${stage}/*`;
 }
 
-export function authorizerContext(claims: Claims): Record<string, string> {
+/**
+ * The claims, and the token's expiry: API Gateway reuses this answer for every request bearing the same
+ * token for the cache's TTL, even past the token's `exp`, so the API functions check `exp` themselves.
+ */
+export function authorizerContext(claims: Claims, exp: number): Record<string, string> {
   return {
+    exp: String(exp),
     sub: claims.sub,
     name: claims.name,
     org: claims.org,
@@ -40,7 +45,8 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
   const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(event.authorizationToken ?? '');
   const payload = match?.[1] ? await getVerifier().verify(match[1]) : undefined;
   const claims = payload ? ClaimsSchema.safeParse(payload) : undefined;
-  if (!claims?.success) {
+  // The verifier requires exp; checked again here because the context must carry it.
+  if (!claims?.success || typeof payload?.exp !== 'number') {
     logger.info('Token refused');
     throw new Error('Unauthorized');
   }
@@ -50,6 +56,6 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: apiWildcard(event.methodArn) }],
     },
-    context: authorizerContext(claims.data),
+    context: authorizerContext(claims.data, payload.exp),
   };
 }

@@ -133,6 +133,7 @@ export class ApiStack extends Stack {
       identitySource: IdentitySource.header('Authorization'),
       validationRegex: '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9_.-]+$',
       // The authorizer allows the whole API for a valid token, so one cached answer serves every route.
+      // The cache ignores the token's exp: the functions check it (claimsFromAuthorizer).
       resultsCacheTtl: Duration.minutes(5),
     });
 

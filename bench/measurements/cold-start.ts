@@ -328,7 +328,10 @@ async function apiEvent(entry: string, fixture: ApiFixture): Promise<APIGatewayP
     requestContext: {
       accountId: '000000000000',
       apiId: 'bench',
-      authorizer: { principalId: fixture.claims.sub, ...authorizerContext(claims) },
+      authorizer: {
+        principalId: fixture.claims.sub,
+        ...authorizerContext(claims, Math.floor(Date.now() / 1000) + 3600),
+      },
       httpMethod: route.method,
       identity: { sourceIp: '127.0.0.1' } as APIGatewayProxyEvent['requestContext']['identity'],
       path: requestPath,

@@ -18,3 +18,11 @@ export const ClaimsSchema = z.object({
   setting: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
 });
 export type Claims = z.infer<typeof ClaimsSchema>;
+
+/** Seconds a token is still honoured after its `exp`: the issuer's clock and ours may differ. */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
+/** True while a token expiring at `exp` (seconds since the epoch) is still honoured at `now`. */
+export function tokenHonoured(exp: number, now: Date): boolean {
+  return now.getTime() <= (exp + CLOCK_TOLERANCE_SECONDS) * 1000;
+}

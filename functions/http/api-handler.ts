@@ -7,6 +7,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { tokenHonoured } from '../core/claims';
 import { clock } from '../core/clock';
 import { isValidNhsNumber } from '../core/nhs-number';
 import { isPlanType } from '../core/plans';
@@ -46,11 +47,20 @@ export interface RawBody {
 
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
-/** Claims as the authorizer passed them: strings only, activities comma-separated. */
+/**
+ * Claims as the authorizer passed them (strings only, activities comma-separated), while the token is
+ * still honoured. API Gateway serves the authorizer's cached answer for a token until the cache's TTL
+ * runs out, even after the token has expired: the token's `exp`, passed on in the context, is checked
+ * here on every request.
+ */
 export function claimsFromAuthorizer(
   authorizer: Record<string, unknown> | null | undefined,
+  now: Date,
 ): Claims | undefined {
   if (!authorizer) return undefined;
+  const exp =
+    typeof authorizer.exp === 'string' || typeof authorizer.exp === 'number' ? Number(authorizer.exp) : NaN;
+  if (!Number.isFinite(exp) || !tokenHonoured(exp, now)) return undefined;
   const activities =
     typeof authorizer.activities === 'string' && authorizer.activities !== ''
       ? authorizer.activities.split(',')
@@ -152,7 +162,7 @@ function apiInput(
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     before: async ({ event }) => {
-      const claims = claimsFromAuthorizer(event.requestContext?.authorizer);
+      const claims = claimsFromAuthorizer(event.requestContext?.authorizer, clock.now());
       if (!claims) throw apiErrors.unauthenticated();
       const params = Object.fromEntries(
         Object.entries(event.pathParameters ?? {}).filter(

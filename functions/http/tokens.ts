@@ -8,13 +8,13 @@ import {
 } from 'jose';
 // zod/mini, as in core/claims.ts: the authorizer's cold start.
 import * as z from 'zod/mini';
+import { CLOCK_TOLERANCE_SECONDS } from '../core/claims';
 
 /** The issuer of tokens signed by the development key; accepted only outside Lambda. */
 export const LOCAL_ISSUER = 'urn:child-protection-sharing:local-development';
 export const ALGORITHMS = ['RS256', 'PS256', 'ES256'];
 /** Tokens living longer than this are refused even if their exp is later. */
 const MAX_TOKEN_AGE = '12h';
-const CLOCK_TOLERANCE_SECONDS = 30;
 
 const IssuerSchema = z.strictObject({
   issuer: z.url(),

@@ -25,6 +25,45 @@ describe('the shared API handler stack (no table reached)', () => {
     });
   });
 
+  // Deployed, API Gateway reuses the authorizer's answer for a token for 5 minutes, past the token's
+  // expiry: the context it hands on is exactly this one, with the exp the authorizer verified.
+  describe("the token's expiry, checked again on every request", () => {
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+    // A council token on the lookup route: 403 shows the caller got past authentication, without
+    // reaching the table.
+    const withExp = (exp: string | undefined) => {
+      const authorizer: Record<string, unknown> = {
+        ...(sample.requestContext.authorizer as Record<string, unknown>),
+        role: 'council',
+      };
+      if (exp === undefined) delete authorizer.exp;
+      else authorizer.exp = exp;
+      // Not a valid NHS number, so the refusal audits nothing (no table here).
+      return {
+        ...sample,
+        pathParameters: { nhsNumber: 'not-a-number' },
+        requestContext: { ...sample.requestContext, authorizer },
+      };
+    };
+
+    it('answers 401 once the token expired, though the cached authorizer context still arrives', async () => {
+      const response = await lookup(withExp(String(nowSeconds() - 31)), context);
+      expect(response.statusCode).toBe(401);
+      expect(JSON.parse(response.body).error.code).toBe('UNAUTHENTICATED');
+    });
+
+    it("honours a token for the verifier's 30 s of clock tolerance after its exp, as the authorizer does", async () => {
+      expect((await lookup(withExp(String(nowSeconds() - 20)), context)).statusCode).toBe(403);
+      expect((await lookup(withExp(String(nowSeconds() + 3600)), context)).statusCode).toBe(403);
+    });
+
+    it('answers 401 when the context carries no readable exp', async () => {
+      for (const exp of [undefined, '', 'soon']) {
+        expect((await lookup(withExp(exp), context)).statusCode).toBe(401);
+      }
+    });
+  });
+
   it('answers 403 for a role that may not look up, before looking at the NHS number', async () => {
     const event = {
       ...sample,

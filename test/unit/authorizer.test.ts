@@ -43,6 +43,7 @@ describe('the authorizer', () => {
         ],
       },
       context: {
+        exp: expect.stringMatching(/^\d{10}$/),
         sub: 'u7',
         name: 'Dr Grace Hopper',
         org: 'RYY02',
