@@ -163,7 +163,9 @@ export class ApiStack extends Stack {
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
         stageName: API_STAGE_NAME,
-        tracingEnabled: true,
+        // Off: API Gateway's trace segments record the request URL, and URLs hold NHS numbers. The
+        // functions still trace (active tracing); their segments carry no URL.
+        tracingEnabled: false,
         ...METHOD_LOGGING,
         throttlingRateLimit: limits.methodThrottle.rateLimit,
         throttlingBurstLimit: limits.methodThrottle.burstLimit,
@@ -244,6 +246,11 @@ export class ApiStack extends Stack {
         id: 'HIPAA.Security-APIGWSSLEnabled',
         reason:
           "Backend client certificates secure HTTP integrations; every integration here is a Lambda proxy (or a mock), invoked by API Gateway over AWS's signed internal API.",
+      },
+      {
+        id: 'HIPAA.Security-APIGWXrayEnabled',
+        reason:
+          "API Gateway's trace segments record the request URL, and the URLs hold NHS numbers; the functions behind it trace with active tracing, whose segments name no person.",
       },
     );
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');

@@ -450,11 +450,11 @@ describe('api', () => {
   );
 
   it.each(regionCases)(
-    '%s: access logs, execution logs (no data trace) and X-Ray on the stage',
+    '%s: access logs, execution logs (no data trace), and no X-Ray on the stage (its segments record URLs, which hold NHS numbers)',
     (_label, { stage, region }) => {
       const api = regionStacks(built, stage.name, region.region).api;
       template(api).hasResourceProperties('AWS::ApiGateway::Stage', {
-        TracingEnabled: true,
+        TracingEnabled: false,
         AccessLogSetting: {
           DestinationArn: Match.anyValue(),
           Format: Match.stringLikeRegexp('\\$context\\.requestId'),
@@ -714,7 +714,7 @@ describe('least privilege', () => {
         });
       }
     }
-    // Every API entry and the dispatch function, in every region.
+    // Every API entry, the authorizer and the dispatch function, in every region.
     expect(checked).toBe(everyRegion.length * (new Set(routes.map((r) => r.entry)).size + 2));
   });
 });
