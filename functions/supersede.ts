@@ -14,7 +14,7 @@ async function mayReport(claims: Claims, params: Record<string, string>): Promis
   const old = params.oldNhsNumber as string;
   if (!/^\d{10}$/.test(old))
     return 'A council can report a change only for an NHS number it holds a plan for';
-  const view = await readChild(old);
+  const view = await readChild(old, { consistent: true });
   const holds = view.plans.some((plan) => plan.councilCode === claims.org);
   return holds ? undefined : 'A council can report a change only for an NHS number it holds a plan for';
 }
@@ -29,12 +29,20 @@ export const handler = apiHandler(
         { field: 'newNhsNumber', message: 'must differ from oldNhsNumber' },
       ]);
     }
-    for (let attempt = 1; ; attempt++) {
-      const [oldView, newView] = [await readChild(oldNhsNumber), await readChild(newNhsNumber)];
-      if (oldView.supersededBy === newNhsNumber) {
-        return { status: 200, body: { oldNhsNumber, newNhsNumber, movedPlans: 0 } };
+    let movedPlans = 0;
+    const notified = new Set<string>();
+    let conflicts = 0;
+    // Consistent reads: the transaction guards the plans it read, but not one it never saw. After it
+    // commits, the loop reads the old number again: a plan written there after the read and before the
+    // mark (none can be written after it) is found and moved under the same mark.
+    for (;;) {
+      const oldView = await readChild(oldNhsNumber, { consistent: true });
+      const newView = await readChild(newNhsNumber, { consistent: true });
+      const alreadyMarked = oldView.supersededBy === newNhsNumber;
+      if (alreadyMarked && oldView.plans.length === 0) {
+        return { status: 200, body: { oldNhsNumber, newNhsNumber, movedPlans } };
       }
-      if (oldView.supersededBy) {
+      if (oldView.supersededBy && !alreadyMarked) {
         throw apiErrors.conflict(`${oldNhsNumber} was already superseded by ${oldView.supersededBy}`);
       }
       if (newView.supersededBy) {
@@ -58,7 +66,10 @@ export const handler = apiHandler(
         };
         return { from, into, intoVersion: existing?.version };
       });
-      const councils = [...new Set(oldView.plans.map((plan) => plan.councilCode))].sort();
+      // One message per council for the change, however many passes its plans took.
+      const councils = [...new Set(oldView.plans.map((plan) => plan.councilCode))]
+        .filter((councilCode) => !notified.has(councilCode))
+        .sort();
       const messages: CouncilMessage[] = councils.map((councilCode) => ({
         type: 'NhsNumberSuperseded',
         eventId: newId(),
@@ -78,17 +89,20 @@ export const handler = apiHandler(
           oldNhsNumber,
           newNhsNumber,
           moves,
-          accesses: oldView.accesses,
+          // The first pass copied the access history (the originals stay under the old number).
+          accesses: alreadyMarked ? [] : oldView.accesses,
           audits: [
             { ...audit, subject: oldNhsNumber },
             { ...audit, subject: newNhsNumber },
           ],
           messages,
+          alreadyMarked,
         });
-        return { status: 200, body: { oldNhsNumber, newNhsNumber, movedPlans: moves.length } };
+        movedPlans += moves.length;
+        for (const councilCode of councils) notified.add(councilCode);
       } catch (error) {
         if (!(error instanceof WriteConflict)) throw error;
-        if (attempt >= MAX_ATTEMPTS)
+        if (++conflicts >= MAX_ATTEMPTS)
           throw apiErrors.conflict('These NHS numbers changed while the request ran: send it again');
       }
     }

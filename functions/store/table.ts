@@ -189,8 +189,11 @@ export function planItem(plan: StoredPlan, updatedAt: string) {
   };
 }
 
-/** Markers, plans and the most recent accesses of one NHS number, from one backwards Query. */
-export async function readChild(nhsNumber: string): Promise<ChildView> {
+/**
+ * Markers, plans and the most recent accesses of one NHS number, from one backwards Query; `consistent`
+ * for a read that decides a write the transaction cannot guard (which plans a supersession moves).
+ */
+export async function readChild(nhsNumber: string, { consistent = false } = {}): Promise<ChildView> {
   const view: ChildView = { plans: [], accesses: [], sensitive: false };
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -202,6 +205,7 @@ export async function readChild(nhsNumber: string): Promise<ChildView> {
         ScanIndexForward: false,
         Limit: MAX_PREVIOUS_ACCESSES + 16,
         ExclusiveStartKey: startKey,
+        ConsistentRead: consistent,
       }),
     );
     for (const item of page.Items ?? []) {
@@ -745,6 +749,11 @@ export interface Supersession {
   accesses: PreviousAccess[];
   audits: AuditEntry[];
   messages: CouncilMessage[];
+  /**
+   * The old number already points at the new one: these are plans written under it while an earlier
+   * transaction was marking it, which that transaction could not see. They move now, under the same mark.
+   */
+  alreadyMarked?: boolean;
 }
 
 /**
@@ -760,16 +769,26 @@ export async function recordSupersession(change: Supersession): Promise<void> {
     change.messages.length +
     2; /* marker + new-number check */
   const accesses = change.accesses.slice(0, Math.max(0, MAX_TRANSACTION_ITEMS - fixed));
+  const oldStatus = { PK: keys.child(change.oldNhsNumber), SK: SK_STATUS };
   const items: TransactItem[] = [
-    {
-      Update: {
-        TableName: tableName(),
-        Key: { PK: keys.child(change.oldNhsNumber), SK: SK_STATUS },
-        UpdateExpression: 'SET kind = :kind, newNhsNumber = :new, updatedAt = :at',
-        ConditionExpression: 'attribute_not_exists(newNhsNumber)',
-        ExpressionAttributeValues: { ':kind': 'STATUS', ':new': change.newNhsNumber, ':at': at },
-      },
-    },
+    change.alreadyMarked
+      ? {
+          ConditionCheck: {
+            TableName: tableName(),
+            Key: oldStatus,
+            ConditionExpression: 'newNhsNumber = :new',
+            ExpressionAttributeValues: { ':new': change.newNhsNumber },
+          },
+        }
+      : {
+          Update: {
+            TableName: tableName(),
+            Key: oldStatus,
+            UpdateExpression: 'SET kind = :kind, newNhsNumber = :new, updatedAt = :at',
+            ConditionExpression: 'attribute_not_exists(newNhsNumber)',
+            ExpressionAttributeValues: { ':kind': 'STATUS', ':new': change.newNhsNumber, ':at': at },
+          },
+        },
     {
       ConditionCheck: {
         TableName: tableName(),

@@ -79,6 +79,65 @@ describe('NHS number supersession', () => {
     expect(await service.scanTable()).toEqual(before);
   });
 
+  it('moves a plan written under the old number while the change was being recorded, once reported again', async () => {
+    const { readChild, recordSupersession } = await import('../../functions/store/table');
+    const oldNumber = testNhsNumber(4030);
+    const newNumber = testNhsNumber(4031);
+    await publishPlan(service, 'E09000001', oldNumber, 'CPP', { startDate: '2026-02-01' });
+    // The race: the supersession reads the old number, a council publishes another plan there, then the
+    // supersession's transaction marks the number, moving only the plan it read.
+    const read = await readChild(oldNumber, { consistent: true });
+    expect(
+      (await publishPlan(service, 'E08000025', oldNumber, 'LAC', { startDate: '2026-03-01' })).status,
+    ).toBe(201);
+    const [first] = read.plans;
+    if (!first) throw new Error('the first plan was not read');
+    const at = new Date().toISOString();
+    const audit = {
+      action: 'NHS_NUMBER_SUPERSEDED' as const,
+      outcome: 'SUCCESS' as const,
+      actor: { sub: 'pds', name: 'Demographics feed', org: 'X26', role: 'demographics' as const },
+      at,
+    };
+    await recordSupersession({
+      oldNhsNumber: oldNumber,
+      newNhsNumber: newNumber,
+      moves: [{ from: first, into: { ...first, nhsNumber: newNumber, version: 1 } }],
+      accesses: [],
+      audits: [
+        { ...audit, subject: oldNumber },
+        { ...audit, subject: newNumber },
+      ],
+      messages: [],
+    });
+    // Left under a number that lookups now follow away from: invisible.
+    expect((await lookup(oldNumber, ['B0170'])).body.plans.map((plan: any) => plan.planType)).toEqual([
+      'CPP',
+    ]);
+    await service.takeMessages('E08000025');
+
+    const again = await supersede(oldNumber, newNumber);
+    expect(again.body).toEqual({ oldNhsNumber: oldNumber, newNhsNumber: newNumber, movedPlans: 1 });
+    const viaOld = await lookup(oldNumber, ['B0170']);
+    expect(viaOld.body.supersededBy).toBe(newNumber);
+    expect(viaOld.body.plans.map((plan: any) => `${plan.council.code} ${plan.planType}`).sort()).toEqual([
+      'E08000025 LAC',
+      'E09000001 CPP',
+    ]);
+    expect(
+      (await service.scanTable()).filter((item) => item.PK === `CHILD#${oldNumber}` && item.kind === 'PLAN'),
+    ).toEqual([]);
+    expect(await service.takeMessages('E08000025')).toEqual([
+      expect.objectContaining({
+        type: 'NhsNumberSuperseded',
+        oldNhsNumber: oldNumber,
+        newNhsNumber: newNumber,
+      }),
+    ]);
+    // Then, with nothing left to move, a report changes nothing.
+    expect((await supersede(oldNumber, newNumber)).body.movedPlans).toBe(0);
+  });
+
   it('refuses publishing to a superseded number with 409 naming the replacement', async () => {
     const oldNumber = testNhsNumber(4200);
     const newNumber = testNhsNumber(4300);
