@@ -4,7 +4,7 @@
  * (unless forced) when that would end more than the configured share of them.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
-import { planWriteConcurrency } from './config';
+import { planWriteConcurrency, snapshotMaxEndShare } from './config';
 import { clock } from './core/clock';
 import { todayUtc } from './core/dates';
 import { classifyPlanChange } from './core/plans';
@@ -13,7 +13,6 @@ import {
   breaksSnapshotGuard,
   CSV_HEADER,
   countOpen,
-  DEFAULT_SNAPSHOT_MAX_END_SHARE,
   MAX_UPLOAD_RECORDS,
   planKey,
   plansToEnd,
@@ -44,14 +43,8 @@ const WRITE_CONCURRENCY = planWriteConcurrency();
 /** Lambda's synchronous payload limit, less room for the event around the body. */
 const MAX_BODY_BYTES = 6 * 1024 * 1024 - 64 * 1024;
 
-function snapshotMaxEndShare(): number {
-  const configured = process.env.SNAPSHOT_MAX_END_SHARE;
-  if (configured === undefined) return DEFAULT_SNAPSHOT_MAX_END_SHARE;
-  const share = Number(configured);
-  if (!Number.isFinite(share) || share < 0 || share > 1)
-    throw new Error('SNAPSHOT_MAX_END_SHARE must be from 0 to 1');
-  return share;
-}
+/** Read at cold start too (functions/config.ts): a bad setting fails start-up, not each snapshot. */
+const SNAPSHOT_MAX_END_SHARE = snapshotMaxEndShare();
 
 interface ParsedUpload {
   mode?: UploadMode;
@@ -183,7 +176,7 @@ export const handler = apiHandler<RawBody, { mode?: UploadMode; force?: boolean;
       const councilPlans = await listCouncilPlans(councilCode);
       const toEnd = plansToEnd(councilPlans, named, today);
       const open = countOpen(councilPlans, today);
-      const share = snapshotMaxEndShare();
+      const share = SNAPSHOT_MAX_END_SHARE;
       if (!query.force && breaksSnapshotGuard(toEnd.length, open, share)) {
         throw apiErrors.snapshotGuard(
           `This snapshot would end ${toEnd.length} of the council's ${open} open plans, more than ${Math.round(share * 100)}%: ` +

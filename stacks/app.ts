@@ -1,18 +1,17 @@
 /**
  * CDK entry (cdk.json runs it with tsx). The only place that reads the environment or context:
- * `-c stages=dev,prod` limits which stages are synthesized (default: every stage of stacks/config.ts).
+ * `-c stages=dev,prod` limits which stages are synthesized (default: every stage of stacks/config.ts);
+ * an unknown stage name fails synth.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from './app-builder';
-import { parseConfig, stages } from './config';
+import { parseConfig, selectStages, stages } from './config';
 
 const app = new App();
-const wanted = app.node.tryGetContext('stages') as string | undefined;
-const config = parseConfig(stages);
-const selected = wanted ? config.filter((stage) => wanted.split(',').includes(stage.name)) : config;
-if (selected.length === 0) throw new Error(`No stage matches -c stages=${wanted}`);
+// A name that is no stage fails synth, naming it and the stages there are.
+const selected = selectStages(parseConfig(stages), app.node.tryGetContext('stages'));
 buildApp(selected, { app });
 const assembly = app.synth();
 

@@ -5,10 +5,13 @@
  */
 import * as z from 'zod';
 import { CouncilCodeSchema } from '../functions/core/schemas';
+import { routes } from '../functions/http/routes';
 
 const AccountIdSchema = z.string().regex(/^\d{12}$/, { error: 'an AWS account id is 12 digits' });
 const RegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'not an AWS region name' });
 const positiveInt = z.int().positive();
+/** The API functions' entries (functions/<entry>.ts), one function each. */
+const API_ENTRIES = [...new Set(routes.map((route) => route.entry))].sort();
 
 export const CouncilConfigSchema = z.strictObject({
   /** ODS code: the key of the council's queue and of its messages. */
@@ -75,7 +78,20 @@ export const LimitsSchema = z.strictObject({
       /** Every API function unless named in byEntry. */
       api: positiveInt,
       dispatch: positiveInt,
-      byEntry: z.record(z.string(), positiveInt).default({}),
+      /** API functions by route entry (functions/http/routes.ts), e.g. { lookup: 100 }. */
+      byEntry: z
+        .record(z.string(), positiveInt)
+        .superRefine((byEntry, ctx) => {
+          for (const entry of Object.keys(byEntry)) {
+            if (API_ENTRIES.includes(entry)) continue;
+            ctx.addIssue({
+              code: 'custom',
+              path: [entry],
+              message: `no API function has entry "${entry}"; byEntry takes ${API_ENTRIES.join(', ')} (the authorizer and dispatch functions have settings of their own)`,
+            });
+          }
+        })
+        .default({}),
     })
     .default({ authorizer: 20, api: 10, dispatch: 5, byEntry: {} }),
 });
@@ -162,6 +178,33 @@ export function parseConfig(input: readonly StageConfigInput[]): AppConfig {
     throw new Error(`Invalid stage configuration:\n  ${problems.join('\n  ')}`);
   }
   return parsed.data;
+}
+
+/**
+ * The stages `-c stages=dev,prod` names (every stage without it). A name that is no stage, an empty
+ * name or a value that is not a list is refused: a typo must not quietly leave a stage out.
+ */
+export function selectStages(config: AppConfig, wanted: unknown): AppConfig {
+  if (wanted === undefined) return config;
+  const known = config.map((stage) => stage.name);
+  if (typeof wanted !== 'string')
+    throw new Error(
+      `stages must be a comma-separated list of stage names (${known.join(', ')}), not ${JSON.stringify(wanted)}`,
+    );
+  const names = wanted.split(',').map((name) => name.trim());
+  if (names.every((name) => name === ''))
+    throw new Error(
+      `-c stages=${wanted} names no stage; the stages are ${known.join(', ')} (leave out -c stages for all)`,
+    );
+  if (names.includes(''))
+    throw new Error(`-c stages=${wanted} has an empty stage name; the stages are ${known.join(', ')}`);
+  const unknown = [...new Set(names.filter((name) => !known.includes(name)))];
+  if (unknown.length > 0) {
+    throw new Error(
+      `-c stages=${wanted}: no stage${unknown.length > 1 ? 's' : ''} named ${unknown.join(', ')}; the stages are ${known.join(', ')}`,
+    );
+  }
+  return config.filter((stage) => names.includes(stage.name));
 }
 
 /**

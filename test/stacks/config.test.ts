@@ -1,6 +1,8 @@
 /** The stage configuration is validated before anything is built. */
+
+import { routes } from '../../functions/http/routes';
 import { parseIssuers } from '../../functions/http/tokens';
-import { parseConfig, type StageConfigInput, stages } from '../../stacks/config';
+import { parseConfig, type StageConfigInput, selectStages, stages } from '../../stacks/config';
 import { ServiceFunction } from '../../stacks/constructs/service-function';
 
 const dev = stages.find((stage) => stage.name === 'dev') as StageConfigInput;
@@ -56,6 +58,75 @@ describe('stage configuration', () => {
   it('refuses a malformed account id', () => {
     expect(() => parseConfig(withRegions([region], { account: '1234' }))).toThrow(/account/);
   });
+
+  it('refuses reserved concurrency for an entry that is no API function, naming it and the entries', () => {
+    const entries = [...new Set(routes.map((route) => route.entry))].sort();
+    const limits = (byEntry: Record<string, number>) => ({
+      limits: { reservedConcurrency: { authorizer: 5, api: 2, dispatch: 2, byEntry } },
+    });
+    expect(
+      parseConfig(withRegions([region], limits({ lookup: 50, upload: 3 })))[0]?.limits.reservedConcurrency
+        .byEntry,
+    ).toEqual({ lookup: 50, upload: 3 });
+    for (const typo of ['lookups', 'authorizer', 'functions/lookup']) {
+      expect(() => parseConfig(withRegions([region], limits({ [typo]: 50 })))).toThrow(
+        `0.limits.reservedConcurrency.byEntry.${typo}: no API function has entry "${typo}"; byEntry takes ${entries.join(', ')}`,
+      );
+    }
+  });
+});
+
+describe('stage selection (-c stages=...)', () => {
+  const config = parseConfig(stages);
+  const names = (selected: ReturnType<typeof selectStages>) => selected.map((stage) => stage.name);
+
+  it('synthesizes every stage without -c stages, and the named ones with it', () => {
+    expect(names(selectStages(config, undefined))).toEqual(['dev', 'prod']);
+    expect(names(selectStages(config, 'prod'))).toEqual(['prod']);
+    expect(names(selectStages(config, 'dev, prod'))).toEqual(['dev', 'prod']);
+  });
+
+  it('refuses a stage name it does not know, naming it and the known stages', () => {
+    expect(() => selectStages(config, 'dev,prdo')).toThrow(
+      '-c stages=dev,prdo: no stage named prdo; the stages are dev, prod',
+    );
+    expect(() => selectStages(config, 'staging,qa')).toThrow(
+      'no stages named staging, qa; the stages are dev, prod',
+    );
+  });
+
+  it('refuses an empty name or a value that is not a comma-separated list', () => {
+    expect(() => selectStages(config, '')).toThrow('-c stages= names no stage');
+    expect(() => selectStages(config, 'dev,,prod')).toThrow('an empty stage name');
+    expect(() => selectStages(config, ['dev'])).toThrow(
+      'stages must be a comma-separated list of stage names',
+    );
+  });
+
+  it('stops cdk synth before building anything', async () => {
+    const { execFile } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--no-warnings', '--import', 'tsx', 'stacks/app.ts'],
+        {
+          env: {
+            ...process.env,
+            // What the CDK CLI hands the app for `cdk synth -c stages=dev,prdo`.
+            CDK_CONTEXT_JSON: JSON.stringify({ stages: 'dev,prdo', 'aws:cdk:bundling-stacks': [] }),
+            CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-out-')),
+          },
+        },
+        (error, _stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stderr }),
+      );
+    });
+    expect(result.stderr).toContain('-c stages=dev,prdo: no stage named prdo; the stages are dev, prod');
+    expect(result.code).not.toBe(0);
+  }, 120_000);
 });
 
 describe('service functions', () => {
