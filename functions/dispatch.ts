@@ -9,6 +9,7 @@ import middy from '@middy/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { CouncilMessageSchema } from './core/schemas';
 import { councilQueueUrl, sendToCouncil } from './notify/council-queues';
+import { CouncilWithoutQueue } from './notify/stage-councils';
 import { logger } from './observability';
 import { OUTBOX_PREFIX } from './store/table';
 
@@ -28,7 +29,21 @@ export async function deliverOutboxRecord(record: DynamoDBRecord): Promise<void>
     return;
   }
   const message = parsed.data;
-  const queueUrl = await councilQueueUrl(message.councilCode);
+  let queueUrl: string | undefined;
+  try {
+    queueUrl = await councilQueueUrl(message.councilCode);
+  } catch (error) {
+    if (error instanceof CouncilWithoutQueue) {
+      // Failing the record keeps the message: retried, then held in the stream's failure queue (alarmed)
+      // until the council is given a queue and the message is redriven.
+      logger.error('No region of this stage has a queue for the council: message held', {
+        type: message.type,
+        eventId: message.eventId,
+        councilCode: message.councilCode,
+      });
+    }
+    throw error;
+  }
   if (!queueUrl) return; // homed in another region, whose dispatcher delivers it
   await sendToCouncil(queueUrl, message);
   logger.info('Council notified', {

@@ -26,7 +26,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct, IConstruct } from 'constructs';
 import { type RouteDefinition, routes as routeTable } from '../functions/http/routes';
-import type { RegionConfig, StageConfig } from './config';
+import { type RegionConfig, type StageConfig, stageCouncilCodes } from './config';
 import { addGatewayErrors, addMethodNotAllowed } from './constructs/api-errors';
 import { ApiFirewall } from './constructs/api-firewall';
 import { logsKey } from './constructs/keys';
@@ -184,6 +184,10 @@ export class ApiStack extends Stack {
 
     const functions = new Map<string, ServiceFunction>();
     const methodsByPath = new Map<string, string[]>();
+    // Registration refuses a council that no region of the stage gives a queue.
+    const entryEnvironment: Record<string, Record<string, string>> = {
+      'register-council': { STAGE_COUNCIL_CODES: stageCouncilCodes(stage) },
+    };
     for (const route of routes) {
       let fn = functions.get(route.entry);
       if (!fn) {
@@ -195,6 +199,7 @@ export class ApiStack extends Stack {
           logsKey: keyForLogs,
           logRetention: retention,
           ...FUNCTION_SIZING[route.entry],
+          environment: entryEnvironment[route.entry],
         });
         fn.bindTable(table, apiTableAccess(route.entry));
         functions.set(route.entry, fn);

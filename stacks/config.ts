@@ -290,3 +290,10 @@ export const stages: StageConfigInput[] = [
     ],
   },
 ];
+
+/** Every council of the stage, whichever region it is homed in, as the functions read it (JSON array). */
+export function stageCouncilCodes(stage: StageConfig): string {
+  return JSON.stringify(
+    stage.regions.flatMap((region) => region.councils.map((council) => council.code)).sort(),
+  );
+}

@@ -12,7 +12,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../functions/store/table-definition';
-import type { RegionConfig, StageConfig } from './config';
+import { type RegionConfig, type StageConfig, stageCouncilCodes } from './config';
 import { CouncilQueue } from './constructs/council-queue';
 import { logsKey, serviceKey } from './constructs/keys';
 import { acknowledge } from './constructs/nag';
@@ -123,7 +123,12 @@ export class MessagingStack extends Stack {
       memorySize: 512,
       logsKey: keyForLogs,
       logRetention: retention,
-      environment: { TABLE_NAME: table.tableName, COUNCIL_QUEUE_URLS: this.toJsonString(queueUrls) },
+      // Every council of the stage too: a message for a council no region serves is held, not dropped.
+      environment: {
+        TABLE_NAME: table.tableName,
+        COUNCIL_QUEUE_URLS: this.toJsonString(queueUrls),
+        STAGE_COUNCIL_CODES: stageCouncilCodes(stage),
+      },
     });
     this.dispatch.grantSendTo(
       this.councilQueues.map((council) => council.queue),

@@ -1,5 +1,6 @@
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { CouncilMessage } from '../core/schemas';
+import { CouncilWithoutQueue, stageCouncilCodes } from './stage-councils';
 
 /** fauxqs answers with *.localhost queue URLs, so the client keeps its configured endpoint. */
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
@@ -21,11 +22,19 @@ export const councilDeadLetterQueueName = (prefix: string, councilCode: string) 
 
 /**
  * The queue of a council homed in this region; undefined when the council is homed in another region
- * (whose own dispatch function delivers it from its replica of the table).
+ * (whose own dispatch function delivers it from its replica of the table). Throws CouncilWithoutQueue
+ * for a council no region of the stage serves, so that the message is kept (retried, then held in the
+ * stream's failure queue) rather than dropped.
  */
 export async function councilQueueUrl(councilCode: string): Promise<string | undefined> {
   const configured = configuredQueueUrls();
-  if (configured) return configured[councilCode];
+  if (configured) {
+    const url = configured[councilCode];
+    if (url) return url;
+    const stage = stageCouncilCodes();
+    if (stage && !stage.has(councilCode)) throw new CouncilWithoutQueue(councilCode);
+    return undefined;
+  }
   const known = resolved.get(councilCode);
   if (known) return known;
   const result = await sqs.send(

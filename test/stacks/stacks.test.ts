@@ -266,6 +266,21 @@ describe('messaging', () => {
         ]),
       );
       expect(JSON.parse(urls)).toEqual(queueIds);
+      // And every council of the stage, so that a message for one no region serves is held, not dropped;
+      // registration refuses such a council.
+      const everyCouncil = stage.regions.flatMap((r) => r.councils.map((c) => c.code)).sort();
+      expect(JSON.parse(variables.STAGE_COUNCIL_CODES as string)).toEqual(everyCouncil);
+      const api = regionStacks(built, stage.name, region.region).api;
+      const registration = api.functions.get('register-council');
+      const registrationFn = template(api).toJSON().Resources[
+        api.getLogicalId(registration?.node.defaultChild as never)
+      ] as Resource;
+      expect(
+        JSON.parse(
+          (registrationFn.Properties.Environment as { Variables: Record<string, string> }).Variables
+            .STAGE_COUNCIL_CODES as string,
+        ),
+      ).toEqual(everyCouncil);
 
       const role = functionRoles(messaging).get(dispatchId) as string;
       const sends = roleStatements(messaging, role).filter((s) =>
