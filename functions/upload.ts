@@ -7,7 +7,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { planWriteConcurrency, snapshotMaxEndShare } from './config';
 import { clock } from './core/clock';
 import { todayUtc } from './core/dates';
-import { classifyPlanChange } from './core/plans';
+import { classifyPlanChange, isPlanOpen, type PlanType } from './core/plans';
 import { UploadJsonBodySchema, type UploadResponse } from './core/schemas';
 import {
   breaksSnapshotGuard,
@@ -19,6 +19,7 @@ import {
   type RowResult,
   rejected,
   type UploadMode,
+  type UploadRecord,
   uploadStatus,
   validateRecords,
 } from './core/uploads';
@@ -29,16 +30,28 @@ import { newId } from './store/ids';
 import {
   getCouncil,
   listCouncilPlans,
+  type NhsNumberMarkers,
   type PlanWrite,
   PlanWriteConflict,
   readCouncilPlans,
   readMarkers,
+  type StoredPlan,
   WriteConflict,
   writePlans,
 } from './store/table';
 
 /** Read at cold start, so that a bad setting fails the function's start-up rather than each upload. */
 const WRITE_CONCURRENCY = planWriteConcurrency();
+
+/** Rounds of writes an upload makes when plans change under it, before it answers 409. */
+const MAX_WRITE_ROUNDS = 3;
+
+/** What a write is for, so that it can be decided again if the plan changes before it lands. */
+type WriteIntent = { record: UploadRecord } | { end: StoredPlan };
+interface PendingWrite {
+  intent: WriteIntent;
+  write: PlanWrite;
+}
 
 /** Lambda's synchronous payload limit, less room for the event around the body. */
 const MAX_BODY_BYTES = 6 * 1024 * 1024 - 64 * 1024;
@@ -118,19 +131,21 @@ export const handler = apiHandler<RawBody, { mode?: UploadMode; force?: boolean;
       readCouncilPlans(councilCode, valid),
     ]);
 
-    const writes: PlanWrite[] = [];
-    const writeRows: number[] = [];
-    const audit = (nhsNumber: string, planType: PlanWrite['plan']['planType']) => ({
+    const audit = (
+      nhsNumber: string,
+      planType: PlanType,
+      action: PlanWrite['audit']['action'],
+    ): PlanWrite['audit'] => ({
       subject: nhsNumber,
-      outcome: 'SUCCESS' as const,
+      action,
+      outcome: 'SUCCESS',
       actor: claims,
       at,
       planType,
       councilCode,
     });
-    for (const record of valid) {
-      const marker = markers.get(record.nhsNumber);
-      const current = existing.get(planKey(record.nhsNumber, record.planType));
+    /** A row's outcome against the plan and markers read, and the write it needs, if any. */
+    const decideRow = (record: UploadRecord, marker: NhsNumberMarkers | undefined, current?: StoredPlan) => {
       const base = { row: record.row, nhsNumber: record.nhsNumber, planType: record.planType };
       if (marker?.supersededBy) {
         results.set(record.row, {
@@ -139,12 +154,12 @@ export const handler = apiHandler<RawBody, { mode?: UploadMode; force?: boolean;
           code: 'NHS_NUMBER_SUPERSEDED',
           message: `This NHS number has been superseded by ${marker.supersededBy}: send the plan against ${marker.supersededBy}`,
         });
-        continue;
+        return undefined;
       }
       const change = classifyPlanChange(current, record);
       if (change === 'UNCHANGED') {
         results.set(record.row, { ...base, outcome: 'UNCHANGED' });
-        continue;
+        return undefined;
       }
       if (!current && marker?.sensitive) {
         results.set(record.row, {
@@ -154,24 +169,44 @@ export const handler = apiHandler<RawBody, { mode?: UploadMode; force?: boolean;
           message:
             'The demographics service marks this NHS number as sensitive: plans cannot be published for it',
         });
-        continue;
+        return undefined;
       }
       results.set(record.row, { ...base, outcome: change === 'PLAN_CREATED' ? 'CREATED' : 'UPDATED' });
-      writes.push({
-        plan: {
-          ...base,
-          councilCode,
-          startDate: record.startDate,
-          endDate: record.endDate,
-          version: (current?.version ?? 0) + 1,
+      return {
+        intent: { record },
+        write: {
+          plan: {
+            ...base,
+            councilCode,
+            startDate: record.startDate,
+            endDate: record.endDate,
+            version: (current?.version ?? 0) + 1,
+          },
+          expectedVersion: current?.version,
+          audit: audit(record.nhsNumber, record.planType, change),
         },
-        expectedVersion: current?.version,
-        audit: { ...audit(record.nhsNumber, record.planType), action: change },
-      });
-      writeRows.push(record.row);
+      };
+    };
+    const endWrite = (plan: StoredPlan) => ({
+      intent: { end: plan },
+      write: {
+        plan: { ...plan, endDate: today, version: plan.version + 1 },
+        expectedVersion: plan.version,
+        audit: audit(plan.nhsNumber, plan.planType, 'PLAN_ENDED'),
+      },
+    });
+
+    let pending: PendingWrite[] = [];
+    for (const record of valid) {
+      const decided = decideRow(
+        record,
+        markers.get(record.nhsNumber),
+        existing.get(planKey(record.nhsNumber, record.planType)),
+      );
+      if (decided) pending.push(decided);
     }
 
-    const ended: RowResult[] = [];
+    let ended: StoredPlan[] = [];
     if (mode === 'snapshot') {
       const councilPlans = await listCouncilPlans(councilCode);
       const toEnd = plansToEnd(councilPlans, named, today);
@@ -183,29 +218,66 @@ export const handler = apiHandler<RawBody, { mode?: UploadMode; force?: boolean;
             'check the export is complete, or send it again with force=true',
         );
       }
-      for (const plan of toEnd) {
-        ended.push({ row: null, nhsNumber: plan.nhsNumber, planType: plan.planType, outcome: 'ENDED' });
-        writes.push({
-          plan: { ...plan, endDate: today, version: plan.version + 1 },
-          expectedVersion: plan.version,
-          audit: { ...audit(plan.nhsNumber, plan.planType), action: 'PLAN_ENDED' },
-        });
-      }
+      ended = toEnd;
+      pending.push(...toEnd.map(endWrite));
     }
 
-    if (!query.dryRun && writes.length > 0) {
+    // A write refused by a condition means its plan, or its number's status, changed since it was read.
+    // The writes that landed stay and are answered as such; the rest are read again and decided afresh
+    // (UNCHANGED, or rejected for a number superseded or flagged meanwhile, or written on the new
+    // version), so the answer describes exactly what the table now holds.
+    for (let round = 1; !query.dryRun && pending.length > 0; round++) {
       try {
-        await writePlans(writes, WRITE_CONCURRENCY);
+        await writePlans(
+          pending.map((entry) => entry.write),
+          WRITE_CONCURRENCY,
+        );
+        break;
       } catch (error) {
         if (!(error instanceof PlanWriteConflict)) throw error;
-        throw apiErrors.conflict(
-          'Some of these plans changed while the upload ran, so part of it was not applied: send the file again ' +
-            '(rows already applied will answer UNCHANGED)',
-        );
+        if (round >= MAX_WRITE_ROUNDS) {
+          throw apiErrors.conflict(
+            'Some of these plans kept changing while the upload ran, so part of it was not applied: send the ' +
+              'file again (rows already applied will answer UNCHANGED)',
+          );
+        }
+        const landed = new Set(error.applied);
+        const left = pending.filter((_, index) => !landed.has(index)).map((entry) => entry.intent);
+        const keys = left.map((intent) => ('record' in intent ? intent.record : intent.end));
+        const [freshMarkers, fresh] = await Promise.all([
+          readMarkers(keys.map((key) => key.nhsNumber)),
+          readCouncilPlans(councilCode, keys),
+        ]);
+        pending = [];
+        for (const intent of left) {
+          if ('record' in intent) {
+            const { record } = intent;
+            const decided = decideRow(
+              record,
+              freshMarkers.get(record.nhsNumber),
+              fresh.get(planKey(record.nhsNumber, record.planType)),
+            );
+            if (decided) pending.push(decided);
+            continue;
+          }
+          // A plan to end that was deleted or ended meanwhile needs nothing more, and is not reported.
+          const key = planKey(intent.end.nhsNumber, intent.end.planType);
+          const current = fresh.get(key);
+          if (current && isPlanOpen(current, today)) pending.push(endWrite(current));
+          else ended = ended.filter((plan) => planKey(plan.nhsNumber, plan.planType) !== key);
+        }
       }
     }
 
     const rows = upload.records.map((_, index) => results.get(index + 1) as RowResult);
+    const endedRows = ended.map(
+      (plan): RowResult => ({
+        row: null,
+        nhsNumber: plan.nhsNumber,
+        planType: plan.planType,
+        outcome: 'ENDED',
+      }),
+    );
     const accepted = rows.filter((row) => row.outcome !== 'REJECTED').length;
     const rejectedCount = rows.length - accepted;
     const response: UploadResponse = {
@@ -215,8 +287,8 @@ export const handler = apiHandler<RawBody, { mode?: UploadMode; force?: boolean;
       status: uploadStatus(accepted, rejectedCount),
       accepted,
       rejected: rejectedCount,
-      ended: ended.length,
-      results: [...rows, ...ended],
+      ended: endedRows.length,
+      results: [...rows, ...endedRows],
     };
     return { status: 200, body: response };
   },

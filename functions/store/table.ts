@@ -506,6 +506,9 @@ function planTransactions(writes: readonly PlanWrite[]): TaggedItem[][] {
 
 /** A transaction refused by a condition: which write, and why. */
 export class PlanWriteConflict extends WriteConflict {
+  /** Indexes of the writes that did land (set by writePlans). */
+  applied: readonly number[] = [];
+
   constructor(
     conflict: WriteConflict,
     readonly writeIndex: number,
@@ -540,7 +543,7 @@ export async function writePlans(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, transactions.length) }, worker));
   if (failure !== undefined) {
-    if (failure instanceof PlanWriteConflict) Object.assign(failure, { applied });
+    if (failure instanceof PlanWriteConflict) failure.applied = applied;
     throw failure;
   }
   return { applied };
