@@ -1,15 +1,19 @@
 /**
  * `npm run upload -- --council E09000001 --file plans.csv [--snapshot] [--dry-run]`
  *
- * Streams a CSV file to the upload API (deltas in requests of 1,000 records, two in flight; a snapshot
- * whole), shows progress and rate, prints a summary and writes the result of every record to
- * `<file>.results.csv` beside the input.
+ * Reads the whole CSV file once first, sending nothing, so that a file the service would refuse whole
+ * (one it cannot parse, or with the wrong header) is refused before any of it is applied. Then streams
+ * it to the upload API (deltas in requests of 1,000 records, two in flight; a snapshot whole), shows
+ * progress and rate, prints a summary and writes the result of every record to `<file>.results.csv`
+ * beside the input. If it stops part-way, the results file holds every request the service answered and
+ * the message says which rows have a result and how to finish.
  * Exit code: 0 when every row was accepted, 1 when any was rejected, 2 when the upload failed.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { parse } from 'csv-parse';
+import { CsvError, type Info, type Options, parse } from 'csv-parse';
 import {
   CSV_HEADER,
   duplicateRow,
@@ -25,6 +29,37 @@ const USAGE =
 
 class UsageError extends Error {}
 
+/** The upload stopped part-way; the message says what was answered and how to finish. */
+class UploadStopped extends Error {}
+
+/** The service refused a request whole (after any retries). */
+class RequestRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const snapshotTooLarge = (batchSize: number) =>
+  new UsageError(
+    `A snapshot must be sent whole, and one request takes at most ${batchSize} records: this file has more. ` +
+      'Send it as a delta, or split it by plan type.',
+  );
+
+/** The service's own CSV reading (functions/upload.ts), so the CLI finds what it would refuse. */
+const CSV_OPTIONS: Options = { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true };
+
+/** The file's records as they stream in, and no more of it in memory. */
+function readCsv(file: string, options: Options = {}) {
+  // pipeline, unlike pipe, hands a read error (no such file) on to the parser's reader.
+  return pipeline(createReadStream(file), parse({ ...CSV_OPTIONS, ...options }), () => undefined);
+}
+
+const n = (value: number) => value.toLocaleString('en-GB');
+
 const DEFAULT_DELTA_BATCH = 1_000;
 /**
  * Requests in flight: while the service writes one request's rows, it reads and checks the next one's.
@@ -35,6 +70,9 @@ const REQUESTS_IN_FLIGHT = 2;
 
 /** Records on their way in one request, with their rows in the file. */
 interface Batch {
+  /** The file rows (from 1) this batch covers, sent or answered by the CLI: first to last. */
+  first: number;
+  last: number;
   /** File row (from 1) of each record sent. */
   rows: number[];
   records: string[][];
@@ -42,7 +80,7 @@ interface Batch {
   answered: RowResult[];
 }
 
-const newBatch = (): Batch => ({ rows: [], records: [], answered: [] });
+const newBatch = (first: number): Batch => ({ first, last: first - 1, rows: [], records: [], answered: [] });
 
 interface Totals {
   rows: number;
@@ -67,6 +105,67 @@ function progress(totals: Totals, started: number, done: boolean): void {
   else if (done) process.stderr.write(`${line}\n`);
 }
 
+/** What a person can do about each way a CSV file cannot be read. */
+const CSV_PROBLEMS: Partial<Record<string, string>> = {
+  CSV_QUOTE_NOT_CLOSED:
+    'a quoted cell is never closed: its opening quote (") runs on to the end of the file. Close the quote, ' +
+    'or remove it',
+  INVALID_OPENING_QUOTE:
+    'a quote (") inside a cell that does not start with one. Put the whole cell in quotes and write each ' +
+    'quote inside it twice (""), or remove the quote',
+  CSV_INVALID_CLOSING_QUOTE:
+    'a quoted cell goes on after its closing quote. End the cell at its closing quote, and write each quote ' +
+    'inside it twice ("")',
+};
+
+/**
+ * Reads the whole file, sending nothing, and refuses it (naming the line and row, and what is wrong)
+ * where the service would refuse a request of it whole: CSV it cannot parse, a wrong header, no header.
+ * A row with missing or extra cells is not such a problem: the service rejects that row (INVALID_RECORD).
+ * Streams, holding one record at a time. Returns the number of rows (records after the header).
+ */
+async function checkFile(file: string): Promise<number> {
+  const name = path.basename(file);
+  let records = 0;
+  // Where the last record read ended, and the blank lines skipped by then, taken as the parser reads
+  // (an error reaches the loop below before the records read ahead of it do). An unclosed quote is only
+  // reported at the end of the file: its row starts on the first line after that record and the blank
+  // lines after it.
+  let lastLine = 0;
+  let lastEmptyLines = 0;
+  const onRecord = (record: string[], info: Info) => {
+    lastLine = info.lines;
+    lastEmptyLines = info.empty_lines;
+    return record;
+  };
+  try {
+    for await (const record of readCsv(file, { on_record: onRecord }) as AsyncIterable<string[]>) {
+      if (records === 0 && record.join(',') !== CSV_HEADER.join(',')) {
+        throw new UsageError(
+          `${name} was not sent: the first row must be exactly ${CSV_HEADER.join(',')}; ` +
+            `it is ${JSON.stringify(record.join(',').slice(0, 80))}`,
+        );
+      }
+      records++;
+    }
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    const at = error as CsvError & Info;
+    const line =
+      at.code === 'CSV_QUOTE_NOT_CLOSED' ? lastLine + (at.empty_lines - lastEmptyLines) + 1 : at.lines;
+    // The records read before this one include the header: this is row at.records of the file.
+    const where =
+      at.records > 0 ? `row ${n(at.records)}, on line ${n(line)}` : `the header row, line ${n(line)}`;
+    throw new UsageError(
+      `${name} cannot be read as CSV at ${where} (rows count from 1 after the header): ` +
+        `${CSV_PROBLEMS[at.code] ?? at.message.split('\n')[0]}. ` +
+        'Nothing was sent: correct the file and run the upload again.',
+    );
+  }
+  if (records === 0) throw new UsageError(`${name} is empty: it needs the header row and the records`);
+  return records - 1;
+}
+
 async function send(
   url: string,
   token: string,
@@ -74,7 +173,11 @@ async function send(
   mode: string,
   dryRun: boolean,
 ): Promise<{ results: RowResult[] }> {
-  const body = [CSV_HEADER.join(','), ...records.map((cells) => cells.map(csvCell).join(','))].join('\n');
+  // A record of one empty cell (a line of just "" in the file) is sent as "": an empty line would be
+  // skipped by the service, and every later row's result given to the row before it.
+  const line = (cells: string[]) =>
+    cells.length === 1 && cells[0] === '' ? '""' : cells.map(csvCell).join(',');
+  const body = [CSV_HEADER.join(','), ...records.map(line)].join('\n');
   const query = new URLSearchParams({ mode, ...(dryRun ? { dryRun: 'true' } : {}) });
   for (let attempt = 1; ; attempt++) {
     const response = await fetch(`${url}?${query}`, {
@@ -91,7 +194,9 @@ async function send(
     // writing). Sending the same records again is safe: rows already applied answer UNCHANGED.
     const retryable = response.status === 429 || response.status >= 500 || payload.error?.code === 'CONFLICT';
     if (!retryable || attempt >= 5) {
-      throw new Error(
+      throw new RequestRefused(
+        response.status,
+        payload.error?.code,
         `The service refused the upload (${response.status} ${payload.error?.code ?? ''}): ${payload.error?.message ?? ''}`,
       );
     }
@@ -120,6 +225,55 @@ function record(totals: Totals, batch: Batch, results: RowResult[], out: WriteSt
     );
   }
   totals.rows += batch.rows.length + batch.answered.length;
+}
+
+/**
+ * What a person needs after a stop part-way: which rows have a result (in the results file), from which
+ * row none has, and that sending the whole file again is safe (rows already applied answer UNCHANGED).
+ */
+function stopMessage(stop: {
+  cause: unknown;
+  answered: [number, number][];
+  firstUnanswered: number;
+  totals: Totals;
+  resultsFile: string;
+  dryRun: boolean;
+}): string {
+  const { answered, firstUnanswered, totals } = stop;
+  const ranges = (list: [number, number][]) =>
+    list.map(([first, last]) => (first === last ? n(first) : `${n(first)} to ${n(last)}`)).join(' and ');
+  const later = answered.filter(([first]) => first > firstUnanswered);
+  const accepted = totals.CREATED + totals.UPDATED + totals.UNCHANGED;
+  const refusal = stop.cause instanceof RequestRefused ? stop.cause : undefined;
+  const refused = refusal?.status;
+  // A request refused whole with a 4xx wrote nothing; a CONFLICT or a 5xx may come after some of its
+  // rows' transactions were written, and a lost answer says nothing either way.
+  const wroteNothing =
+    refused !== undefined && refused >= 400 && refused < 500 && refusal?.code !== 'CONFLICT';
+  const beforeRerun =
+    refused === 401
+      ? 'get a new token and '
+      : wroteNothing && refused !== 429
+        ? 'put right what the service refused, then '
+        : '';
+  return [
+    `Upload stopped at row ${n(firstUnanswered)}: ${(stop.cause as Error).message}`,
+    totals.rows === 0
+      ? 'The service answered no rows before the stop.'
+      : `Before the stop the service answered rows ${ranges(answered)}: ${n(accepted)} ` +
+        `${stop.dryRun ? 'accepted' : 'applied (created, updated or unchanged)'} and ${n(totals.REJECTED)} rejected` +
+        `${stop.dryRun ? ' (a dry run: nothing was written)' : ''}. Their results are in ${stop.resultsFile}.`,
+    `Rows from ${n(firstUnanswered)} on${later.length > 0 ? ` (except rows ${ranges(later)})` : ''} have no result ` +
+      (wroteNothing
+        ? 'and were not applied.'
+        : 'and were not applied, unless the request that failed was applied in part before failing.'),
+    `To finish, ${beforeRerun}run the same upload again with the whole file: ` +
+      'that is safe, as rows already applied answer UNCHANGED and are not written again.' +
+      (firstUnanswered > 1
+        ? ` Sending only the rows from ${n(firstUnanswered)} on is not the same: those repeating an earlier ` +
+          "row's NHS number and plan type would be applied instead of rejected as DUPLICATE_ROW."
+        : ''),
+  ].join('\n');
 }
 
 async function main(): Promise<number> {
@@ -160,9 +314,9 @@ async function main(): Promise<number> {
     `${path.basename(values.file, path.extname(values.file))}.results.csv`,
   );
 
-  const parser = createReadStream(values.file).pipe(
-    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true }),
-  );
+  const fileRows = await checkFile(values.file);
+  if (values.snapshot && fileRows > batchSize) throw snapshotTooLarge(batchSize);
+
   const out = createWriteStream(resultsFile);
   out.write('row,nhsNumber,planType,outcome,code,message\n');
   const totals: Totals = {
@@ -175,26 +329,39 @@ async function main(): Promise<number> {
     codes: new Map(),
   };
   const started = Date.now();
-  let header: string[] | undefined;
+  let header = false;
   let fileRow = 0;
-  let batch = newBatch();
+  let batch = newBatch(1);
   let sentAny = false;
   // Pairs named by requests already sent: a later row naming one is a DUPLICATE_ROW, as it would be
   // within one request, and no pair is ever in two requests in flight at once.
   const sentPairs = new Set<string>();
   let batchPairs = new Set<string>();
+  // Requests sent and not yet recorded, oldest first. A request stays here until its results are
+  // written, so that if the upload stops, every one the service answered can still be recorded.
   const inFlight: { batch: Batch; answer: Promise<{ results: RowResult[] }> }[] = [];
+  // The rows whose results are in the results file, as ranges in file order.
+  const answered: [number, number][] = [];
+  const recordBatch = (done: Batch, results: RowResult[]) => {
+    record(totals, done, results, out);
+    const previous = answered.at(-1);
+    if (previous && previous[1] + 1 === done.first) previous[1] = done.last;
+    else if (done.last >= done.first) answered.push([done.first, done.last]);
+  };
   const recordOldest = async () => {
-    const oldest = inFlight.shift();
+    const oldest = inFlight[0];
     if (!oldest) return;
-    record(totals, oldest.batch, (await oldest.answer).results, out);
+    const { results } = await oldest.answer;
+    inFlight.shift();
+    recordBatch(oldest.batch, results);
     progress(totals, started, false);
   };
   const flush = async () => {
     for (const pair of batchPairs) sentPairs.add(pair);
     batchPairs = new Set();
     const sending = batch;
-    batch = newBatch();
+    sending.last = fileRow;
+    batch = newBatch(fileRow + 1);
     // A batch of repeats only has nothing to send, but its results still go in file order.
     const answer =
       sending.records.length === 0 && sentAny
@@ -206,40 +373,65 @@ async function main(): Promise<number> {
     inFlight.push({ batch: sending, answer });
     if (inFlight.length >= REQUESTS_IN_FLIGHT) await recordOldest();
   };
+  /**
+   * The upload stopped part-way (a request refused or failed after its retries, or the file changed
+   * since it was checked): records every request the service did answer, in file order, and says
+   * which rows have a result and how to finish.
+   */
+  const stopped = async (error: unknown) => {
+    const settled = await Promise.allSettled(inFlight.map((request) => request.answer));
+    let firstUnanswered: number | undefined;
+    let cause = error;
+    settled.forEach((outcome, i) => {
+      const request = inFlight[i] as (typeof inFlight)[number];
+      if (outcome.status === 'fulfilled') recordBatch(request.batch, outcome.value.results);
+      else if (firstUnanswered === undefined) {
+        firstUnanswered = request.batch.first;
+        cause = outcome.reason;
+      }
+    });
+    progress(totals, started, true);
+    return new UploadStopped(
+      stopMessage({
+        cause,
+        answered,
+        firstUnanswered: firstUnanswered ?? batch.first,
+        totals,
+        resultsFile,
+        dryRun: values['dry-run'],
+      }),
+    );
+  };
   try {
-    for await (const cells of parser as AsyncIterable<string[]>) {
-      if (!header) {
-        header = cells;
-        if (header.join(',') !== CSV_HEADER.join(','))
-          throw new UsageError(`The first row must be exactly ${CSV_HEADER.join(',')}`);
-        continue;
-      }
-      if (batch.records.length + batch.answered.length === batchSize) {
-        if (values.snapshot) {
-          throw new UsageError(
-            `A snapshot must be sent whole, and one request takes at most ${batchSize} records: this file has more. ` +
-              'Send it as a delta, or split it by plan type.',
-          );
+    try {
+      for await (const cells of readCsv(values.file) as AsyncIterable<string[]>) {
+        if (!header) {
+          // Checked with the whole file before anything was sent.
+          header = true;
+          continue;
         }
-        await flush();
+        if (batch.records.length + batch.answered.length === batchSize) {
+          // The file has grown since it was checked: a part of a snapshot must never be sent.
+          if (values.snapshot) throw snapshotTooLarge(batchSize);
+          await flush();
+        }
+        fileRow++;
+        const named = { nhsNumber: cells[0], planType: cells[1] };
+        const pair = namedPlanKey(named);
+        if (pair && sentPairs.has(pair)) {
+          batch.answered.push(duplicateRow(fileRow, named));
+          continue;
+        }
+        if (pair) batchPairs.add(pair);
+        batch.rows.push(fileRow);
+        batch.records.push(cells);
       }
-      fileRow++;
-      const named = { nhsNumber: cells[0], planType: cells[1] };
-      const pair = namedPlanKey(named);
-      if (pair && sentPairs.has(pair)) {
-        batch.answered.push(duplicateRow(fileRow, named));
-        continue;
-      }
-      if (pair) batchPairs.add(pair);
-      batch.rows.push(fileRow);
-      batch.records.push(cells);
+      if (batch.records.length > 0 || batch.answered.length > 0 || !sentAny) await flush();
+      while (inFlight.length > 0) await recordOldest();
+    } catch (error) {
+      throw await stopped(error);
     }
-    if (!header) throw new UsageError('The file is empty: it needs the header row and the records');
-    if (batch.records.length > 0 || batch.answered.length > 0 || !sentAny) await flush();
-    while (inFlight.length > 0) await recordOldest();
   } finally {
-    // On failure, let the other request in flight finish before the results file is closed.
-    await Promise.allSettled(inFlight.map((request) => request.answer));
     await new Promise((resolve) => out.end(resolve));
   }
   progress(totals, started, true);
@@ -266,7 +458,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error) => {
-    console.error(error instanceof UsageError ? error.message : `Upload failed: ${(error as Error).message}`);
+    console.error(
+      error instanceof UsageError || error instanceof UploadStopped
+        ? error.message
+        : `Upload failed: ${(error as Error).message}`,
+    );
     process.exit(2);
   },
 );

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -354,9 +354,9 @@ describe('the upload CLI', () => {
     String(batchSize),
   ];
   const runCli = (args: string[]) =>
-    run(process.execPath, args).then(
-      (done) => ({ code: 0, stdout: done.stdout }),
-      (error) => error as { code: number; stdout: string },
+    run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 }).then(
+      (done) => ({ code: 0, stdout: done.stdout, stderr: done.stderr }),
+      (error) => error as { code: number; stdout: string; stderr: string },
     );
   const writeFile = (rows: string[]) => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'upload-')), 'plans.csv');
@@ -423,5 +423,88 @@ describe('the upload CLI', () => {
     expect(plans).toContain(`${nhs(4)}|CPP|2026-03-01|`);
     expect(plans).toContain(`${nhs(11)}|CPP|2026-03-01|`);
     expect(plans).toContain(`${nhs(11)}|LAC|2026-06-01|`);
+  }, 60_000);
+
+  it('refuses a file that cannot be parsed part-way before sending anything, naming the row and line', async () => {
+    const council = 'E09000001';
+    const rows = Array.from({ length: 2000 }, (_, i) => `${testNhsNumber(300_000 + i * 3)},CPP,2026-01-01,`);
+    const row1500 = rows[1499] as string;
+    const unclosed = [...rows];
+    unclosed[1499] = `"${row1500}`; // row 1,500 (the second request): its quote runs to the end of the file
+    const stray = [...rows];
+    stray[1499] = `${row1500.slice(0, 4)}"${row1500.slice(4)}`; // a quote inside an unquoted cell
+    stray.splice(100, 0, '', ''); // two blank lines: row 1,500 is then on line 1,503
+    const before = await service.scanTable();
+    const cases: [string[], RegExp, RegExp][] = [
+      [unclosed, /row 1,500, on line 1,501/, /quoted cell is never closed/],
+      [stray, /row 1,500, on line 1,503/, /quote \(".*\) inside a cell/],
+    ];
+    for (const [fileRows, where, what] of cases) {
+      const file = writeFile(fileRows);
+      const outcome = await runCli(await cliArgs(council, file, 1000));
+      expect(await service.scanTable()).toEqual(before);
+      expect(existsSync(file.replace(/\.csv$/, '.results.csv'))).toBe(false);
+      expect(outcome.code).toBe(2);
+      expect(outcome.stderr).toMatch(where);
+      expect(outcome.stderr).toMatch(what);
+      expect(outcome.stderr).toMatch(/Nothing was sent/);
+    }
+  }, 120_000);
+
+  it('on a stop part-way, keeps the results of every request answered and says which rows to send again', async () => {
+    const council = 'E08000025';
+    const nhs = (i: number) => testNhsNumber(310_000 + i * 3);
+    const rows = Array.from({ length: 30 }, (_, i) => `${nhs(i)},UCPP,2026-02-01,`);
+    // Row 5 makes the first request (rows 1-10) too large for the service: refused whole with 413. The
+    // second (rows 11-20) is already in flight and is answered; the third is never sent.
+    const tooLarge = [...rows];
+    tooLarge[4] = `${'9'.repeat(6_500_000)},UCPP,2026-02-01,`;
+    const file = writeFile(tooLarge);
+    const plansBefore = await plansOf(council);
+
+    const stop = await runCli(await cliArgs(council, file, 10));
+
+    expect(resultLines(file)).toEqual([
+      'row,nhsNumber,planType,outcome,code,message',
+      ...Array.from({ length: 10 }, (_, i) => `${11 + i},${nhs(10 + i)},UCPP,CREATED,,`),
+    ]);
+    const applied = Array.from({ length: 10 }, (_, i) => `${nhs(10 + i)}|UCPP|2026-02-01|`);
+    expect(await plansOf(council)).toEqual([...plansBefore, ...applied].sort());
+
+    expect(stop.code).toBe(2);
+    expect(stop.stderr).toMatch(/Upload stopped at row 1: .*413 PAYLOAD_TOO_LARGE/);
+    expect(stop.stderr).toMatch(
+      /answered rows 11 to 20: 10 applied \(created, updated or unchanged\) and 0 rejected/,
+    );
+    expect(stop.stderr).toMatch(
+      /Rows from 1 on \(except rows 11 to 20\) have no result and were not applied\./,
+    );
+    expect(stop.stderr).toMatch(/run the same upload again with the whole file: that is safe/);
+
+    // As the message says: the whole file again, corrected, applies the rest and leaves rows 11-20 alone.
+    writeFileSync(file, ['nhsNumber,planType,startDate,endDate', ...rows].join('\n'));
+    const again = await runCli(await cliArgs(council, file, 10));
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/created\s+20\b/);
+    expect(again.stdout).toMatch(/unchanged\s+10\b/);
+    expect(resultLines(file).slice(11, 21)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `${11 + i},${nhs(10 + i)},UCPP,UNCHANGED,,`),
+    );
+    expect(await plansOf(council)).toEqual(
+      [...plansBefore, ...rows.map((row) => `${row.split(',')[0]}|UCPP|2026-02-01|`)].sort(),
+    );
+  }, 120_000);
+
+  it('gives a row of one empty cell its own result, not the next row its neighbour', async () => {
+    const council = 'E06000011';
+    const nhs = (i: number) => testNhsNumber(320_000 + i * 3);
+    const file = writeFile([`${nhs(0)},CPP,2026-02-01,`, '""', `${nhs(2)},CPP,2026-02-01,`]);
+    const outcome = await runCli(await cliArgs(council, file, 10));
+    expect(resultLines(file).slice(1)).toEqual([
+      `1,${nhs(0)},CPP,CREATED,,`,
+      '2,,,REJECTED,INVALID_RECORD,The row has 1 cells; expected 4',
+      `3,${nhs(2)},CPP,CREATED,,`,
+    ]);
+    expect(outcome.code).toBe(1);
   }, 60_000);
 });
