@@ -26,6 +26,7 @@ import {
 import { apiHandler, parseJson, type RawBody } from './http/api-handler';
 import { apiErrors, fromSchemaIssues } from './http/errors';
 import { planConflict } from './http/plan-conflicts';
+import { BODY_LIMIT_BYTES } from './http/routes';
 import { newId } from './store/ids';
 import {
   getCouncil,
@@ -53,8 +54,8 @@ interface PendingWrite {
   write: PlanWrite;
 }
 
-/** Lambda's synchronous payload limit, less room for the event around the body. */
-const MAX_BODY_BYTES = 6 * 1024 * 1024 - 64 * 1024;
+/** Under BODY_LIMIT_BYTES: the web ACL refuses that size before it reaches here. */
+const MAX_BODY_BYTES = BODY_LIMIT_BYTES - 1;
 
 /** Read at cold start too (functions/config.ts): a bad setting fails start-up, not each snapshot. */
 const SNAPSHOT_MAX_END_SHARE = snapshotMaxEndShare();

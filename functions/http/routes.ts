@@ -57,6 +57,14 @@ const COMMON_ERRORS: ErrorCode[] = [
 ];
 const BODY_ERRORS: ErrorCode[] = ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 
+/**
+ * No request body may reach this size (the upload route's limit; the others' are far smaller). Lambda
+ * takes at most 6 MiB of event, in which the body is a JSON string (quotes, backslashes and line breaks
+ * escaped), so deployed, the web ACL refuses bodies this large before they reach a function: a larger
+ * body would fail the invocation and answer 5xx. A round figure, so that the ACL can match it.
+ */
+export const BODY_LIMIT_BYTES = 5_000_000;
+
 export const routes: readonly RouteDefinition[] = [
   {
     entry: 'register-council',

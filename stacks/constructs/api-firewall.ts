@@ -1,14 +1,15 @@
 /**
  * The API's web ACL: AWS managed rule groups, and rate-based rules on the rate-limited routes of the
  * route table (lookups): one per caller (the bearer token) and one per source address (the
- * organisation's egress). Blocks by a rate rule answer 429 THROTTLED in the contract's body.
+ * organisation's egress). Blocks by a rate rule answer 429 THROTTLED in the contract's body; a body of
+ * BODY_LIMIT_BYTES or more, 413 PAYLOAD_TOO_LARGE.
  */
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import type { RouteDefinition } from '../../functions/http/routes';
+import { BODY_LIMIT_BYTES, type RouteDefinition } from '../../functions/http/routes';
 import { errorBody } from './api-errors';
 
 /** Rate-based rules count over this window; the contract's limits are per minute. */
@@ -35,6 +36,18 @@ const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => (
   metricName,
   sampledRequestsEnabled: false,
 });
+
+/**
+ * A regex matching decimal numbers of at least `limit`, which must be a digit times a power of ten
+ * (AWS WAF compares header values as text, and its regexes have no lookarounds).
+ */
+export function atLeastRegex(limit: number): string {
+  const digits = String(limit);
+  const first = Number(digits[0]);
+  if (!/^[1-9]0*$/.test(digits)) throw new Error(`${limit} is not a digit times a power of ten`);
+  const zeros = digits.length - 1;
+  return `^0*([${first}-9][0-9]{${zeros}}|[1-9][0-9]{${zeros + 1},})$`;
+}
 
 /** `/v1/children/{nhsNumber}` → `^(/live)?/v1/children/[^/]+/?$` */
 export function routePathRegex(path: string, stageName: string): string {
@@ -147,6 +160,28 @@ export class ApiFirewall extends Construct {
         { name: 'SizeRestrictions_BODY', actionToUse: { count: {} } },
       ]),
       managedGroup('AWSManagedRulesKnownBadInputsRuleSet', 4),
+      {
+        // A body this large would fail the Lambda invocation (5xx): refuse it as the contract says.
+        name: 'BodyOverLimit',
+        priority: 5,
+        action: {
+          block: {
+            customResponse: {
+              responseCode: 413,
+              customResponseBodyKey: 'tooLarge',
+              responseHeaders: [{ name: 'Cache-Control', value: 'no-store' }],
+            },
+          },
+        },
+        statement: {
+          regexMatchStatement: {
+            fieldToMatch: { singleHeader: { Name: 'content-length' } },
+            regexString: atLeastRegex(BODY_LIMIT_BYTES),
+            textTransformations: NO_TRANSFORMATION,
+          },
+        },
+        visibilityConfig: visibility('BodyOverLimit'),
+      },
     );
 
     this.webAcl = new CfnWebACL(this, 'WebAcl', {
@@ -158,6 +193,14 @@ export class ApiFirewall extends Construct {
         throttled: {
           contentType: 'APPLICATION_JSON',
           content: errorBody('THROTTLED', `Too many lookups: try again in ${RATE_WINDOW_SECONDS} seconds`),
+        },
+        tooLarge: {
+          contentType: 'APPLICATION_JSON',
+          // The same words as the functions' own 413 (functions/http/errors.ts).
+          content: errorBody(
+            'PAYLOAD_TOO_LARGE',
+            `The request body must be at most ${BODY_LIMIT_BYTES - 1} bytes`,
+          ),
         },
       },
       visibilityConfig: visibility('ChildProtectionSharingApi'),

@@ -7,7 +7,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { UNAUTHENTICATED_MESSAGE } from '../../functions/http/errors';
-import { routes } from '../../functions/http/routes';
+import { BODY_LIMIT_BYTES, routes } from '../../functions/http/routes';
 import { parseIssuers } from '../../functions/http/tokens';
 import { tableDefinition } from '../../functions/store/table-definition';
 import type { BuiltApp } from '../../stacks/app-builder';
@@ -538,6 +538,28 @@ describe('api', () => {
       const body = (acl.Properties.CustomResponseBodies as Record<string, { Content: string }>).throttled
         ?.Content as string;
       expect(JSON.parse(body)).toEqual({ error: { code: 'THROTTLED', message: expect.any(String) } });
+      // Bodies Lambda could not take are refused with the contract's 413, not failed as 5xx.
+      const tooLarge = rules.find((rule) => rule.Name === 'BodyOverLimit');
+      expect(tooLarge?.Action?.Block?.CustomResponse).toMatchObject({
+        ResponseCode: 413,
+        CustomResponseBodyKey: 'tooLarge',
+      });
+      const match = tooLarge?.Statement.RegexMatchStatement;
+      expect(match.FieldToMatch).toEqual({ SingleHeader: { Name: 'content-length' } });
+      const pattern = new RegExp(match.RegexString);
+      for (const length of [BODY_LIMIT_BYTES, BODY_LIMIT_BYTES + 1, 9_999_999, 10_000_000, 123_456_789])
+        expect(pattern.test(String(length))).toBe(true);
+      expect(pattern.test(`00${BODY_LIMIT_BYTES}`)).toBe(true);
+      for (const length of [0, 16_384, 999_999, BODY_LIMIT_BYTES - 1])
+        expect(pattern.test(String(length))).toBe(false);
+      const tooLargeBody = (acl.Properties.CustomResponseBodies as Record<string, { Content: string }>)
+        .tooLarge?.Content as string;
+      expect(JSON.parse(tooLargeBody)).toEqual({
+        error: {
+          code: 'PAYLOAD_TOO_LARGE',
+          message: `The request body must be at most ${BODY_LIMIT_BYTES - 1} bytes`,
+        },
+      });
       template(api).hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
         RedactedFields: Match.arrayWith([{ SingleHeader: { Name: 'authorization' } }, { UriPath: {} }]),
       });
