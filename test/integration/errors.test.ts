@@ -272,9 +272,11 @@ describe('every documented error, with nothing written', () => {
       expect(await limited.scanTable()).toEqual(before);
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(60);
-      // A colleague has their own allowance, until the organisation's is spent (5 per minute here).
+      // A colleague has their own allowance, until the organisation's is spent (5 per minute here; the
+      // refused request above counts against neither limit).
       const colleague = await tokens.clinician(['B0107'], { sub: 'colleague' });
-      expect((await limited.request('GET', path, { token: colleague })).status).toBe(200);
+      for (let i = 0; i < 2; i++)
+        expect((await limited.request('GET', path, { token: colleague })).status).toBe(200);
       expectError(await limited.request('GET', path, { token: colleague }), 429, 'THROTTLED');
       // Rate comes before role: an over-limit caller without the right role still sees 429.
       expectError(
