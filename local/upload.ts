@@ -25,7 +25,7 @@ import { signDevToken } from './dev-key';
 import { readRuntimeInfo } from './runtime-file';
 
 const USAGE =
-  'Usage: npm run upload -- --council CODE --file plans.csv [--snapshot] [--dry-run] [--url URL] [--token JWT] [--batch-size N]';
+  'Usage: npm run upload -- --council CODE --file plans.csv [--snapshot [--force]] [--dry-run] [--url URL] [--token JWT] [--batch-size N]';
 
 class UsageError extends Error {}
 
@@ -166,25 +166,43 @@ async function checkFile(file: string): Promise<number> {
   return records - 1;
 }
 
+/** Attempts per request: refusals worth another try (429, 5xx, CONFLICT) and lost connections. */
+const MAX_ATTEMPTS = 5;
+
 async function send(
   url: string,
   token: string,
   records: string[][],
-  mode: string,
-  dryRun: boolean,
+  options: { mode: string; dryRun: boolean; force: boolean },
 ): Promise<{ results: RowResult[] }> {
   // A record of one empty cell (a line of just "" in the file) is sent as "": an empty line would be
   // skipped by the service, and every later row's result given to the row before it.
   const line = (cells: string[]) =>
     cells.length === 1 && cells[0] === '' ? '""' : cells.map(csvCell).join(',');
   const body = [CSV_HEADER.join(','), ...records.map(line)].join('\n');
-  const query = new URLSearchParams({ mode, ...(dryRun ? { dryRun: 'true' } : {}) });
+  const query = new URLSearchParams({
+    mode: options.mode,
+    ...(options.dryRun ? { dryRun: 'true' } : {}),
+    ...(options.force ? { force: 'true' } : {}),
+  });
+  const backoff = (attempt: number, retryAfterSeconds = 0) =>
+    new Promise((resolve) => setTimeout(resolve, retryAfterSeconds * 1000 || 500 * 2 ** attempt));
   for (let attempt = 1; ; attempt++) {
-    const response = await fetch(`${url}?${query}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/csv' },
-      body,
-    });
+    let response: Response;
+    try {
+      response = await fetch(`${url}?${query}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'text/csv' },
+        body,
+      });
+    } catch (error) {
+      // The connection failed or dropped: the request may or may not have been applied, and sending
+      // it again is safe (rows already applied answer UNCHANGED).
+      if (attempt >= MAX_ATTEMPTS)
+        throw new Error(`The service could not be reached at ${url}: ${(error as Error).message}`);
+      await backoff(attempt);
+      continue;
+    }
     const payload = (await response.json().catch(() => ({}))) as {
       results?: RowResult[];
       error?: { code: string; message: string };
@@ -193,16 +211,14 @@ async function send(
     // CONFLICT: plans changed while the request ran (or an earlier attempt that timed out was still
     // writing). Sending the same records again is safe: rows already applied answer UNCHANGED.
     const retryable = response.status === 429 || response.status >= 500 || payload.error?.code === 'CONFLICT';
-    if (!retryable || attempt >= 5) {
+    if (!retryable || attempt >= MAX_ATTEMPTS) {
       throw new RequestRefused(
         response.status,
         payload.error?.code,
         `The service refused the upload (${response.status} ${payload.error?.code ?? ''}): ${payload.error?.message ?? ''}`,
       );
     }
-    await new Promise((resolve) =>
-      setTimeout(resolve, Number(response.headers.get('retry-after') ?? 0) * 1000 || 500 * 2 ** attempt),
-    );
+    await backoff(attempt, Number(response.headers.get('retry-after') ?? 0));
   }
 }
 
@@ -282,6 +298,7 @@ async function main(): Promise<number> {
       council: { type: 'string' },
       file: { type: 'string' },
       snapshot: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       url: { type: 'string' },
       token: { type: 'string' },
@@ -291,6 +308,11 @@ async function main(): Promise<number> {
   });
   if (!values.council || !/^[A-Z0-9]{3,10}$/.test(values.council) || !values.file)
     throw new UsageError(USAGE);
+  if (values.force && !values.snapshot)
+    throw new UsageError(
+      '--force applies to a snapshot only: it lets one end more than the allowed share of the plans. ' +
+        USAGE,
+    );
   // Deltas go in requests of 1,000: each answers well within API Gateway's 29 seconds, even on
   // DynamoDB Local. A snapshot must be whole, so it goes as one request of up to 5,000.
   const batchSize =
@@ -366,7 +388,7 @@ async function main(): Promise<number> {
     const answer =
       sending.records.length === 0 && sentAny
         ? Promise.resolve({ results: [] })
-        : send(endpoint, token, sending.records, mode, values['dry-run']);
+        : send(endpoint, token, sending.records, { mode, dryRun: values['dry-run'], force: values.force });
     sentAny = true;
     // Awaited in turn by recordOldest; this only keeps an early failure from going unhandled meanwhile.
     answer.catch(() => undefined);
