@@ -5,7 +5,7 @@ import { comparePlansForDisplay, isPlanVisible, type PlanType } from './core/pla
 import type { ChildRecordAccessed, Council, LookupResponse } from './core/schemas';
 import { apiHandler } from './http/api-handler';
 import { newId } from './store/ids';
-import { appendAudit, type ChildView, getCouncils, readChild, recordNotifyingLookup } from './store/table';
+import { appendAudits, type ChildView, getCouncils, readChild, recordNotifyingLookup } from './store/table';
 
 /** Supersession chains longer than this are treated as ending at the last number read. */
 const MAX_SUPERSESSION_HOPS = 5;
@@ -38,13 +38,15 @@ export const handler = apiHandler('lookup', async ({ params, claims }) => {
   const councils =
     visible.length > 0 ? await getCouncils(visible.map((plan) => plan.councilCode)) : new Map();
 
+  // A lookup through a superseded number is about both numbers: each one's audit trail shows it.
+  const subjects = nhsNumber === requested ? [requested] : [requested, nhsNumber];
   const audit = {
-    subject: requested,
     action: notifying ? ('LOOKUP_NOTIFYING' as const) : ('LOOKUP_SILENT' as const),
     outcome: visible.length > 0 ? ('FOUND' as const) : ('NOT_FOUND' as const),
     actor: claims,
     at,
   };
+  const audits = subjects.map((subject) => ({ ...audit, subject }));
   if (notifying && visible.length > 0) {
     const planTypesByCouncil = new Map<string, PlanType[]>();
     for (const plan of visible) {
@@ -69,9 +71,9 @@ export const handler = apiHandler('lookup', async ({ params, claims }) => {
         },
       }),
     );
-    await recordNotifyingLookup({ nhsNumber, at, accessor: claims, audit, messages });
+    await recordNotifyingLookup({ nhsNumber, at, accessor: claims, audits, messages });
   } else {
-    await appendAudit(audit);
+    await appendAudits(audits);
   }
 
   const body: LookupResponse = {

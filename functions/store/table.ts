@@ -638,7 +638,8 @@ export interface NotifyingLookup {
   nhsNumber: string;
   at: string;
   accessor: Claims;
-  audit: AuditEntry;
+  /** One per NHS number the lookup is about (the number asked for, and a replacement it led to). */
+  audits: AuditEntry[];
   messages: CouncilMessage[];
 }
 
@@ -663,13 +664,19 @@ export async function recordNotifyingLookup(lookup: NotifyingLookup): Promise<vo
         ConditionExpression: 'attribute_not_exists(PK)',
       },
     },
-    auditPut(lookup.audit),
+    ...lookup.audits.map(auditPut),
     ...lookup.messages.map((message) => outboxPut(message, nowSeconds)),
   ]);
 }
 
 export async function appendAudit(entry: AuditEntry): Promise<void> {
   await client.send(new PutCommand(auditPut(entry).Put));
+}
+
+/** Audit events of one act about several subjects: all written, or none. */
+export async function appendAudits(entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 1) await appendAudit(entries[0] as AuditEntry);
+  else await transact(entries.map(auditPut));
 }
 
 export interface AuditPage {

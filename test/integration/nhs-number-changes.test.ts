@@ -72,6 +72,21 @@ describe('NHS number supersession', () => {
     });
     expect(audit.body.events.map((event: any) => event.action)).toContain('NHS_NUMBER_SUPERSEDED');
 
+    // A lookup through the old number is about both: each number's audit trail shows it, notifying or not.
+    await lookup(oldNumber, ['B0107'], { sub: 'via-old-number' });
+    for (const council of ['E09000001', 'E08000025']) await service.takeMessages(council);
+    for (const subject of [oldNumber, newNumber]) {
+      const trail = await service.request('GET', `/v1/audit/children/${subject}`, {
+        token: await tokens.auditor(),
+      });
+      const lookups = trail.body.events.filter((event: any) => event.action.startsWith('LOOKUP_'));
+      expect(lookups.filter((event: any) => event.actor.sub === 'via-old-number')).toEqual([
+        expect.objectContaining({ action: 'LOOKUP_NOTIFYING', outcome: 'FOUND' }),
+      ]);
+      // The silent lookup through the old number, above.
+      expect(lookups.map((event: any) => event.action)).toContain('LOOKUP_SILENT');
+    }
+
     // Reporting the same change again changes nothing.
     const before = await service.scanTable();
     const again = await supersede(oldNumber, newNumber);

@@ -96,7 +96,7 @@ describe('a notifying lookup is all or nothing', () => {
       role: 'clinician' as const,
       activities: ['B0107'],
     },
-    audit: { ...audit, action: 'LOOKUP_NOTIFYING' as const, outcome: 'FOUND' as const },
+    audits: [{ ...audit, action: 'LOOKUP_NOTIFYING' as const, outcome: 'FOUND' as const }],
     messages: ['E09000001', 'E08000025'].map((councilCode, i) => ({
       type: 'ChildRecordAccessed' as const,
       eventId: `01JD00000000000000000000${i}X`,
