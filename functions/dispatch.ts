@@ -1,6 +1,7 @@
 /**
  * Delivers outbox items from the table's stream to council queues. Each outbox item carries the
- * message with its eventId, so a redelivered stream record sends the same eventId again.
+ * message with its eventId, so a redelivered stream record sends the same eventId again. Also reports
+ * any change to an audit item, the other kind of record the stream's event filter passes.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -12,10 +13,27 @@ import { councilQueueUrl, sendToCouncil } from './notify/council-queues';
 import { CouncilWithoutQueue } from './notify/stage-councils';
 import { logger } from './observability';
 import { OUTBOX_PREFIX } from './store/table';
+import { tableDefinition } from './store/table-definition';
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
+/**
+ * An audit item changed or removed (its stream record passes the event filter for that alone): logged
+ * for the AuditTrailChanged alarm, by its sort key (time and event id), never its subject's NHS number.
+ */
+function reportAuditChange(record: DynamoDBRecord): boolean {
+  const pk = record.dynamodb?.Keys?.PK?.S;
+  if (record.eventName === 'INSERT' || !pk?.startsWith(tableDefinition.auditKeyPrefix)) return false;
+  logger.error(tableDefinition.auditChangedMessage, {
+    change: record.eventName,
+    auditEventKey: record.dynamodb?.Keys?.SK?.S,
+    streamEventId: record.eventID,
+  });
+  return true;
+}
+
 export async function deliverOutboxRecord(record: DynamoDBRecord): Promise<void> {
+  if (reportAuditChange(record)) return;
   if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return;
   const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
   if (typeof item.PK !== 'string' || !item.PK.startsWith(OUTBOX_PREFIX)) return;

@@ -110,10 +110,12 @@ export async function createTable(tableName: string): Promise<void> {
   );
 }
 
-/** Matches tableDefinition.dispatchFilterPattern, which Lambda applies when deployed. */
+/** Matches tableDefinition.dispatchFilterPatterns, which Lambda applies when deployed. */
 export function passesDispatchFilter(record: DynamoDBRecord): boolean {
   const pk = record.dynamodb?.Keys?.[tableDefinition.partitionKey]?.S;
-  return record.eventName === 'INSERT' && typeof pk === 'string' && pk.startsWith('OUTBOX#');
+  if (typeof pk !== 'string') return false;
+  if (record.eventName === 'INSERT') return pk.startsWith('OUTBOX#');
+  return pk.startsWith(tableDefinition.auditKeyPrefix);
 }
 
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
@@ -199,15 +201,15 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   const poller = new StreamPoller(
     options.tableName,
     async (records) => {
-      const outbox = records.filter(passesDispatchFilter);
-      if (outbox.length === 0) return { failedSequenceNumbers: [] };
+      const passed = records.filter(passesDispatchFilter);
+      if (passed.length === 0) return { failedSequenceNumbers: [] };
       try {
-        const result = await dispatchBatch(outbox);
+        const result = await dispatchBatch(passed);
         return { failedSequenceNumbers: result.batchItemFailures.map((failure) => failure.itemIdentifier) };
       } catch (error) {
         // Lambda retries the whole batch when the function fails; so does the poller.
         options.onError?.(error);
-        return { failedSequenceNumbers: outbox.map((record) => record.dynamodb?.SequenceNumber as string) };
+        return { failedSequenceNumbers: passed.map((record) => record.dynamodb?.SequenceNumber as string) };
       }
     },
     { ...options.stream, onError: options.onError, onFailure: sendToFailureQueue },

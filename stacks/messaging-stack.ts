@@ -1,14 +1,16 @@
 /**
  * Council notifications in one region: a queue and dead-letter queue per council homed here, and the
- * dispatch function that reads this region's replica stream (outbox inserts only) and sends each
+ * dispatch function that reads this region's replica stream (outbox inserts, and changes to audit items for the AuditTrailChanged alarm) and sends each
  * message to its council's queue. Councils homed elsewhere are skipped: their region delivers them.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { FilterPattern } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../functions/store/table-definition';
@@ -34,6 +36,8 @@ export class MessagingStack extends Stack {
   readonly dispatch: ServiceFunction;
   /** Where the event source mapping records batches it gave up on (stream positions, not message bodies). */
   readonly dispatchFailures: Queue;
+  /** Audit items changed or removed, counted from the dispatch function's log (the stream passes them). */
+  readonly auditTrailChanges: IMetric;
 
   constructor(scope: Construct, id: string, props: MessagingStackProps) {
     super(scope, id, {
@@ -134,6 +138,14 @@ export class MessagingStack extends Stack {
       this.councilQueues.map((council) => council.queue),
       this.queueKey,
     );
+    this.auditTrailChanges = this.dispatch.serviceLogGroup
+      .addMetricFilter('AuditTrailChanges', {
+        filterPattern: FilterPattern.stringValue('$.message', '=', tableDefinition.auditChangedMessage),
+        metricNamespace: `ChildProtectionSharing/${stage.name}`,
+        metricName: 'AuditTrailChanges',
+        metricValue: '1',
+      })
+      .metric({ period: Duration.minutes(1), statistic: 'Sum' });
     this.dispatch.addEventSource(
       new DynamoEventSource(streamSource, {
         startingPosition: StartingPosition.TRIM_HORIZON,
@@ -145,7 +157,9 @@ export class MessagingStack extends Stack {
         parallelizationFactor: 1,
         onFailure: new SqsDlq(this.dispatchFailures),
         filters: [
-          FilterCriteria.filter(tableDefinition.dispatchFilterPattern as unknown as Record<string, unknown>),
+          ...tableDefinition.dispatchFilterPatterns.map((pattern) =>
+            FilterCriteria.filter(pattern as unknown as Record<string, unknown>),
+          ),
         ],
       }),
     );

@@ -134,6 +134,13 @@ export class MonitoringStack extends Stack {
       'The dispatcher gave up on stream records: notifications may be undelivered; replay them from the outbox.',
     );
 
+    alarm(
+      'AuditTrailChanged',
+      messaging.auditTrailChanges,
+      0,
+      'An audit event was changed or removed, which no function may do: the dispatch function logged its key (auditEventKey).',
+    );
+
     const dispatch = messaging.dispatch;
     alarm(
       'DispatchErrors',

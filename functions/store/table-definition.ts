@@ -7,11 +7,17 @@ export const tableDefinition = {
   sortKey: 'SK',
   ttlAttribute: 'expiresAt',
   indexes: [{ name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' }],
-  /** Only outbox inserts reach the dispatch function (Lambda event filter pattern). */
-  dispatchFilterPattern: {
-    eventName: ['INSERT'],
-    dynamodb: { Keys: { PK: { S: [{ prefix: 'OUTBOX#' }] } } },
-  },
+  /**
+   * What reaches the dispatch function (Lambda event filter patterns; a record matching any passes):
+   * outbox inserts, to deliver, and any change to or removal of an audit item, which no function may
+   * make (IAM cannot forbid a PutItem that overwrites one), to raise the AuditTrailChanged alarm.
+   */
+  dispatchFilterPatterns: [
+    { eventName: ['INSERT'], dynamodb: { Keys: { PK: { S: [{ prefix: 'OUTBOX#' }] } } } },
+    { eventName: ['MODIFY', 'REMOVE'], dynamodb: { Keys: { PK: { S: [{ prefix: 'AUDIT#' }] } } } },
+  ],
   /** Leading-key prefix of audit items: no function may update or delete them. */
   auditKeyPrefix: 'AUDIT#',
+  /** The dispatch function's log message for such a change; a metric filter on it raises the alarm. */
+  auditChangedMessage: 'An audit event was changed or removed',
 } as const;

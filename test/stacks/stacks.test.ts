@@ -303,12 +303,16 @@ describe('messaging', () => {
   );
 
   it.each(regionCases)(
-    '%s: the stream event source passes outbox inserts only, bisects, reports partial failures and keeps what it gives up on',
+    '%s: the stream event source passes outbox inserts and audit changes only, bisects, reports partial failures and keeps what it gives up on',
     (_label, { stage, region }) => {
       const messaging = regionStacks(built, stage.name, region.region).messaging;
       const failures = messaging.getLogicalId(messaging.dispatchFailures.node.defaultChild as CfnQueue);
       template(messaging).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FilterCriteria: { Filters: [{ Pattern: JSON.stringify(tableDefinition.dispatchFilterPattern) }] },
+        FilterCriteria: {
+          Filters: tableDefinition.dispatchFilterPatterns.map((pattern) => ({
+            Pattern: JSON.stringify(pattern),
+          })),
+        },
         BisectBatchOnFunctionError: true,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         MaximumRetryAttempts: Match.anyValue(),
@@ -758,7 +762,7 @@ describe('least privilege', () => {
 
 describe('monitoring', () => {
   it.each(regionCases)(
-    '%s: alarms for 5xx rate, p99 latency, dead letters, dispatch errors, throttles and iterator age',
+    '%s: alarms for 5xx rate, p99 latency, dead letters, dispatch errors, throttles, iterator age and audit changes',
     (_label, { stage, region }) => {
       const monitoring = regionStacks(built, stage.name, region.region).monitoring;
       const alarms = resourcesOfType(monitoring, 'AWS::CloudWatch::Alarm').map(
@@ -787,6 +791,24 @@ describe('monitoring', () => {
         new Set(routes.map((r) => r.entry)).size + 2,
       );
       expect(alarms.some((a) => a.MetricName === 'IteratorAge')).toBe(true);
+      // Any change to an audit item: the dispatch function logs it, a metric filter counts it.
+      expect(alarms).toContainEqual(
+        expect.objectContaining({
+          MetricName: 'AuditTrailChanges',
+          Namespace: `ChildProtectionSharing/${stage.name}`,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+        }),
+      );
+      const messaging = regionStacks(built, stage.name, region.region).messaging;
+      const dispatchLogs = messaging.getLogicalId(
+        messaging.dispatch.serviceLogGroup.node.defaultChild as never,
+      );
+      template(messaging).hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: dispatchLogs },
+        FilterPattern: `{ $.message = "${tableDefinition.auditChangedMessage}" }`,
+        MetricTransformations: [Match.objectLike({ MetricName: 'AuditTrailChanges', MetricValue: '1' })],
+      });
       template(monitoring).resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       template(monitoring).hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       template(monitoring).resourceCountIs('AWS::SNS::Subscription', region.alarmEmails.length);

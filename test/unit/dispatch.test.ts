@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { jest } from '@jest/globals';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -56,6 +57,36 @@ describe('dispatch fault paths', () => {
     const result = await dispatch({ Records: [modify] }, context);
     expect(result.batchItemFailures).toEqual([]);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+});
+
+describe('audit items changed or removed (the stream filter passes them too)', () => {
+  it('reports each by its sort key, never its NHS number, and sends nothing', async () => {
+    const { logger } = await import('../../functions/observability');
+    const error = jest.spyOn(logger, 'error');
+    const keys = {
+      PK: { S: 'AUDIT#9990000018' },
+      SK: { S: 'EVENT#2026-11-20T02:14:09.120Z#01JD7Q0Z8M3X4V5B6N7M8K9J0H' },
+    };
+    const changed = (eventName: 'MODIFY' | 'REMOVE', sequence: string) => ({
+      ...withSequence(sequence),
+      eventName,
+      dynamodb: { Keys: keys, SequenceNumber: sequence, StreamViewType: 'NEW_IMAGE' as const },
+    });
+    const result = await dispatch({ Records: [changed('MODIFY', '5'), changed('REMOVE', '6')] }, context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(
+      error.mock.calls.map(([message, fields]) => [message, (fields as { change: string }).change]),
+    ).toEqual([
+      ['An audit event was changed or removed', 'MODIFY'],
+      ['An audit event was changed or removed', 'REMOVE'],
+    ]);
+    for (const [, fields] of error.mock.calls) {
+      expect(fields).toMatchObject({ auditEventKey: keys.SK.S });
+      expect(JSON.stringify(fields)).not.toContain('9990000018');
+    }
+    error.mockRestore();
   });
 });
 
