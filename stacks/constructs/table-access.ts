@@ -22,7 +22,9 @@ export interface TableAccess {
 /**
  * What each API entry does with the table (see functions/store/table.ts). Every API function may
  * PutItem: it appends audit events (ACCESS_DENIED included) and writes its items in transactions,
- * whose Put, Delete and ConditionCheck parts are authorized as PutItem, DeleteItem, ConditionCheckItem.
+ * whose Put, Update, Delete and ConditionCheck parts are authorized as PutItem, UpdateItem, DeleteItem,
+ * ConditionCheckItem. test/integration/reliability/iam-actions.test.ts checks each entry against the
+ * requests its function really sends.
  */
 export const API_TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
   'register-council': { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] },
@@ -35,17 +37,19 @@ export const API_TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
     actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
     indexes: true,
   },
-  // Moves plans: deletes them under the old number and puts them under the new one.
+  // Moves plans: deletes them under the old number and puts them under the new one; marks the old
+  // number's status item (an Update).
   supersede: {
     actions: [
       'dynamodb:Query',
-      'dynamodb:BatchGetItem',
       'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
       'dynamodb:ConditionCheckItem',
     ],
   },
-  sensitivity: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] },
+  // Sets the flag on the number's status item (an Update).
+  sensitivity: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
 };
 
 /**

@@ -201,6 +201,7 @@ function faultResponse(fault: Fault, body: any): { status: number; body: unknown
 export class FaultProxy {
   private rules: (FaultRule & { remaining: number })[] = [];
   private writes: ObservedWrite[] = [];
+  private requests: ObservedWrite[] = [];
   /** Faults injected so far, by operation:fault. */
   readonly injected = new Map<string, number>();
   /**
@@ -252,6 +253,11 @@ export class FaultProxy {
     return this.writes.splice(0);
   }
 
+  /** Every DynamoDB request (not DynamoDB Streams) since the last call, answered or not. */
+  takeRequests(): ObservedWrite[] {
+    return this.requests.splice(0);
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -272,6 +278,7 @@ export class FaultProxy {
     } catch {
       body = undefined;
     }
+    if (target.startsWith('DynamoDB_20120810.')) this.requests.push({ operation, body });
     const rule = this.rules.find(
       (candidate) =>
         candidate.remaining > 0 && candidate.operation === operation && (candidate.match?.(body) ?? true),
