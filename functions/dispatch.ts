@@ -15,6 +15,9 @@ import { logger } from './observability';
 import { OUTBOX_PREFIX } from './store/table';
 import { tableDefinition } from './store/table-definition';
 
+/** Logged (and alarmed) for a notification to a council no region of the stage has a queue for. */
+const UNDELIVERABLE_MESSAGE = tableDefinition.undeliverableMessage;
+
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 /**
@@ -51,16 +54,17 @@ export async function deliverOutboxRecord(record: DynamoDBRecord): Promise<void>
   try {
     queueUrl = await councilQueueUrl(message.councilCode);
   } catch (error) {
-    if (error instanceof CouncilWithoutQueue) {
-      // Failing the record keeps the message: retried, then held in the stream's failure queue (alarmed)
-      // until the council is given a queue and the message is redriven.
-      logger.error('No region of this stage has a queue for the council: message held', {
-        type: message.type,
-        eventId: message.eventId,
-        councilCode: message.councilCode,
-      });
-    }
-    throw error;
+    if (!(error instanceof CouncilWithoutQueue)) throw error;
+    // Retrying cannot help until the config gives the council a queue, and a failed record would hold
+    // up every later notification of the shard. The outbox item stays in the table (7 days) to be
+    // delivered again; the log line raises the UndeliverableNotifications alarm.
+    logger.error(UNDELIVERABLE_MESSAGE, {
+      type: message.type,
+      eventId: message.eventId,
+      councilCode: message.councilCode,
+      outboxKey: item.PK,
+    });
+    return;
   }
   if (!queueUrl) return; // homed in another region, whose dispatcher delivers it
   await sendToCouncil(queueUrl, message);

@@ -39,6 +39,8 @@ export class MessagingStack extends Stack {
   readonly dispatchFailures: Queue;
   /** Audit items changed or removed, counted from the dispatch function's log (the stream passes them). */
   readonly auditTrailChanges: IMetric;
+  /** Notifications for a council no region of the stage has a queue for, from the same log. */
+  readonly undeliverableNotifications: IMetric;
 
   constructor(scope: Construct, id: string, props: MessagingStackProps) {
     super(scope, id, {
@@ -139,14 +141,20 @@ export class MessagingStack extends Stack {
       this.councilQueues.map((council) => council.queue),
       this.queueKey,
     );
-    this.auditTrailChanges = this.dispatch.serviceLogGroup
-      .addMetricFilter('AuditTrailChanges', {
-        filterPattern: FilterPattern.stringValue('$.message', '=', tableDefinition.auditChangedMessage),
-        metricNamespace: `ChildProtectionSharing/${stage.name}`,
-        metricName: 'AuditTrailChanges',
-        metricValue: '1',
-      })
-      .metric({ period: Duration.minutes(1), statistic: 'Sum' });
+    const logCount = (metricName: string, message: string) =>
+      this.dispatch.serviceLogGroup
+        .addMetricFilter(metricName, {
+          filterPattern: FilterPattern.stringValue('$.message', '=', message),
+          metricNamespace: `ChildProtectionSharing/${stage.name}`,
+          metricName,
+          metricValue: '1',
+        })
+        .metric({ period: Duration.minutes(1), statistic: 'Sum' });
+    this.auditTrailChanges = logCount('AuditTrailChanges', tableDefinition.auditChangedMessage);
+    this.undeliverableNotifications = logCount(
+      'UndeliverableNotifications',
+      tableDefinition.undeliverableMessage,
+    );
     this.dispatch.addEventSource(
       new DynamoEventSource(streamSource, {
         startingPosition: StartingPosition.TRIM_HORIZON,

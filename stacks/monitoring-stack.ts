@@ -140,6 +140,12 @@ export class MonitoringStack extends Stack {
       0,
       'An audit event was changed or removed, which no function may do: the dispatch function logged its key (auditEventKey).',
     );
+    alarm(
+      'UndeliverableNotifications',
+      messaging.undeliverableNotifications,
+      0,
+      'A notification is for a council that no region of the stage has a queue for: add the council to the stage config, deploy every region, then deliver its outbox items again (they stay 7 days).',
+    );
 
     const dispatch = messaging.dispatch;
     alarm(

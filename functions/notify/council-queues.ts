@@ -23,8 +23,7 @@ export const councilDeadLetterQueueName = (prefix: string, councilCode: string) 
 /**
  * The queue of a council homed in this region; undefined when the council is homed in another region
  * (whose own dispatch function delivers it from its replica of the table). Throws CouncilWithoutQueue
- * for a council no region of the stage serves, so that the message is kept (retried, then held in the
- * stream's failure queue) rather than dropped.
+ * for a council no region of the stage serves, rather than passing it off as homed elsewhere.
  */
 export async function councilQueueUrl(councilCode: string): Promise<string | undefined> {
   const configured = configuredQueueUrls();

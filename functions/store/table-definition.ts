@@ -20,4 +20,6 @@ export const tableDefinition = {
   auditKeyPrefix: 'AUDIT#',
   /** The dispatch function's log message for such a change; a metric filter on it raises the alarm. */
   auditChangedMessage: 'An audit event was changed or removed',
+  /** Its log message for a notification to a council no region of the stage has a queue for. */
+  undeliverableMessage: 'No region of this stage has a queue for the council: notification not delivered',
 } as const;

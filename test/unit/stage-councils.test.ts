@@ -1,13 +1,15 @@
 /**
  * Deployed, a council must have a queue in some region of the stage: registration refuses any other
- * (403 before anything is read or written), and a message for a council no region serves is held
- * (a batch item failure: retried, then kept in the stream's failure queue), never dropped. SQS and
- * DynamoDB are replaced with aws-sdk-client-mock: only which calls are made is under test.
+ * (403 before anything is read or written), and a message for a council no region serves is reported
+ * (logged for the UndeliverableNotifications alarm; its outbox item stays in the table) instead of
+ * being passed off as another region's, without failing the record, which would hold up the shard.
+ * SQS and DynamoDB are replaced with aws-sdk-client-mock: only which calls are made is under test.
  */
 import { readFileSync } from 'node:fs';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { jest } from '@jest/globals';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
@@ -56,15 +58,24 @@ describe('dispatch', () => {
     };
   };
 
-  it('sends to a council homed here, leaves one homed elsewhere, and holds one no region serves', async () => {
+  it('sends to a council homed here, leaves one homed elsewhere, and reports one no region serves', async () => {
     const { handler } = await import('../../functions/dispatch');
+    const { logger } = await import('../../functions/observability');
+    const error = jest.spyOn(logger, 'error');
     const result = await handler(
       { Records: [record('E09000001', '1'), record('E08000003', '2'), record('E06000099', '3')] },
       context,
     );
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: '3' }]);
+    expect(result.batchItemFailures).toEqual([]);
     const sent = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.QueueUrl);
     expect(sent).toEqual(['https://sqs.eu-west-2/q/E09000001']);
+    expect(error.mock.calls).toEqual([
+      [
+        'No region of this stage has a queue for the council: notification not delivered',
+        expect.objectContaining({ councilCode: 'E06000099', eventId: expect.stringMatching(/03$/) }),
+      ],
+    ]);
+    error.mockRestore();
   });
 });
 
