@@ -8,6 +8,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import {
   AccessLogFormat,
   AuthorizationType,
+  EndpointAccessMode,
   EndpointType,
   IdentitySource,
   LambdaIntegration,
@@ -273,6 +274,8 @@ export class ApiStack extends Stack {
         certificate: Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn),
         endpointType: EndpointType.REGIONAL,
         securityPolicy: SecurityPolicy[domain.securityPolicy],
+        // Required with the enhanced (TLS13_) policies, refused with TLS_1_2.
+        endpointAccessMode: domain.securityPolicy === 'TLS_1_2' ? undefined : EndpointAccessMode.STRICT,
         mtls: domain.mutualTls
           ? {
               bucket: Bucket.fromBucketName(this, 'Truststore', domain.mutualTls.truststoreBucket),

@@ -40,15 +40,28 @@ const MutualTlsSchema = z.strictObject({
   truststoreVersion: z.string().min(1).optional(),
 });
 
-const DomainSchema = z.strictObject({
-  domainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'not a DNS name' }),
-  /** ACM certificate in this region covering domainName. */
-  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/),
-  /** TLS 1.2 or later only. */
-  securityPolicy: z.enum(['TLS_1_2', 'TLS13_1_3_2025_09', 'TLS13_1_2_PFS_PQ_2025_09']).default('TLS_1_2'),
-  /** Require client certificates (council systems). The default execute-api endpoint is then disabled. */
-  mutualTls: MutualTlsSchema.optional(),
-});
+const DomainSchema = z
+  .strictObject({
+    domainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'not a DNS name' }),
+    /** ACM certificate in this region covering domainName. */
+    certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/),
+    /**
+     * TLS 1.2 or later only. The TLS13_ policies are API Gateway's enhanced ones: the domain then gets
+     * the STRICT endpoint access mode, and they do not support mutual TLS.
+     */
+    securityPolicy: z.enum(['TLS_1_2', 'TLS13_1_3_2025_09', 'TLS13_1_2_PFS_PQ_2025_09']).default('TLS_1_2'),
+    /** Require client certificates (council systems). The default execute-api endpoint is then disabled. */
+    mutualTls: MutualTlsSchema.optional(),
+  })
+  .superRefine((domain, ctx) => {
+    if (domain.mutualTls && domain.securityPolicy !== 'TLS_1_2') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mutualTls'],
+        message: `API Gateway does not support mutual TLS with the enhanced policy ${domain.securityPolicy}: use securityPolicy TLS_1_2 with mutualTls, or drop mutualTls`,
+      });
+    }
+  });
 
 export const RegionConfigSchema = z.strictObject({
   region: RegionSchema,

@@ -1,9 +1,11 @@
 /** The stage configuration is validated before anything is built. */
 
+import { Match } from 'aws-cdk-lib/assertions';
 import { routes } from '../../functions/http/routes';
 import { parseIssuers } from '../../functions/http/tokens';
 import { parseConfig, type StageConfigInput, selectStages, stages } from '../../stacks/config';
 import { ServiceFunction } from '../../stacks/constructs/service-function';
+import { regionStacks, synthesize, template } from './helpers';
 
 const dev = stages.find((stage) => stage.name === 'dev') as StageConfigInput;
 const withRegions = (regions: StageConfigInput['regions'], extra: Partial<StageConfigInput> = {}) => [
@@ -53,6 +55,41 @@ describe('stage configuration', () => {
     expect(() =>
       parseConfig(withRegions([region], { identity: { audience: 'a', issuers: [local] } })),
     ).toThrow(/issuer/);
+  });
+
+  describe('custom domain TLS policies', () => {
+    const prod = stages.find((stage) => stage.name === 'prod') as StageConfigInput;
+    const london = prod.regions[0] as StageConfigInput['regions'][number];
+    const domain = london.domain as NonNullable<typeof london.domain>;
+    const withDomain = (changes: Partial<typeof domain>) => [
+      { ...prod, regions: [{ ...london, domain: { ...domain, ...changes } }, ...prod.regions.slice(1)] },
+    ];
+    const mutualTls = { truststoreBucket: 'cpis-truststore', truststoreKey: 'councils.pem' };
+
+    it('refuses mutual TLS with an enhanced policy, saying which to change', () => {
+      expect(() => parseConfig(withDomain({ securityPolicy: 'TLS13_1_3_2025_09', mutualTls }))).toThrow(
+        /mutual TLS with the enhanced policy TLS13_1_3_2025_09: use securityPolicy TLS_1_2/,
+      );
+      expect(() => parseConfig(withDomain({ securityPolicy: 'TLS_1_2', mutualTls }))).not.toThrow();
+    });
+
+    it('builds a domain with an enhanced policy in the STRICT endpoint access mode, and TLS_1_2 without one', () => {
+      const built = synthesize(withDomain({ securityPolicy: 'TLS13_1_2_PFS_PQ_2025_09' }));
+      const api = regionStacks(built, 'prod', 'eu-west-2').api;
+      template(api).hasResourceProperties('AWS::ApiGateway::DomainName', {
+        SecurityPolicy: 'SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09',
+        EndpointAccessMode: 'STRICT',
+      });
+      const legacy = regionStacks(
+        synthesize(withDomain({ securityPolicy: 'TLS_1_2' })),
+        'prod',
+        'eu-west-2',
+      ).api;
+      template(legacy).hasResourceProperties('AWS::ApiGateway::DomainName', {
+        SecurityPolicy: 'TLS_1_2',
+        EndpointAccessMode: Match.absent(),
+      });
+    }, 120_000);
   });
 
   it('refuses a malformed account id', () => {
