@@ -308,10 +308,15 @@ describe('messaging', () => {
       const messaging = regionStacks(built, stage.name, region.region).messaging;
       const failures = messaging.getLogicalId(messaging.dispatchFailures.node.defaultChild as CfnQueue);
       template(messaging).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        // Written out: test/unit/dispatch-filter.test.ts tries these very patterns against records.
         FilterCriteria: {
-          Filters: tableDefinition.dispatchFilterPatterns.map((pattern) => ({
-            Pattern: JSON.stringify(pattern),
-          })),
+          Filters: [
+            { Pattern: '{"eventName":["INSERT"],"dynamodb":{"Keys":{"PK":{"S":[{"prefix":"OUTBOX#"}]}}}}' },
+            {
+              Pattern:
+                '{"eventName":["MODIFY","REMOVE"],"dynamodb":{"Keys":{"PK":{"S":[{"prefix":"AUDIT#"}]}}}}',
+            },
+          ],
         },
         BisectBatchOnFunctionError: true,
         FunctionResponseTypes: ['ReportBatchItemFailures'],
@@ -534,10 +539,32 @@ describe('api', () => {
           ResponseCode: 429,
           CustomResponseBodyKey: 'throttled',
         });
-        const scope = JSON.stringify(rule?.Statement.RateBasedStatement.ScopeDownStatement);
-        for (const route of routes.filter((r) => r.rateLimited)) {
-          expect(scope).toContain(route.method);
-        }
+        // The scope-down matches lookups, with or without the stage prefix, and nothing else.
+        const scope = rule?.Statement.RateBasedStatement.ScopeDownStatement;
+        const [method, path] = scope.AndStatement.Statements as Record<string, any>[];
+        expect(method?.ByteMatchStatement).toMatchObject({
+          FieldToMatch: { Method: {} },
+          PositionalConstraint: 'EXACTLY',
+          SearchString: 'GET',
+        });
+        expect(path?.RegexMatchStatement.FieldToMatch).toEqual({ UriPath: {} });
+        const lookupPath = new RegExp(path?.RegexMatchStatement.RegexString);
+        for (const uri of [
+          '/v1/children/9990000018',
+          '/v1/children/9990000018/',
+          '/live/v1/children/9990000018',
+        ])
+          expect(lookupPath.test(uri)).toBe(true);
+        for (const uri of [
+          '/v1/audit/children/9990000018',
+          '/v1/children/9990000018/extra',
+          '/v1/councils/E09000001/plans/9990000018/CPP',
+          '/v1/children/',
+        ])
+          expect(lookupPath.test(uri)).toBe(false);
+        expect(routes.filter((r) => r.rateLimited).map((r) => `${r.method} ${r.path}`)).toEqual([
+          'GET /v1/children/{nhsNumber}',
+        ]);
       }
       const body = (acl.Properties.CustomResponseBodies as Record<string, { Content: string }>).throttled
         ?.Content as string;
@@ -687,12 +714,14 @@ describe('least privilege', () => {
     }
   });
 
-  it('each API function gets exactly the table actions it uses', () => {
+  // What each function really uses is checked on the wire: test/integration/reliability/iam-actions.test.ts.
+  it('each API function role grants exactly its entry in API_TABLE_ACCESS', () => {
     const api = regionStacks(built, 'prod', 'eu-west-2').api;
     const roles = functionRoles(api);
-    for (const [entry, access] of Object.entries(API_TABLE_ACCESS)) {
-      const fn = api.functions.get(entry);
-      if (!fn) continue;
+    // Every API function, by its entry: one without an entry in API_TABLE_ACCESS fails here.
+    expect([...api.functions.keys()].sort()).toEqual(Object.keys(API_TABLE_ACCESS).sort());
+    for (const [entry, fn] of api.functions) {
+      const access = API_TABLE_ACCESS[entry] as (typeof API_TABLE_ACCESS)[string];
       const statements = roleStatements(
         api,
         roles.get(api.getLogicalId(fn.node.defaultChild as never)) as string,
@@ -791,24 +820,30 @@ describe('monitoring', () => {
         new Set(routes.map((r) => r.entry)).size + 2,
       );
       expect(alarms.some((a) => a.MetricName === 'IteratorAge')).toBe(true);
-      // Any change to an audit item: the dispatch function logs it, a metric filter counts it.
-      expect(alarms).toContainEqual(
-        expect.objectContaining({
-          MetricName: 'AuditTrailChanges',
-          Namespace: `ChildProtectionSharing/${stage.name}`,
-          Threshold: 0,
-          ComparisonOperator: 'GreaterThanThreshold',
-        }),
-      );
+      // Any change to an audit item, and any notification no region can deliver: the dispatch function
+      // logs each, a metric filter counts them.
       const messaging = regionStacks(built, stage.name, region.region).messaging;
       const dispatchLogs = messaging.getLogicalId(
         messaging.dispatch.serviceLogGroup.node.defaultChild as never,
       );
-      template(messaging).hasResourceProperties('AWS::Logs::MetricFilter', {
-        LogGroupName: { Ref: dispatchLogs },
-        FilterPattern: `{ $.message = "${tableDefinition.auditChangedMessage}" }`,
-        MetricTransformations: [Match.objectLike({ MetricName: 'AuditTrailChanges', MetricValue: '1' })],
-      });
+      for (const [metricName, message] of [
+        ['AuditTrailChanges', tableDefinition.auditChangedMessage],
+        ['UndeliverableNotifications', tableDefinition.undeliverableMessage],
+      ]) {
+        expect(alarms).toContainEqual(
+          expect.objectContaining({
+            MetricName: metricName,
+            Namespace: `ChildProtectionSharing/${stage.name}`,
+            Threshold: 0,
+            ComparisonOperator: 'GreaterThanThreshold',
+          }),
+        );
+        template(messaging).hasResourceProperties('AWS::Logs::MetricFilter', {
+          LogGroupName: { Ref: dispatchLogs },
+          FilterPattern: `{ $.message = "${message}" }`,
+          MetricTransformations: [Match.objectLike({ MetricName: metricName, MetricValue: '1' })],
+        });
+      }
       template(monitoring).resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       template(monitoring).hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       template(monitoring).resourceCountIs('AWS::SNS::Subscription', region.alarmEmails.length);
