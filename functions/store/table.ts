@@ -205,7 +205,7 @@ export async function readChild(nhsNumber: string, { consistent = false } = {}):
         ScanIndexForward: false,
         Limit: MAX_PREVIOUS_ACCESSES + 16,
         ExclusiveStartKey: startKey,
-        ConsistentRead: consistent,
+        ...(consistent ? { ConsistentRead: true } : {}),
       }),
     );
     for (const item of page.Items ?? []) {
