@@ -297,8 +297,8 @@ describe('a plan write decided before the NHS number changed status', () => {
 
   it('refuses a new plan for a number superseded since, naming the replacement', async () => {
     const { writePlans } = await import('../../functions/store/table');
-    const oldNumber = testNhsNumber(4700);
-    const newNumber = testNhsNumber(4701);
+    const oldNumber = testNhsNumber(4730);
+    const newNumber = testNhsNumber(4731);
     expect((await supersede(oldNumber, newNumber)).status).toBe(200);
 
     await expect(writePlans([write(oldNumber, 'CPP')])).rejects.toMatchObject({
