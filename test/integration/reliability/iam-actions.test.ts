@@ -8,7 +8,13 @@
  */
 import { API_TABLE_ACCESS } from '../../../stacks/constructs/table-access';
 import { publishPlan, registerCouncil, testNhsNumber, tokens } from '../harness';
-import { FaultProxy, type ObservedWrite, type ReliabilityService, startReliabilityService } from './support';
+import {
+  type FaultProxy,
+  type ObservedWrite,
+  type ReliabilityService,
+  startProxiedService,
+  stopProxiedService,
+} from './support';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
@@ -17,16 +23,10 @@ let service: ReliabilityService;
 const COUNCIL = 'E09000001';
 
 beforeAll(async () => {
-  proxy = await FaultProxy.start(process.env.AWS_ENDPOINT_URL_DYNAMODB as string);
-  // Before the service (and the table module's client) is imported.
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.url;
-  service = await startReliabilityService({ onError: () => undefined });
+  ({ proxy, service } = await startProxiedService());
 }, 60_000);
 
-afterAll(async () => {
-  await service?.close();
-  await proxy?.close();
-});
+afterAll(() => stopProxiedService({ proxy, service }));
 
 /** The IAM actions a request needs; a Query of an index is marked, as the role needs the index ARN. */
 function actionsOf({ operation, body }: ObservedWrite): string[] {

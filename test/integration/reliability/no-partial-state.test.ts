@@ -10,10 +10,11 @@ import { publishPlan, registerCouncil, testNhsNumber, tokens } from '../harness'
 import {
   count,
   type Fault,
-  FaultProxy,
+  type FaultProxy,
   type ReliabilityService,
   reliabilityRecorder,
-  startReliabilityService,
+  startProxiedService,
+  stopProxiedService,
 } from './support';
 
 const record = reliabilityRecorder('no-partial-state');
@@ -26,17 +27,11 @@ let service: ReliabilityService;
 const COUNCIL = 'E09000001';
 
 beforeAll(async () => {
-  proxy = await FaultProxy.start(process.env.AWS_ENDPOINT_URL_DYNAMODB as string);
-  // Before the service (and the table module's client) is imported; the stream is read directly.
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.url;
-  service = await startReliabilityService({ onError: () => undefined });
+  ({ proxy, service } = await startProxiedService());
   await registerCouncil(service, COUNCIL);
 }, 60_000);
 
-afterAll(async () => {
-  await service?.close();
-  await proxy?.close();
-});
+afterAll(() => stopProxiedService({ proxy, service }));
 
 afterEach(() => proxy.clear());
 

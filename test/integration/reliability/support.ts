@@ -40,6 +40,25 @@ export async function startReliabilityService(
   };
 }
 
+/**
+ * The reliability service with its DynamoDB traffic through a FaultProxy, which must be in place before
+ * the service (and the table module's client) is imported; stop both with stopProxiedService.
+ */
+export async function startProxiedService(): Promise<{ proxy: FaultProxy; service: ReliabilityService }> {
+  const proxy = await FaultProxy.start(process.env.AWS_ENDPOINT_URL_DYNAMODB as string);
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.url;
+  const service = await startReliabilityService({ onError: () => undefined });
+  return { proxy, service };
+}
+
+export async function stopProxiedService(started: {
+  proxy?: FaultProxy;
+  service?: ReliabilityService;
+}): Promise<void> {
+  await started.service?.close();
+  await started.proxy?.close();
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Response checks
 
