@@ -8,6 +8,7 @@
  * 429s that write nothing.
  */
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { isValidNhsNumber } from '../../../functions/core/nhs-number';
 import { ErrorBodySchema } from '../../../functions/core/schemas';
 import { routes } from '../../../functions/http/routes';
 import { LOCAL_ISSUER } from '../../../functions/http/tokens';
@@ -183,9 +184,13 @@ describe('authorization matrix', () => {
               if (response.body?.error?.code !== 'FORBIDDEN')
                 mismatches.push(`${label}: body ${response.text}`);
               const written = refusalWrites(writes);
-              const allowed = request.path.match(/\d{10}/) ? [[], ['AUDIT ACCESS_DENIED']] : [[]];
-              if (!allowed.some((a) => JSON.stringify(a) === JSON.stringify(written))) {
-                mismatches.push(`${label}: a refusal wrote ${written.join(', ')}`);
+              // A refusal on a valid NHS number is audited, always; any other refusal writes nothing.
+              const nhsNumber = request.path.match(/\d{10}/)?.[0];
+              const due = nhsNumber && isValidNhsNumber(nhsNumber) ? ['AUDIT ACCESS_DENIED'] : [];
+              if (JSON.stringify(written) !== JSON.stringify(due)) {
+                mismatches.push(
+                  `${label}: a refusal wrote [${written.join(', ')}], expected [${due.join(', ')}]`,
+                );
               }
             }
           }
