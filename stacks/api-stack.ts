@@ -176,6 +176,15 @@ export class ApiStack extends Stack {
       },
     });
     addGatewayErrors(this.api);
+    // API Gateway would create its execution log group itself, kept for ever and not under our key:
+    // made here first, with the stage's retention and the logs key.
+    const executionLogs = new LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${API_STAGE_NAME}`,
+      retention,
+      encryptionKey: keyForLogs,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api.deploymentStage.node.addDependency(executionLogs);
 
     const validator = new RequestValidator(this, 'ParameterValidator', {
       restApi: this.api,

@@ -477,6 +477,19 @@ describe('api', () => {
     '%s: access logs, execution logs (no data trace), and no X-Ray on the stage (its segments record URLs, which hold NHS numbers)',
     (_label, { stage, region }) => {
       const api = regionStacks(built, stage.name, region.region).api;
+      // The execution log group API Gateway would otherwise create, never expiring and not under our key.
+      const [[, stageResource]] = resourcesOfType(api, 'AWS::ApiGateway::Stage') as [[string, Resource]];
+      const executionLogs = resourcesOfType(api, 'AWS::Logs::LogGroup').filter(([, group]) =>
+        JSON.stringify(group.Properties.LogGroupName ?? '').includes('API-Gateway-Execution-Logs_'),
+      );
+      expect(executionLogs).toHaveLength(1);
+      const [[executionLogsId, executionLogGroup]] = executionLogs as [[string, Resource]];
+      expect(executionLogGroup.Properties).toMatchObject({
+        RetentionInDays: stage.logRetentionDays,
+        KmsKeyId: expect.anything(),
+      });
+      expect(JSON.stringify(executionLogGroup.Properties.LogGroupName)).toContain('/live');
+      expect(stageResource.DependsOn).toContain(executionLogsId);
       template(api).hasResourceProperties('AWS::ApiGateway::Stage', {
         TracingEnabled: false,
         AccessLogSetting: {
@@ -492,7 +505,6 @@ describe('api', () => {
           }),
         ]),
       });
-      const [[, stageResource]] = resourcesOfType(api, 'AWS::ApiGateway::Stage') as [[string, Resource]];
       const format = (stageResource.Properties.AccessLogSetting as { Format: string }).Format;
       expect(format).not.toMatch(/\$context\.path\b/);
     },
