@@ -15,9 +15,6 @@ import { logger } from './observability';
 import { OUTBOX_PREFIX } from './store/table';
 import { tableDefinition } from './store/table-definition';
 
-/** Logged (and alarmed) for a notification to a council no region of the stage has a queue for. */
-const UNDELIVERABLE_MESSAGE = tableDefinition.undeliverableMessage;
-
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 /**
@@ -58,7 +55,7 @@ export async function deliverOutboxRecord(record: DynamoDBRecord): Promise<void>
     // Retrying cannot help until the config gives the council a queue, and a failed record would hold
     // up every later notification of the shard. The outbox item stays in the table (7 days) to be
     // delivered again; the log line raises the UndeliverableNotifications alarm.
-    logger.error(UNDELIVERABLE_MESSAGE, {
+    logger.error(tableDefinition.undeliverableMessage, {
       type: message.type,
       eventId: message.eventId,
       councilCode: message.councilCode,

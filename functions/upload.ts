@@ -12,6 +12,7 @@ import { UploadJsonBodySchema, type UploadResponse } from './core/schemas';
 import {
   breaksSnapshotGuard,
   CSV_HEADER,
+  CSV_PARSE_OPTIONS,
   countOpen,
   MAX_UPLOAD_RECORDS,
   planKey,
@@ -76,7 +77,7 @@ function parseJsonUpload(text: string): ParsedUpload {
 function parseCsvUpload(text: string): ParsedUpload {
   let rows: string[][];
   try {
-    rows = parseCsv(text, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true });
+    rows = parseCsv(text, CSV_PARSE_OPTIONS);
   } catch (error) {
     throw apiErrors.validation(`The CSV file cannot be read: ${(error as Error).message.split('\n')[0]}`);
   }

@@ -110,12 +110,28 @@ export async function createTable(tableName: string): Promise<void> {
   );
 }
 
-/** Matches tableDefinition.dispatchFilterPatterns, which Lambda applies when deployed. */
+/**
+ * Lambda's event filter matching, for the syntax the patterns use: every key of the pattern must be in
+ * the record; an array lists the values allowed (exact strings, or `{ prefix }`); an object matches one
+ * level down.
+ */
+function matchesFilterPattern(pattern: unknown, value: unknown): boolean {
+  if (Array.isArray(pattern)) {
+    return pattern.some((allowed) =>
+      typeof allowed === 'string'
+        ? value === allowed
+        : typeof value === 'string' && value.startsWith((allowed as { prefix: string }).prefix),
+    );
+  }
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(pattern as Record<string, unknown>).every(([key, inner]) =>
+    matchesFilterPattern(inner, (value as Record<string, unknown>)[key]),
+  );
+}
+
+/** Whether a stream record reaches the dispatch function: the very patterns Lambda applies deployed. */
 export function passesDispatchFilter(record: DynamoDBRecord): boolean {
-  const pk = record.dynamodb?.Keys?.[tableDefinition.partitionKey]?.S;
-  if (typeof pk !== 'string') return false;
-  if (record.eventName === 'INSERT') return pk.startsWith('OUTBOX#');
-  return pk.startsWith(tableDefinition.auditKeyPrefix);
+  return tableDefinition.dispatchFilterPatterns.some((pattern) => matchesFilterPattern(pattern, record));
 }
 
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { CsvError, type Info, type Options, parse } from 'csv-parse';
 import {
   CSV_HEADER,
+  CSV_PARSE_OPTIONS,
   duplicateRow,
   MAX_UPLOAD_RECORDS,
   namedPlanKey,
@@ -49,13 +50,13 @@ const snapshotTooLarge = (batchSize: number) =>
       'Send it as a delta, or split it by plan type.',
   );
 
-/** The service's own CSV reading (functions/upload.ts), so the CLI finds what it would refuse. */
-const CSV_OPTIONS: Options = { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true };
-
-/** The file's records as they stream in, and no more of it in memory. */
+/**
+ * The file's records as they stream in, and no more of it in memory; read as the service reads a
+ * request, so the CLI finds what it would refuse.
+ */
 function readCsv(file: string, options: Options = {}) {
   // pipeline, unlike pipe, hands a read error (no such file) on to the parser's reader.
-  return pipeline(createReadStream(file), parse({ ...CSV_OPTIONS, ...options }), () => undefined);
+  return pipeline(createReadStream(file), parse({ ...CSV_PARSE_OPTIONS, ...options }), () => undefined);
 }
 
 const n = (value: number) => value.toLocaleString('en-GB');

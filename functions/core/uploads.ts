@@ -8,6 +8,8 @@ import { isPlanOpen, isPlanType, PLAN_TYPES, type PlanType } from './plans';
 
 export const MAX_UPLOAD_RECORDS = 5000;
 export const CSV_HEADER = ['nhsNumber', 'planType', 'startDate', 'endDate'] as const;
+/** How a CSV upload is read (csv-parse options): by the service, and by the upload CLI checking a file. */
+export const CSV_PARSE_OPTIONS = { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true };
 export const UPLOAD_MODES = ['delta', 'snapshot'] as const;
 export type UploadMode = (typeof UPLOAD_MODES)[number];
 /** A snapshot may end at most this share of the council's open plans unless forced. */

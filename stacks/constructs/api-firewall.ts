@@ -9,6 +9,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { apiErrors } from '../../functions/http/errors';
 import { BODY_LIMIT_BYTES, type RouteDefinition } from '../../functions/http/routes';
 import { errorBody } from './api-errors';
 
@@ -196,11 +197,8 @@ export class ApiFirewall extends Construct {
         },
         tooLarge: {
           contentType: 'APPLICATION_JSON',
-          // The same words as the functions' own 413 (functions/http/errors.ts).
-          content: errorBody(
-            'PAYLOAD_TOO_LARGE',
-            `The request body must be at most ${BODY_LIMIT_BYTES - 1} bytes`,
-          ),
+          // The functions' own 413, for the largest body any of them takes.
+          content: errorBody('PAYLOAD_TOO_LARGE', apiErrors.payloadTooLarge(BODY_LIMIT_BYTES - 1).message),
         },
       },
       visibilityConfig: visibility('ChildProtectionSharingApi'),
