@@ -1,19 +1,19 @@
 import { apiHandler } from './http/api-handler';
 import { apiErrors } from './http/errors';
-import { isAuditSortKey, queryAudit } from './store/table';
+import { isAuditPosition, queryAudit } from './store/table';
 
 const DEFAULT_LIMIT = 50;
 
-const encodeCursor = (sortKey: string) => Buffer.from(sortKey, 'utf8').toString('base64url');
+const encodeCursor = (position: string) => Buffer.from(position, 'utf8').toString('base64url');
 
 function decodeCursor(cursor: string): string {
-  const sortKey = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!isAuditSortKey(sortKey)) {
+  const position = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!isAuditPosition(position)) {
     throw apiErrors.validation('cursor must be a value returned as nextCursor', [
       { field: 'cursor', message: 'cursor must be a value returned as nextCursor' },
     ]);
   }
-  return sortKey;
+  return position;
 }
 
 export const handler = apiHandler<undefined, { limit?: number; cursor?: string }>(

@@ -1,21 +1,24 @@
 /**
- * Delivers outbox items from the table's stream to council queues. Each outbox item carries the
- * message with its eventId, so a redelivered stream record sends the same eventId again. Also reports
- * any change to an audit item, the other kind of record the stream's event filter passes.
+ * Delivers council messages from the table's stream to council queues: an audit event that must notify
+ * (a notifying lookup's access record, a supersession) carries its messages, each with its eventId, so a
+ * redelivered stream record sends the same eventIds again. Also reports any change to an audit item,
+ * the other kind of record the stream's event filter passes.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { CouncilMessageSchema } from './core/schemas';
+import * as z from 'zod/mini';
+import { type CouncilMessage, CouncilMessageSchema } from './core/schemas';
 import { councilQueueUrl, sendToCouncil } from './notify/council-queues';
 import { CouncilWithoutQueue } from './notify/stage-councils';
 import { logger } from './observability';
-import { OUTBOX_PREFIX } from './store/table';
+import { AUDIT_PREFIX } from './store/table';
 import { tableDefinition } from './store/table-definition';
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
+const CouncilMessagesSchema = z.array(CouncilMessageSchema).check(z.minLength(1));
 
 /**
  * An audit item changed or removed (its stream record passes the event filter for that alone): logged
@@ -32,34 +35,25 @@ function reportAuditChange(record: DynamoDBRecord): boolean {
   return true;
 }
 
-export async function deliverOutboxRecord(record: DynamoDBRecord): Promise<void> {
-  if (reportAuditChange(record)) return;
-  if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return;
-  const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
-  if (typeof item.PK !== 'string' || !item.PK.startsWith(OUTBOX_PREFIX)) return;
-  const parsed = CouncilMessageSchema.safeParse(item.message);
-  if (!parsed.success) {
-    // Retrying cannot mend a malformed item and would hold up every later record of the shard.
-    logger.error('Outbox item is malformed and was not delivered', {
-      outboxKey: item.PK,
-      issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), code: issue.code })),
-    });
-    return;
-  }
-  const message = parsed.data;
+/** Logs a message no retry can mend, by the audit event's sort key (never its subject's NHS number). */
+function undeliverable(reason: string, auditEventKey: string, details: Record<string, unknown>): void {
+  logger.error(reason, { auditEventKey, ...details });
+}
+
+/** Sends one message to its council's queue, if this region is the council's home. */
+async function deliver(message: CouncilMessage, auditEventKey: string): Promise<void> {
   let queueUrl: string | undefined;
   try {
     queueUrl = await councilQueueUrl(message.councilCode);
   } catch (error) {
     if (!(error instanceof CouncilWithoutQueue)) throw error;
     // Retrying cannot help until the config gives the council a queue, and a failed record would hold
-    // up every later notification of the shard. The outbox item stays in the table (7 days) to be
-    // delivered again; the log line raises the UndeliverableNotifications alarm.
-    logger.error(tableDefinition.undeliverableMessage, {
+    // up every later notification of the shard. The audit event stays in the table to be delivered
+    // again (npm run redrive, or the runbook); the log line raises the UndeliverableNotifications alarm.
+    undeliverable(tableDefinition.undeliverableMessage, auditEventKey, {
       type: message.type,
       eventId: message.eventId,
       councilCode: message.councilCode,
-      outboxKey: item.PK,
     });
     return;
   }
@@ -72,6 +66,34 @@ export async function deliverOutboxRecord(record: DynamoDBRecord): Promise<void>
   });
 }
 
+/**
+ * Delivers the council messages an inserted audit event carries. Every message is tried; if any send
+ * fails the record fails, and its retry sends them all again under the same eventIds.
+ */
+export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void> {
+  if (reportAuditChange(record)) return;
+  if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return;
+  const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
+  if (
+    typeof item.PK !== 'string' ||
+    !item.PK.startsWith(AUDIT_PREFIX) ||
+    item[tableDefinition.notifiesAttribute] !== true
+  )
+    return;
+  const auditEventKey = String(item.SK);
+  const parsed = CouncilMessagesSchema.safeParse(item.messages);
+  if (!parsed.success) {
+    // Retrying cannot mend a malformed item and would hold up every later record of the shard.
+    undeliverable('Audit event carries malformed council messages: not delivered', auditEventKey, {
+      issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), code: issue.code })),
+    });
+    return;
+  }
+  const outcomes = await Promise.allSettled(parsed.data.map((message) => deliver(message, auditEventKey)));
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 export const handler = middy<DynamoDBStreamEvent>().handler(async (event, context) =>
-  processPartialResponse(event, deliverOutboxRecord, processor, { context }),
+  processPartialResponse(event, deliverStreamRecord, processor, { context }),
 );

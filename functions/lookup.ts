@@ -5,7 +5,14 @@ import { comparePlansForDisplay, isPlanVisible, type PlanType } from './core/pla
 import type { ChildRecordAccessed, Council, LookupResponse } from './core/schemas';
 import { apiHandler } from './http/api-handler';
 import { newId } from './store/ids';
-import { appendAudits, type ChildView, getCouncils, readChild, recordNotifyingLookup } from './store/table';
+import {
+  appendAudits,
+  type ChildView,
+  getCouncils,
+  readAccesses,
+  readChild,
+  recordNotifyingLookup,
+} from './store/table';
 
 /** Supersession chains longer than this are treated as ending at the last number read. */
 const MAX_SUPERSESSION_HOPS = 5;
@@ -35,8 +42,14 @@ export const handler = apiHandler('lookup', async ({ params, claims }) => {
 
   const { nhsNumber, view } = await readFollowingSupersession(requested);
   const visible = view.plans.filter((plan) => isPlanVisible(plan, today)).sort(comparePlansForDisplay);
-  const councils =
-    visible.length > 0 ? await getCouncils(visible.map((plan) => plan.councilCode)) : new Map();
+  // The access history is shown only with plans; it includes accesses under numbers this one replaced.
+  const [councils, accesses] =
+    visible.length > 0
+      ? await Promise.all([
+          getCouncils(visible.map((plan) => plan.councilCode)),
+          readAccesses([nhsNumber, ...view.replaces]),
+        ])
+      : [new Map<string, Council>(), []];
 
   // A lookup through a superseded number is about both numbers: each one's audit trail shows it.
   const subjects = nhsNumber === requested ? [requested] : [requested, nhsNumber];
@@ -46,7 +59,6 @@ export const handler = apiHandler('lookup', async ({ params, claims }) => {
     actor: claims,
     at,
   };
-  const audits = subjects.map((subject) => ({ ...audit, subject }));
   if (notifying && visible.length > 0) {
     const planTypesByCouncil = new Map<string, PlanType[]>();
     for (const plan of visible) {
@@ -71,9 +83,14 @@ export const handler = apiHandler('lookup', async ({ params, claims }) => {
         },
       }),
     );
-    await recordNotifyingLookup({ nhsNumber, at, accessor: claims, audits, messages });
+    await recordNotifyingLookup({
+      access: { ...audit, subject: nhsNumber },
+      setting: claims.setting ?? null,
+      others: subjects.filter((subject) => subject !== nhsNumber).map((subject) => ({ ...audit, subject })),
+      messages,
+    });
   } else {
-    await appendAudits(audits);
+    await appendAudits(subjects.map((subject) => ({ ...audit, subject })));
   }
 
   const body: LookupResponse = {
@@ -85,7 +102,7 @@ export const handler = apiHandler('lookup', async ({ params, claims }) => {
       endDate: plan.endDate,
       council: councils.get(plan.councilCode) ?? unknownCouncil(plan.councilCode),
     })),
-    previousAccesses: visible.length > 0 ? view.accesses : [],
+    previousAccesses: accesses,
   };
   return { status: 200, body };
 });

@@ -89,8 +89,7 @@ export const handler = apiHandler(
           oldNhsNumber,
           newNhsNumber,
           moves,
-          // The first pass copied the access history (the originals stay under the old number).
-          accesses: alreadyMarked ? [] : oldView.accesses,
+          oldReplaces: oldView.replaces,
           audits: [
             { ...audit, subject: oldNhsNumber },
             { ...audit, subject: newNhsNumber },

@@ -2,8 +2,9 @@
  * `npm run redrive [-- --council E09000001] [--runtime-file FILE]`
  *
  * Without --council: re-delivers the stream records the poller gave up on (retries exhausted, e.g.
- * while SQS was down). Each message on the `dispatch-failures` queue names one outbox item by its keys;
- * the item is read back from the table and handed, as a stream record, to the real dispatch function;
+ * while SQS was down). Each message on the `dispatch-failures` queue names one audit event carrying
+ * council messages by its sort key; the item is read back from the table and handed, as a stream
+ * record, to the real dispatch function;
  * the message is deleted only once dispatch reports it delivered. A redelivered notification carries
  * its original eventId, so a consumer that de-duplicates by eventId sees it once.
  *
@@ -16,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -37,8 +38,9 @@ import type { FailedRecords } from './stream-poller';
 export const dispatchFailureQueueName = (queuePrefix: string) => `${queuePrefix}dispatch-failures`;
 
 /**
- * Lambda's on-failure record for a stream batch, one per record, plus `keys`: the table item whose
- * stream record failed. The item itself stays in the table, so the message holds no personal data.
+ * Lambda's on-failure record for a stream batch, one per record, plus `keys`: the sort key of the table
+ * item whose stream record failed. The item itself stays in the table, so the message holds no personal
+ * data.
  */
 export interface FailureMessage {
   version: '1.0';
@@ -59,7 +61,8 @@ export interface FailureMessage {
     batchSize: 1;
     streamArn: string;
   };
-  keys: Record<string, AttributeValue>;
+  /** The item's sort key (its partition key holds an NHS number). */
+  keys: { SK?: AttributeValue };
 }
 
 export function failureMessages(failure: FailedRecords): FailureMessage[] {
@@ -86,7 +89,8 @@ export function failureMessages(failure: FailedRecords): FailureMessage[] {
         batchSize: 1,
         streamArn: failure.streamArn,
       },
-      keys: (record.dynamodb?.Keys ?? {}) as Record<string, AttributeValue>,
+      // The sort key alone: an audit event's partition key holds its subject's NHS number.
+      keys: record.dynamodb?.Keys?.SK ? { SK: record.dynamodb.Keys.SK as AttributeValue } : {},
     };
   });
 }
@@ -171,7 +175,7 @@ function readFailureMessage(body: string | undefined): FailureMessage | undefine
     if (
       !keys ||
       typeof keys !== 'object' ||
-      Object.keys(keys).length === 0 ||
+      typeof keys.SK?.S !== 'string' ||
       typeof info?.startSequenceNumber !== 'string'
     ) {
       return undefined;
@@ -180,6 +184,33 @@ function readFailureMessage(body: string | undefined): FailureMessage | undefine
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The item with this sort key (an audit event's: `<range>#<time>#<event id>`, unique in the table),
+ * found by a consistent Scan: the failure message does not hold its partition key, which holds an NHS
+ * number. A local tool for local tables; deployed, the runbook reads the stream positions instead.
+ */
+async function itemBySortKey(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  sortKey: AttributeValue,
+): Promise<Record<string, AttributeValue> | undefined> {
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'SK = :sk',
+        ExpressionAttributeValues: { ':sk': sortKey },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    if (page.Items?.[0]) return page.Items[0];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return undefined;
 }
 
 /** Re-delivers what the stream poller gave up on, through the real dispatch function. */
@@ -197,9 +228,7 @@ export async function redriveDispatchFailures(options: RedriveOptions): Promise<
       result.unreadable++;
       return false;
     }
-    const { Item } = await dynamodb.send(
-      new GetItemCommand({ TableName: options.tableName, Key: failure.keys, ConsistentRead: true }),
-    );
+    const Item = await itemBySortKey(dynamodb, options.tableName, failure.keys.SK as AttributeValue);
     if (!Item) {
       result.missing++;
       return false;
@@ -212,7 +241,7 @@ export async function redriveDispatchFailures(options: RedriveOptions): Promise<
       awsRegion: process.env.AWS_REGION,
       eventSourceARN: failure.DDBStreamBatchInfo.streamArn,
       dynamodb: {
-        Keys: failure.keys as never,
+        Keys: { PK: Item.PK, SK: Item.SK } as never,
         NewImage: Item as never,
         SequenceNumber: failure.DDBStreamBatchInfo.startSequenceNumber,
         StreamViewType: 'NEW_IMAGE',

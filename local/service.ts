@@ -9,7 +9,6 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
-  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
@@ -102,25 +101,19 @@ export async function createTable(tableName: string): Promise<void> {
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
     }),
   );
-  await dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
-    }),
-  );
 }
 
 /**
  * Lambda's event filter matching, for the syntax the patterns use: every key of the pattern must be in
- * the record; an array lists the values allowed (exact strings, or `{ prefix }`); an object matches one
- * level down.
+ * the record; an array lists the values allowed (exact strings or booleans, or `{ prefix }`); an object
+ * matches one level down.
  */
 function matchesFilterPattern(pattern: unknown, value: unknown): boolean {
   if (Array.isArray(pattern)) {
     return pattern.some((allowed) =>
-      typeof allowed === 'string'
-        ? value === allowed
-        : typeof value === 'string' && value.startsWith((allowed as { prefix: string }).prefix),
+      typeof allowed === 'object' && allowed !== null
+        ? typeof value === 'string' && value.startsWith((allowed as { prefix: string }).prefix)
+        : value === allowed,
     );
   }
   if (typeof value !== 'object' || value === null) return false;

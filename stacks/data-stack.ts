@@ -72,9 +72,8 @@ export class DataStack extends Stack {
       encryption: TableEncryptionV2.customerManagedKey(this.tableKey, replicaKeyArns),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: 35 },
       deletionProtection: true,
-      timeToLiveAttribute: tableDefinition.ttlAttribute,
-      // Every change is streamed; the dispatch functions' event source filter passes outbox inserts and
-      // changes to audit items only.
+      // Every change is streamed; the dispatch functions' event source filter passes inserts of audit
+      // events carrying council messages, and changes to audit items, only.
       // New and old images: what replicating to other regions expects, and it cannot change once the
       // table has more than one replica.
       dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,

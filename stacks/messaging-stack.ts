@@ -1,7 +1,8 @@
 /**
  * Council notifications in one region: a queue and dead-letter queue per council homed here, and the
- * dispatch function that reads this region's replica stream (outbox inserts; and changes to audit
- * items, for the AuditTrailChanged alarm) and sends each message to its council's queue. Councils
+ * dispatch function that reads this region's replica stream (inserts of audit events carrying council
+ * messages; and changes to audit items, for the AuditTrailChanged alarm) and sends each message to its
+ * council's queue. Councils
  * homed elsewhere are skipped: their region delivers them.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
@@ -124,7 +125,7 @@ export class MessagingStack extends Stack {
     this.dispatch = new ServiceFunction(this, 'DispatchFunction', {
       entry: 'dispatch',
       description:
-        'Sends outbox items from the table stream to the queues of the councils homed in this region',
+        'Sends the council messages of audit events from the table stream to the queues of the councils homed in this region',
       reservedConcurrency: stage.limits.reservedConcurrency.dispatch,
       timeout: Duration.seconds(30),
       memorySize: 512,

@@ -131,7 +131,7 @@ export class MonitoringStack extends Stack {
       'DispatchFailures',
       dlqDepth(messaging.dispatchFailures.metricApproximateNumberOfMessagesVisible()),
       0,
-      'The dispatcher gave up on stream records: notifications may be undelivered; replay them from the outbox.',
+      'The dispatcher gave up on stream records: notifications may be undelivered; replay them (docs/deploy.md).',
     );
 
     alarm(
@@ -144,7 +144,7 @@ export class MonitoringStack extends Stack {
       'UndeliverableNotifications',
       messaging.undeliverableNotifications,
       0,
-      'A notification is for a council that no region of the stage has a queue for: add the council to the stage config, deploy every region, then deliver its outbox items again (they stay 7 days).',
+      'A notification is for a council that no region of the stage has a queue for: add the council to the stage config, deploy every region, then deliver them again from the audit events the log names (docs/deploy.md).',
     );
 
     const dispatch = messaging.dispatch;

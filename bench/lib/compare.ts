@@ -17,7 +17,7 @@ export interface SideResult {
   elapsedMs: number;
   /** CPU milliseconds per operation in the process doing the work (worker, or service). */
   cpuMsPerOp: number;
-  /** Baseline side only: service process CPU per operation meanwhile (dispatching the baseline's outbox items). */
+  /** Baseline side only: service process CPU per operation meanwhile (dispatching the council messages of the baseline's lookups). */
   serverCpuMsPerOp?: number;
   /** Load generator (this process) CPU per request, HTTP side only. */
   loadGeneratorCpuMsPerOp?: number;

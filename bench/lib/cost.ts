@@ -37,7 +37,7 @@ export interface CostInputs {
   authorizerInvocationsPerRequest: number;
   authorizerMemoryMb: number;
   authorizerDurationMs: number;
-  /** Dispatch: outbox records per invocation, and the invocation's memory and duration. */
+  /** Dispatch: stream records per invocation, and the invocation's memory and duration. */
   dispatchRecordsPerInvocation: number;
   dispatchMemoryMb: number;
   dispatchDurationMs: number;
@@ -81,19 +81,21 @@ const readUnitsEventual = (bytes: number) => Math.ceil(bytes / 4096) / 2;
 export interface ItemBytes {
   plan: number;
   council: number;
+  /** A notifying lookup's audit event that found plans: its access record, carrying one council's message. */
   access: number;
   audit: number;
-  outbox: number;
 }
 
 /** Item sizes by DynamoDB's rules; the bench measures them from the items it wrote (see itemSize). */
 export const DEFAULT_ITEM_BYTES: ItemBytes = {
   plan: 210,
   council: 150,
-  access: 170,
+  access: 620,
   audit: 220,
-  outbox: 420,
 };
+
+/** Bytes one more council's message adds to an access record. */
+const MESSAGE_BYTES = 380;
 
 /** An item's size as DynamoDB bills it: names plus values (numbers about 1 byte per 2 digits, containers 3 + 1 per element). */
 export function itemSize(item: Record<string, unknown>): number {
@@ -138,37 +140,30 @@ export function lookupCost(
   const found = inputs.foundShare;
   const notifiedShare = inputs.notifyingShare * found;
   const councils = inputs.councilsPerFoundLookup;
-  // Reads: one Query over the child's partition (a plan and some accesses), one BatchGet of councils if found.
-  // A found child's partition: its plans and (say) 10 earlier accesses.
-  const queryBytes = found * (ITEM_BYTES.plan * councils + 10 * ITEM_BYTES.access);
+  // Reads: one Query of the child's partition (its plans and status); if found, a BatchGet of the
+  // councils and a Query of the access range of its audit trail (say 10 earlier accesses).
+  const accessBytes = ITEM_BYTES.access + (councils - 1) * MESSAGE_BYTES;
   const readUnits =
-    readUnitsEventual(Math.max(1, queryBytes)) + found * councils * readUnitsEventual(ITEM_BYTES.council);
-  // Writes: a notifying lookup that finds plans writes access + audit + one outbox item per council in
-  // one transaction (2 units per KB); every other lookup one audit item (1 unit per KB).
-  const transactionItems = [
-    ITEM_BYTES.access,
-    ITEM_BYTES.audit,
-    ...Array(councils).fill(ITEM_BYTES.outbox),
-  ] as number[];
-  const transactional = 2 * transactionItems.reduce((sum, bytes) => sum + writeUnits(bytes), 0);
-  const writeUnitsPerLookup =
-    notifiedShare * transactional + (1 - notifiedShare) * writeUnits(ITEM_BYTES.audit);
-  // Replicas receive every written item as a standard write, and the outbox items' TTL deletes.
-  const replicated =
-    inputs.replicaRegions *
-    (notifiedShare * (transactionItems.reduce((sum, bytes) => sum + writeUnits(bytes), 0) + councils) +
-      (1 - notifiedShare) * writeUnits(ITEM_BYTES.audit));
+    readUnitsEventual(Math.max(1, found * ITEM_BYTES.plan * councils)) +
+    found * (councils * readUnitsEventual(ITEM_BYTES.council) + readUnitsEventual(10 * accessBytes));
+  // Writes: one item per lookup, no transaction: a notifying lookup that finds plans writes its access
+  // record (the audit event carrying the council messages), every other lookup its audit event.
+  const itemUnits =
+    notifiedShare * writeUnits(accessBytes) + (1 - notifiedShare) * writeUnits(ITEM_BYTES.audit);
+  // Replicas receive the same item as a standard write.
+  const replicated = inputs.replicaRegions * itemUnits;
   const messages = notifiedShare * councils;
   return {
     ...edge(inputs),
     'Lambda: lookup': lambda(inputs.lookupMemoryMb, inputs.lookupDurationMs, 1),
     'DynamoDB reads': readUnits * PRICES.dynamoReadUnitPerMillion,
-    'DynamoDB writes (access, audit, outbox)': writeUnitsPerLookup * PRICES.dynamoWriteUnitPerMillion,
+    'DynamoDB writes (the audit event)': itemUnits * PRICES.dynamoWriteUnitPerMillion,
     'DynamoDB replicated writes': replicated * PRICES.dynamoReplicatedWriteUnitPerMillion,
+    // One stream record per notifying lookup that found plans, whatever the number of councils.
     'Lambda: dispatch': lambda(
       inputs.dispatchMemoryMb,
       inputs.dispatchDurationMs,
-      messages / inputs.dispatchRecordsPerInvocation,
+      notifiedShare / inputs.dispatchRecordsPerInvocation,
     ),
     SQS: messages * inputs.sqsRequestsPerMessage * PRICES.sqsPerMillionRequests,
     'KMS (per request: none; see docs/cost.md)': 0,

@@ -18,10 +18,10 @@ import type { AuditAction, AuditOutcome } from '../../functions/core/schemas';
 import { newId } from '../../functions/store/ids';
 import {
   type AuditEntry,
+  type AuditExtras,
   auditItem,
   keys,
   planItem,
-  SK_MESSAGE,
   SK_PROFILE,
   SK_STATUS,
   statusCheck,
@@ -31,7 +31,6 @@ import {
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
-const OUTBOX_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface BenchClaims {
   sub: string;
@@ -49,15 +48,20 @@ function auditPut(
   outcome: AuditOutcome,
   actor: BenchClaims,
   at: string,
+  extras: AuditExtras = {},
 ) {
   return {
     TableName: tableName,
-    Item: auditItem({ subject, action, outcome, actor: actor as AuditEntry['actor'], at }),
+    Item: auditItem({ subject, action, outcome, actor: actor as AuditEntry['actor'], at }, extras),
     ConditionExpression: 'attribute_not_exists(PK)',
   };
 }
 
-/** One lookup's DynamoDB calls: Query, BatchGet of councils, then TransactWrite or Put. */
+/**
+ * One lookup's DynamoDB calls: Query of the child, then (plans found) the BatchGet of councils and the
+ * Query of the access history at once, then one Put of the audit event (for a notifying lookup that
+ * found plans, its access record carrying the council messages).
+ */
 export async function directLookup(
   tableName: string,
   nhsNumber: string,
@@ -66,7 +70,6 @@ export async function directLookup(
   const notifying = claims.activities.includes('B0107');
   const at = new Date().toISOString();
   const plans: Record<string, unknown>[] = [];
-  let accesses = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await client.send(
@@ -74,101 +77,73 @@ export async function directLookup(
         TableName: tableName,
         KeyConditionExpression: 'PK = :pk',
         ExpressionAttributeValues: { ':pk': keys.child(nhsNumber) },
-        ScanIndexForward: false,
-        Limit: MAX_PREVIOUS_ACCESSES + 16,
         ExclusiveStartKey: startKey,
       }),
     );
-    for (const item of page.Items ?? []) {
-      const sk = item.SK as string;
-      if (sk.startsWith('PLAN#')) plans.push(item);
-      else if (sk.startsWith('ACCESS#')) accesses++;
-    }
+    for (const item of page.Items ?? []) if ((item.SK as string).startsWith('PLAN#')) plans.push(item);
     startKey = page.LastEvaluatedKey;
-  } while (startKey && accesses < MAX_PREVIOUS_ACCESSES);
+  } while (startKey);
   // Benchmark plans are open, so every plan read is visible.
   const councils = [...new Set(plans.map((plan) => plan.councilCode as string))];
   if (councils.length > 0) {
-    const result = await client.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [tableName]: {
-            Keys: councils.map((code) => ({ PK: keys.council(code), SK: SK_PROFILE })),
-            ConsistentRead: false,
+    const [result] = await Promise.all([
+      client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: councils.map((code) => ({ PK: keys.council(code), SK: SK_PROFILE })),
+              ConsistentRead: false,
+            },
           },
-        },
-      }),
-    );
+        }),
+      ),
+      client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :access)',
+          ExpressionAttributeValues: { ':pk': keys.audit(nhsNumber), ':access': 'ACCESS#' },
+          ScanIndexForward: false,
+          Limit: MAX_PREVIOUS_ACCESSES,
+        }),
+      ),
+    ]);
     if ((result.Responses?.[tableName]?.length ?? 0) !== councils.length)
       throw new Error('council profile missing');
   }
   const outcome = plans.length > 0 ? 'FOUND' : 'NOT_FOUND';
-  if (notifying && plans.length > 0) {
-    const nowSeconds = Math.floor(Date.parse(at) / 1000);
-    const accessId = newId();
-    await client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: {
-                PK: keys.child(nhsNumber),
-                SK: keys.access(at, accessId),
-                kind: 'ACCESS',
-                accessedAt: at,
-                userId: claims.sub,
-                userName: claims.name,
-                organisation: claims.org,
-                setting: claims.setting,
-              },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          { Put: auditPut(tableName, nhsNumber, 'LOOKUP_NOTIFYING', outcome, claims, at) },
-          ...councils.map((councilCode) => {
-            const eventId = newId();
-            return {
-              Put: {
-                TableName: tableName,
-                Item: {
-                  PK: keys.outbox(eventId),
-                  SK: SK_MESSAGE,
-                  kind: 'OUTBOX',
-                  councilCode,
-                  message: {
-                    type: 'ChildRecordAccessed',
-                    eventId,
-                    occurredAt: at,
-                    councilCode,
-                    nhsNumber,
-                    planTypes: plans
-                      .filter((plan) => plan.councilCode === councilCode)
-                      .map((plan) => plan.planType as string)
-                      .sort(),
-                    accessedBy: {
-                      userId: claims.sub,
-                      userName: claims.name,
-                      organisation: claims.org,
-                      setting: claims.setting ?? null,
-                    },
-                  },
-                  expiresAt: nowSeconds + OUTBOX_TTL_SECONDS,
-                },
-                ConditionExpression: 'attribute_not_exists(PK)',
-              },
-            };
-          }),
-        ],
-      }),
-    );
-  } else {
-    await client.send(
-      new PutCommand(
-        auditPut(tableName, nhsNumber, notifying ? 'LOOKUP_NOTIFYING' : 'LOOKUP_SILENT', outcome, claims, at),
+  const notifies = notifying && plans.length > 0;
+  const messages = notifies
+    ? councils.map((councilCode) => ({
+        type: 'ChildRecordAccessed' as const,
+        eventId: newId(),
+        occurredAt: at,
+        councilCode,
+        nhsNumber,
+        planTypes: plans
+          .filter((plan) => plan.councilCode === councilCode)
+          .map((plan) => plan.planType as PlanType)
+          .sort(),
+        accessedBy: {
+          userId: claims.sub,
+          userName: claims.name,
+          organisation: claims.org,
+          setting: claims.setting ?? null,
+        },
+      }))
+    : [];
+  await client.send(
+    new PutCommand(
+      auditPut(
+        tableName,
+        nhsNumber,
+        notifying ? 'LOOKUP_NOTIFYING' : 'LOOKUP_SILENT',
+        outcome,
+        claims,
+        at,
+        notifies ? { access: { setting: claims.setting ?? null }, messages } : {},
       ),
-    );
-  }
+    ),
+  );
   return plans.length;
 }
 

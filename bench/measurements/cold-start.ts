@@ -355,26 +355,41 @@ async function specialEvent(entry: string, i: number): Promise<unknown | undefin
   }
   if (entry === 'dispatch') {
     const eventId = `01BENCHCOLD${String(i).padStart(15, '0')}`;
+    const at = new Date().toISOString();
+    const nhsNumber = benchNhsNumber(SEED_RANGES.cold);
+    const accessedBy = {
+      userId: 'bench-clinician',
+      userName: 'Dr Bench Mark',
+      organisation: 'RBENCH',
+      setting: null,
+    };
+    // A notifying lookup's access record: its audit event, carrying the council's message.
     const item = {
-      PK: `OUTBOX#${eventId}`,
-      SK: 'MESSAGE',
-      kind: 'OUTBOX',
-      councilCode: COLD_COUNCIL,
-      message: {
-        type: 'ChildRecordAccessed',
-        eventId,
-        occurredAt: new Date().toISOString(),
-        councilCode: COLD_COUNCIL,
-        nhsNumber: benchNhsNumber(SEED_RANGES.cold),
-        planTypes: ['CPP'],
-        accessedBy: {
-          userId: 'bench-clinician',
-          userName: 'Dr Bench Mark',
-          organisation: 'RBENCH',
-          setting: null,
-        },
+      PK: `AUDIT#${nhsNumber}`,
+      SK: `ACCESS#${at}#${eventId}`,
+      kind: 'AUDIT',
+      eventId,
+      at,
+      action: 'LOOKUP_NOTIFYING',
+      outcome: 'FOUND',
+      actor: {
+        sub: accessedBy.userId,
+        name: accessedBy.userName,
+        org: accessedBy.organisation,
+        role: 'clinician',
       },
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      notifies: true,
+      messages: [
+        {
+          type: 'ChildRecordAccessed',
+          eventId,
+          occurredAt: at,
+          councilCode: COLD_COUNCIL,
+          nhsNumber,
+          planTypes: ['CPP'],
+          accessedBy,
+        },
+      ],
     };
     return {
       Records: [

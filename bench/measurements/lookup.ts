@@ -3,8 +3,9 @@
  * handler, against the same DynamoDB calls issued directly with the SDK, at concurrency 1, 16 and 64.
  *
  * Three workloads, one per path through the handler:
- * - notifying-found: B0107 on a child with a plan: Query + BatchGet + TransactWriteItems (access, audit, outbox)
- * - silent-found: B0170 on a child with a plan: Query + BatchGet + PutItem (audit)
+ * - notifying-found: B0107 on a child with a plan: Query + (BatchGet, Query of accesses) + PutItem (its
+ *   access record: the audit event carrying the council message)
+ * - silent-found: B0170 on a child with a plan: Query + (BatchGet, Query of accesses) + PutItem (audit)
  * - not-found: B0107 on a child with no plan (the common case in practice): Query + PutItem (audit)
  */
 
@@ -32,7 +33,7 @@ export function lookupWorkloads(ctx: BenchContext): LookupWorkload[] {
     {
       id: 'notifying-found',
       label: 'notifying lookup (B0107), child with a plan',
-      calls: 'Query + BatchGet + TransactWriteItems(access, audit, outbox)',
+      calls: 'Query + (BatchGet, Query of accesses) + PutItem(access: the audit event carrying the message)',
       claims: clinicianClaims(['B0107']),
       pool: { start: SEED_RANGES.lookup, count: pool },
       expectPlans: true,
@@ -40,7 +41,7 @@ export function lookupWorkloads(ctx: BenchContext): LookupWorkload[] {
     {
       id: 'silent-found',
       label: 'silent lookup (B0170), child with a plan',
-      calls: 'Query + BatchGet + PutItem(audit)',
+      calls: 'Query + (BatchGet, Query of accesses) + PutItem(audit)',
       claims: clinicianClaims(['B0170']),
       pool: { start: SEED_RANGES.lookup, count: pool },
       expectPlans: true,
@@ -175,7 +176,7 @@ export const lookupMeasurement: Measurement = {
       'Lookup: both sides run in their own Node process against the same table and emulator: the baseline process ' +
         "issues the handler's DynamoDB calls with the same document client settings; the service side is autocannon " +
         '(in the runner) → HTTP adapter → authorizer (ES256 JWT) → middy → handler in the service process. The ' +
-        'service process also runs the stream poller, which dispatches the outbox items of both sides. Rounds ' +
+        'service process also runs the stream poller, which dispatches the council messages of both sides. Rounds ' +
         'alternate ABBA and the stream is drained between runs.',
     );
   },

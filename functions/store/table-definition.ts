@@ -5,17 +5,22 @@
 export const tableDefinition = {
   partitionKey: 'PK',
   sortKey: 'SK',
-  ttlAttribute: 'expiresAt',
   indexes: [{ name: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' }],
   /**
    * What reaches the dispatch function (Lambda event filter patterns; a record matching any passes):
-   * outbox inserts, to deliver, and any change to or removal of an audit item, which no function may
-   * make (IAM cannot forbid a PutItem that overwrites one), to raise the AuditTrailChanged alarm.
+   * inserts of audit events that carry council messages, to deliver them, and any change to or removal
+   * of an audit item, which no function may make (IAM cannot forbid a PutItem that overwrites one), to
+   * raise the AuditTrailChanged alarm.
    */
   dispatchFilterPatterns: [
-    { eventName: ['INSERT'], dynamodb: { Keys: { PK: { S: [{ prefix: 'OUTBOX#' }] } } } },
+    {
+      eventName: ['INSERT'],
+      dynamodb: { Keys: { PK: { S: [{ prefix: 'AUDIT#' }] } }, NewImage: { notifies: { BOOL: [true] } } },
+    },
     { eventName: ['MODIFY', 'REMOVE'], dynamodb: { Keys: { PK: { S: [{ prefix: 'AUDIT#' }] } } } },
   ],
+  /** The attribute (true) of an audit event that carries council messages in `messages`. */
+  notifiesAttribute: 'notifies',
   /** Leading-key prefix of audit items: no function may update or delete them. */
   auditKeyPrefix: 'AUDIT#',
   /** The dispatch function's log message for such a change; a metric filter on it raises the alarm. */

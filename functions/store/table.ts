@@ -1,21 +1,25 @@
 /**
  * The single DynamoDB table: the only module that knows its key design.
  *
- * | item              | PK                 | SK                              | notes                                 |
- * |-------------------|--------------------|---------------------------------|---------------------------------------|
- * | plan pointer      | CHILD#<nhs>        | PLAN#<council>#<planType>       | GSI1: COUNCIL#<council> / <nhs>#<type> |
- * | access (B0107)    | CHILD#<nhs>        | ACCESS#<at>#<id>                | shown in previousAccesses             |
- * | status            | CHILD#<nhs>        | STATUS                          | sensitive flag; newNhsNumber once     |
- * |                   |                    |                                 | superseded (points at the replacement)|
- * | council           | COUNCIL#<code>     | PROFILE                         | GSI1: COUNCILS / <code>                |
- * | audit event       | AUDIT#<subject>    | EVENT#<at>#<id>                 | append-only                           |
- * | outbox message    | OUTBOX#<id>        | MESSAGE                         | streamed to the dispatch function     |
+ * | item              | PK                 | SK                          | notes                                   |
+ * |-------------------|--------------------|-----------------------------|-----------------------------------------|
+ * | plan pointer      | CHILD#<nhs>        | PLAN#<council>#<planType>   | GSI1: COUNCIL#<council> / <nhs>#<type>  |
+ * | status            | CHILD#<nhs>        | STATUS                      | sensitive flag; newNhsNumber once       |
+ * |                   |                    |                             | superseded (points at the replacement); |
+ * |                   |                    |                             | replaces: the numbers superseded by it  |
+ * | council           | COUNCIL#<code>     | PROFILE                     | GSI1: COUNCILS / <code>                 |
+ * | audit event       | AUDIT#<subject>    | EVENT#<at>#<id>             | append-only                             |
+ * | access (B0107)    | AUDIT#<nhs>        | ACCESS#<at>#<id>            | append-only: the audit event of a       |
+ * |                   |                    |                             | notifying lookup that found plans,      |
+ * |                   |                    |                             | shown in previousAccesses               |
  *
- * In a child's partition the SK order is ACCESS# < PLAN# < STATUS, so one Query read backwards returns
- * the status, then the plans, then the accesses newest first: a lookup reads one partition and stops
- * after the 25th access. Sensitivity and supersession share the one status item so that a plan write
- * guards on both with a single ConditionCheck (each item in a transaction costs DynamoDB time and two
- * write units).
+ * An audit event that must notify councils carries their messages and `notifies: true`; the table's
+ * stream passes such inserts to the dispatch function. So a notifying lookup writes one item: its
+ * audit event is at once the access record and the notification, and needs no transaction. Accesses
+ * sort apart from other audit events (ACCESS# < EVENT#), so the access history is one short Query of
+ * that range; the audit route merges the two ranges. Sensitivity and supersession share the one status
+ * item so that a plan write guards on both with a single ConditionCheck (each item in a transaction
+ * costs DynamoDB time and two write units).
  */
 import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -40,11 +44,9 @@ import type {
   PreviousAccess,
 } from '../core/schemas';
 import { newId } from './ids';
+import { tableDefinition } from './table-definition';
 
 export const GSI1 = 'GSI1';
-/** Outbox items outlive any stream retry window, then TTL removes them. */
-const OUTBOX_TTL_SECONDS = 7 * 24 * 3600;
-
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
@@ -52,11 +54,10 @@ const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 export const keys = {
   child: (nhsNumber: string) => `CHILD#${nhsNumber}`,
   plan: (councilCode: string, planType: string) => `PLAN#${councilCode}#${planType}`,
-  access: (at: string, id: string) => `ACCESS#${at}#${id}`,
   council: (code: string) => `COUNCIL#${code}`,
   audit: (subject: string) => `AUDIT#${subject}`,
   auditEvent: (at: string, id: string) => `EVENT#${at}#${id}`,
-  outbox: (id: string) => `OUTBOX#${id}`,
+  auditAccess: (at: string, id: string) => `ACCESS#${at}#${id}`,
   councilPlans: (code: string) => `COUNCIL#${code}`,
   councilPlan: (nhsNumber: string, planType: string) => `${nhsNumber}#${planType}`,
   /** GSI1 partition listing every council's profile (codes as sort keys). */
@@ -65,9 +66,9 @@ export const keys = {
 
 export const SK_PROFILE = 'PROFILE';
 export const SK_STATUS = 'STATUS';
-export const SK_MESSAGE = 'MESSAGE';
 export const AUDIT_PREFIX = 'AUDIT#';
-export const OUTBOX_PREFIX = 'OUTBOX#';
+/** Sort-key prefixes of the two ranges of an audit partition. */
+const AUDIT_RANGES = ['ACCESS#', 'EVENT#'] as const;
 
 export interface StoredPlan {
   nhsNumber: string;
@@ -80,9 +81,9 @@ export interface StoredPlan {
 
 export interface ChildView {
   plans: StoredPlan[];
-  /** Newest first, at most MAX_PREVIOUS_ACCESSES. */
-  accesses: PreviousAccess[];
   supersededBy?: string;
+  /** NHS numbers superseded by this one (directly or through a chain): their accesses are this child's. */
+  replaces: string[];
   sensitive: boolean;
 }
 
@@ -107,12 +108,23 @@ export class WriteConflict extends Error {
   }
 }
 
+/**
+ * What an audit event may carry besides the event: `access` makes it the access record of a notifying
+ * lookup that found plans (with the setting shown in previousAccesses); `messages` are council
+ * notifications the dispatch function sends when the event is written.
+ */
+export interface AuditExtras {
+  access?: { setting: string | null };
+  messages?: readonly CouncilMessage[];
+}
+
 /** An audit event as stored (also used by the benchmarks to write the same items directly). */
-export function auditItem(entry: AuditEntry) {
+export function auditItem(entry: AuditEntry, extras: AuditExtras = {}) {
   const eventId = newId();
+  const notifies = (extras.messages?.length ?? 0) > 0;
   return {
     PK: keys.audit(entry.subject),
-    SK: keys.auditEvent(entry.at, eventId),
+    SK: extras.access ? keys.auditAccess(entry.at, eventId) : keys.auditEvent(entry.at, eventId),
     kind: 'AUDIT',
     eventId,
     at: entry.at,
@@ -121,31 +133,16 @@ export function auditItem(entry: AuditEntry) {
     actor: { sub: entry.actor.sub, name: entry.actor.name, org: entry.actor.org, role: entry.actor.role },
     planType: entry.planType,
     councilCode: entry.councilCode,
+    ...(extras.access ? { setting: extras.access.setting ?? undefined } : {}),
+    ...(notifies ? { [tableDefinition.notifiesAttribute]: true, messages: extras.messages } : {}),
   };
 }
 
-function auditPut(entry: AuditEntry) {
+function auditPut(entry: AuditEntry, extras?: AuditExtras) {
   return {
     Put: {
       TableName: tableName(),
-      Item: auditItem(entry),
-      ConditionExpression: 'attribute_not_exists(PK)',
-    },
-  };
-}
-
-function outboxPut(message: CouncilMessage, nowEpochSeconds: number) {
-  return {
-    Put: {
-      TableName: tableName(),
-      Item: {
-        PK: keys.outbox(message.eventId),
-        SK: SK_MESSAGE,
-        kind: 'OUTBOX',
-        councilCode: message.councilCode,
-        message,
-        expiresAt: nowEpochSeconds + OUTBOX_TTL_SECONDS,
-      },
+      Item: auditItem(entry, extras),
       ConditionExpression: 'attribute_not_exists(PK)',
     },
   };
@@ -190,11 +187,11 @@ export function planItem(plan: StoredPlan, updatedAt: string) {
 }
 
 /**
- * Markers, plans and the most recent accesses of one NHS number, from one backwards Query; `consistent`
- * for a read that decides a write the transaction cannot guard (which plans a supersession moves).
+ * Markers and plans of one NHS number, from one Query of its partition; `consistent` for a read that
+ * decides a write the transaction cannot guard (which plans a supersession moves).
  */
 export async function readChild(nhsNumber: string, { consistent = false } = {}): Promise<ChildView> {
-  const view: ChildView = { plans: [], accesses: [], sensitive: false };
+  const view: ChildView = { plans: [], replaces: [], sensitive: false };
   let startKey: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await client.send(
@@ -202,30 +199,54 @@ export async function readChild(nhsNumber: string, { consistent = false } = {}):
         TableName: tableName(),
         KeyConditionExpression: 'PK = :pk',
         ExpressionAttributeValues: { ':pk': keys.child(nhsNumber) },
-        ScanIndexForward: false,
-        Limit: MAX_PREVIOUS_ACCESSES + 16,
         ExclusiveStartKey: startKey,
         ...(consistent ? { ConsistentRead: true } : {}),
       }),
     );
     for (const item of page.Items ?? []) {
       const sk = item.SK as string;
-      if (sk === SK_STATUS) Object.assign(view, markersOf(item));
-      else if (sk.startsWith('PLAN#')) view.plans.push(toPlan(item));
-      else if (sk.startsWith('ACCESS#') && view.accesses.length < MAX_PREVIOUS_ACCESSES) {
-        view.accesses.push({
-          accessedAt: item.accessedAt as string,
-          userId: item.userId as string,
-          userName: item.userName as string,
-          organisation: item.organisation as string,
-          setting: (item.setting as string | undefined) ?? null,
-        });
-      }
+      if (sk === SK_STATUS) {
+        Object.assign(view, markersOf(item));
+        if (item.replaces instanceof Set) view.replaces = [...(item.replaces as Set<string>)].sort();
+      } else if (sk.startsWith('PLAN#')) view.plans.push(toPlan(item));
     }
     startKey = page.LastEvaluatedKey;
-  } while (startKey && view.accesses.length < MAX_PREVIOUS_ACCESSES);
-  view.accesses = recentAccesses(view.accesses);
+  } while (startKey);
   return view;
+}
+
+/**
+ * The most recent accesses (notifying lookups that found plans) of a child known by these NHS numbers:
+ * one Query of each number's access range, newest first.
+ */
+export async function readAccesses(nhsNumbers: readonly string[]): Promise<PreviousAccess[]> {
+  const pages = await Promise.all(
+    nhsNumbers.map((nhsNumber) =>
+      client.send(
+        new QueryCommand({
+          TableName: tableName(),
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :access)',
+          ExpressionAttributeValues: { ':pk': keys.audit(nhsNumber), ':access': AUDIT_RANGES[0] },
+          ScanIndexForward: false,
+          Limit: MAX_PREVIOUS_ACCESSES,
+        }),
+      ),
+    ),
+  );
+  return recentAccesses(
+    pages.flatMap((page) =>
+      (page.Items ?? []).map((item) => {
+        const actor = item.actor as AuditEntry['actor'];
+        return {
+          accessedAt: item.at as string,
+          userId: actor.sub,
+          userName: actor.name,
+          organisation: actor.org,
+          setting: (item.setting as string | undefined) ?? null,
+        };
+      }),
+    ),
+  );
 }
 
 /** Reads items by key in batches of 100 (a few at once), retrying keys DynamoDB leaves unprocessed. */
@@ -635,91 +656,107 @@ async function transact(items: TransactItem[]) {
 }
 
 export interface NotifyingLookup {
-  nhsNumber: string;
-  at: string;
-  accessor: Claims;
-  /** One per NHS number the lookup is about (the number asked for, and a replacement it led to). */
-  audits: AuditEntry[];
-  messages: CouncilMessage[];
+  /** The lookup's audit event about the NHS number whose plans it found: its access record. */
+  access: AuditEntry;
+  setting: string | null;
+  /** Its audit events about other numbers it is about (a superseded number it was asked by). */
+  others: readonly AuditEntry[];
+  messages: readonly CouncilMessage[];
 }
 
-/** A notifying lookup's access record, audit event and outbox messages: all written, or none. */
+/**
+ * A notifying lookup that found plans: its access record, which is its audit event and carries the
+ * council messages, plus any other audit events of the lookup. One PutItem, or all in one transaction.
+ */
 export async function recordNotifyingLookup(lookup: NotifyingLookup): Promise<void> {
-  const accessId = newId();
-  const nowSeconds = Math.floor(Date.parse(lookup.at) / 1000);
-  await sendTransaction([
-    {
-      Put: {
-        TableName: tableName(),
-        Item: {
-          PK: keys.child(lookup.nhsNumber),
-          SK: keys.access(lookup.at, accessId),
-          kind: 'ACCESS',
-          accessedAt: lookup.at,
-          userId: lookup.accessor.sub,
-          userName: lookup.accessor.name,
-          organisation: lookup.accessor.org,
-          setting: lookup.accessor.setting,
-        },
-        ConditionExpression: 'attribute_not_exists(PK)',
-      },
-    },
-    ...lookup.audits.map(auditPut),
-    ...lookup.messages.map((message) => outboxPut(message, nowSeconds)),
-  ]);
+  const access = auditPut(lookup.access, {
+    access: { setting: lookup.setting },
+    messages: lookup.messages,
+  });
+  if (lookup.others.length === 0) await putAudit(access.Put);
+  else await transact([access, ...lookup.others.map((entry) => auditPut(entry))]);
+}
+
+/**
+ * Puts one audit item, whose key holds an event id made for this write. Its condition can fail only
+ * when an earlier attempt of this very write committed and its answer was lost (the SDK then retries):
+ * that is success, not an error.
+ */
+async function putAudit(put: ReturnType<typeof auditPut>['Put']): Promise<void> {
+  try {
+    await client.send(new PutCommand(put));
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
 }
 
 export async function appendAudit(entry: AuditEntry): Promise<void> {
-  await client.send(new PutCommand(auditPut(entry).Put));
+  await putAudit(auditPut(entry).Put);
 }
 
 /** Audit events of one act about several subjects: all written, or none. */
 export async function appendAudits(entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 1) await appendAudit(entries[0] as AuditEntry);
-  else await transact(entries.map(auditPut));
+  else await transact(entries.map((entry) => auditPut(entry)));
 }
 
 export interface AuditPage {
   events: AuditEvent[];
-  /** The last event's sort key when more may follow. */
+  /** The last event's position (`<at>#<id>`) when more may follow. */
   lastKey?: string;
 }
 
-/** One page of a subject's audit events, newest first; reads one extra to know whether more follow. */
-export async function queryAudit(subject: string, limit: number, afterKey?: string): Promise<AuditPage> {
-  const result = await client.send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.audit(subject) },
-      ScanIndexForward: false,
-      Limit: limit + 1,
-      ExclusiveStartKey: afterKey ? { PK: keys.audit(subject), SK: afterKey } : undefined,
+/**
+ * One page of a subject's audit events, newest first, after the event at `afterPosition`. Accesses and
+ * other events are two ranges of the partition: each is read backwards from the position (one more
+ * than the page, to know whether more follow) and the two merged in time order.
+ */
+export async function queryAudit(subject: string, limit: number, afterPosition?: string): Promise<AuditPage> {
+  const ranges = await Promise.all(
+    AUDIT_RANGES.map(async (prefix) => {
+      const below = afterPosition === undefined ? undefined : `${prefix}${afterPosition}`;
+      const result = await client.send(
+        new QueryCommand({
+          TableName: tableName(),
+          KeyConditionExpression: below
+            ? 'PK = :pk AND SK < :below'
+            : 'PK = :pk AND begins_with(SK, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': keys.audit(subject),
+            ...(below ? { ':below': below } : { ':prefix': prefix }),
+          },
+          ScanIndexForward: false,
+          Limit: limit + 1,
+        }),
+      );
+      // Read backwards from below `EVENT#…`, the range runs on into the ACCESS# range: cut it there.
+      return (result.Items ?? []).filter((item) => (item.SK as string).startsWith(prefix));
     }),
   );
-  const items = result.Items ?? [];
+  const position = (item: Record<string, unknown>) =>
+    (item.SK as string).slice((item.SK as string).indexOf('#') + 1);
+  const items = ranges
+    .flat()
+    .map((item) => ({ item, position: position(item) }))
+    .sort((a, b) => (a.position < b.position ? 1 : a.position > b.position ? -1 : 0));
   const page = items.slice(0, limit);
   const events = page.map(
-    (item): AuditEvent => ({
-      eventId: item.eventId,
-      at: item.at,
-      action: item.action,
-      actor: item.actor,
-      ...(item.planType ? { planType: item.planType } : {}),
-      ...(item.councilCode ? { councilCode: item.councilCode } : {}),
-      outcome: item.outcome,
+    ({ item }): AuditEvent => ({
+      eventId: item.eventId as string,
+      at: item.at as string,
+      action: item.action as AuditAction,
+      actor: item.actor as AuditEvent['actor'],
+      ...(item.planType ? { planType: item.planType as PlanType } : {}),
+      ...(item.councilCode ? { councilCode: item.councilCode as string } : {}),
+      outcome: item.outcome as AuditOutcome,
     }),
   );
-  const lastKey =
-    items.length > limit
-      ? (page[page.length - 1]?.SK as string)
-      : (result.LastEvaluatedKey?.SK as string | undefined);
-  return { events, lastKey };
+  return { events, lastKey: items.length > limit ? page[page.length - 1]?.position : undefined };
 }
 
-/** True when the string could be an audit sort key (guards cursors decoded from clients). */
-export function isAuditSortKey(value: string): boolean {
-  return /^EVENT#\d{4}-\d{2}-\d{2}T[\d:.]+Z#[0-9A-Z]{26}$/.test(value);
+/** True when the string could be an audit event's position (guards cursors decoded from clients). */
+export function isAuditPosition(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}T[\d:.]+Z#[0-9A-Z]{26}$/.test(value);
 }
 
 function backoff(attempt: number): Promise<void> {
@@ -755,9 +792,10 @@ export interface Supersession {
   newNhsNumber: string;
   /** Plans of the old number, as read, and the new number's plans they merge into. */
   moves: { from: StoredPlan; into: StoredPlan; intoVersion?: number }[];
-  /** The most recent accesses of the old number, copied to the new one. */
-  accesses: PreviousAccess[];
+  /** The numbers the old one replaces: the new one replaces them as well as the old one. */
+  oldReplaces: readonly string[];
   audits: AuditEntry[];
+  /** Carried by the audit event about the new number. */
   messages: CouncilMessage[];
   /**
    * The old number already points at the new one: these are plans written under it while an earlier
@@ -767,18 +805,12 @@ export interface Supersession {
 }
 
 /**
- * Moves plans and recent access history from a superseded NHS number to its replacement, marks the old
- * number, audits both and queues one message per council, in one transaction.
+ * Moves plans from a superseded NHS number to its replacement, marks the old number, records on the new
+ * one which numbers it replaces (lookups read their access history too), audits both and notifies one
+ * message per council, in one transaction.
  */
 export async function recordSupersession(change: Supersession): Promise<void> {
   const at = change.audits[0]?.at ?? new Date().toISOString();
-  const nowSeconds = Math.floor(Date.parse(at) / 1000);
-  const fixed =
-    change.moves.length * 2 +
-    change.audits.length +
-    change.messages.length +
-    2; /* marker + new-number check */
-  const accesses = change.accesses.slice(0, Math.max(0, MAX_TRANSACTION_ITEMS - fixed));
   const oldStatus = { PK: keys.child(change.oldNhsNumber), SK: SK_STATUS };
   const items: TransactItem[] = [
     change.alreadyMarked
@@ -795,17 +827,40 @@ export async function recordSupersession(change: Supersession): Promise<void> {
             TableName: tableName(),
             Key: oldStatus,
             UpdateExpression: 'SET kind = :kind, newNhsNumber = :new, updatedAt = :at',
-            ConditionExpression: 'attribute_not_exists(newNhsNumber)',
-            ExpressionAttributeValues: { ':kind': 'STATUS', ':new': change.newNhsNumber, ':at': at },
+            // The numbers it replaces, as read, pass to the new number: they only ever grow.
+            ConditionExpression:
+              change.oldReplaces.length === 0
+                ? 'attribute_not_exists(newNhsNumber) AND attribute_not_exists(replaces)'
+                : 'attribute_not_exists(newNhsNumber) AND size(replaces) = :replacing',
+            ExpressionAttributeValues: {
+              ':kind': 'STATUS',
+              ':new': change.newNhsNumber,
+              ':at': at,
+              ...(change.oldReplaces.length === 0 ? {} : { ':replacing': change.oldReplaces.length }),
+            },
           },
         },
-    {
-      ConditionCheck: {
-        TableName: tableName(),
-        Key: { PK: keys.child(change.newNhsNumber), SK: SK_STATUS },
-        ConditionExpression: 'attribute_not_exists(newNhsNumber)',
-      },
-    },
+    change.alreadyMarked
+      ? {
+          ConditionCheck: {
+            TableName: tableName(),
+            Key: { PK: keys.child(change.newNhsNumber), SK: SK_STATUS },
+            ConditionExpression: 'attribute_not_exists(newNhsNumber)',
+          },
+        }
+      : {
+          Update: {
+            TableName: tableName(),
+            Key: { PK: keys.child(change.newNhsNumber), SK: SK_STATUS },
+            UpdateExpression: 'SET kind = :kind, updatedAt = :at ADD replaces :replaced',
+            ConditionExpression: 'attribute_not_exists(newNhsNumber)',
+            ExpressionAttributeValues: {
+              ':kind': 'STATUS',
+              ':at': at,
+              ':replaced': new Set([change.oldNhsNumber, ...change.oldReplaces]),
+            },
+          },
+        },
     ...change.moves.flatMap((move): TransactItem[] => [
       {
         Delete: {
@@ -831,25 +886,9 @@ export async function recordSupersession(change: Supersession): Promise<void> {
         },
       },
     ]),
-    ...accesses.map(
-      (access): TransactItem => ({
-        Put: {
-          TableName: tableName(),
-          Item: {
-            PK: keys.child(change.newNhsNumber),
-            SK: keys.access(access.accessedAt, newId()),
-            kind: 'ACCESS',
-            accessedAt: access.accessedAt,
-            userId: access.userId,
-            userName: access.userName,
-            organisation: access.organisation,
-            setting: access.setting ?? undefined,
-          },
-        },
-      }),
+    ...change.audits.map((entry) =>
+      auditPut(entry, entry.subject === change.newNhsNumber ? { messages: change.messages } : {}),
     ),
-    ...change.audits.map(auditPut),
-    ...change.messages.map((message) => outboxPut(message, nowSeconds)),
   ];
   try {
     await sendTransaction(items);

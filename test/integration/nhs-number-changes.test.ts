@@ -61,11 +61,18 @@ describe('NHS number supersession', () => {
     expect(viaNew.body.supersededBy).toBeUndefined();
     expect(viaNew.body.plans).toHaveLength(3);
     expect(viaNew.body.previousAccesses.map((access: any) => access.userId)).toEqual(['earlier-visit']);
-    // Only old-number items that are now pointers remain: the status (pointing at the new number) and
-    // the old access record.
-    const oldItems = (await service.scanTable()).filter((item) => item.PK === `CHILD#${oldNumber}`);
-    expect(oldItems.map((item) => item.kind).sort()).toEqual(['ACCESS', 'STATUS']);
-    expect(oldItems.find((item) => item.kind === 'STATUS')?.newNhsNumber).toBe(newNumber);
+    // Only the old number's status remains in its partition, pointing at the new number; the new
+    // number's status names the old one, whose access history (in the old number's audit trail, never
+    // copied or moved) it now shows.
+    const table = await service.scanTable();
+    const oldItems = table.filter((item) => item.PK === `CHILD#${oldNumber}`);
+    expect(oldItems.map((item) => item.kind)).toEqual(['STATUS']);
+    expect(oldItems[0]?.newNhsNumber).toBe(newNumber);
+    const newStatus = table.find((item) => item.PK === `CHILD#${newNumber}` && item.SK === 'STATUS');
+    expect(newStatus?.replaces).toEqual(new Set([oldNumber]));
+    expect(
+      table.filter((item) => item.PK === `AUDIT#${oldNumber}` && String(item.SK).startsWith('ACCESS#')),
+    ).toHaveLength(1);
 
     const audit = await service.request('GET', `/v1/audit/children/${newNumber}`, {
       token: await tokens.auditor(),
@@ -94,6 +101,58 @@ describe('NHS number supersession', () => {
     expect(await service.scanTable()).toEqual(before);
   });
 
+  it('keeps the whole access history through a chain of changes (A to B, then B to C)', async () => {
+    const [a, b, c] = [4900, 4910, 4920].map(testNhsNumber) as [string, string, string];
+    await publishPlan(service, 'E09000001', a, 'CPP', { startDate: '2026-01-01' });
+    await lookup(a, ['B0107'], { sub: 'visit-a' });
+    expect((await supersede(a, b)).status).toBe(200);
+    await lookup(b, ['B0107'], { sub: 'visit-b' });
+    expect((await supersede(b, c)).status).toBe(200);
+    await service.takeMessages('E09000001');
+    const viaC = await lookup(c, ['B0107'], { sub: 'visit-c' });
+    expect(viaC.body.plans).toHaveLength(1);
+    expect(viaC.body.previousAccesses.map((access: any) => access.userId)).toEqual(['visit-b', 'visit-a']);
+    const status = (await service.scanTable()).find(
+      (item) => item.PK === `CHILD#${c}` && item.SK === 'STATUS',
+    );
+    expect(status?.replaces).toEqual(new Set([a, b]));
+  });
+
+  it('refuses a supersession that read a stale list of the numbers the old one replaces', async () => {
+    const { recordSupersession, WriteConflict } = await import('../../functions/store/table');
+    const [a, b, d] = [4940, 4950, 4960].map(testNhsNumber) as [string, string, string];
+    await publishPlan(service, 'E09000001', a, 'CPP', { startDate: '2026-01-01' });
+    expect((await supersede(a, b)).status).toBe(200);
+    const audit = {
+      action: 'NHS_NUMBER_SUPERSEDED' as const,
+      outcome: 'SUCCESS' as const,
+      actor: { sub: 'pds', name: 'Demographics feed', org: 'X26', role: 'demographics' as const },
+      at: new Date().toISOString(),
+    };
+    const before = await service.scanTable();
+    // Read before a became b's: b would pass on none, and d would lose a's history.
+    await expect(
+      recordSupersession({
+        oldNhsNumber: b,
+        newNhsNumber: d,
+        moves: [],
+        oldReplaces: [],
+        audits: [
+          { ...audit, subject: b },
+          { ...audit, subject: d },
+        ],
+        messages: [],
+      }),
+    ).rejects.toBeInstanceOf(WriteConflict);
+    expect(await service.scanTable()).toEqual(before);
+    // Through the API, which reads again, it is recorded with the history passed on.
+    expect((await supersede(b, d)).status).toBe(200);
+    const status = (await service.scanTable()).find(
+      (item) => item.PK === `CHILD#${d}` && item.SK === 'STATUS',
+    );
+    expect(status?.replaces).toEqual(new Set([a, b]));
+  });
+
   it('moves a plan written under the old number while the change was being recorded, once reported again', async () => {
     const { readChild, recordSupersession } = await import('../../functions/store/table');
     const oldNumber = testNhsNumber(4030);
@@ -118,7 +177,7 @@ describe('NHS number supersession', () => {
       oldNhsNumber: oldNumber,
       newNhsNumber: newNumber,
       moves: [{ from: first, into: { ...first, nhsNumber: newNumber, version: 1 } }],
-      accesses: [],
+      oldReplaces: [],
       audits: [
         { ...audit, subject: oldNumber },
         { ...audit, subject: newNumber },

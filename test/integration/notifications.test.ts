@@ -95,7 +95,7 @@ describe('council notifications', () => {
     expect(await service.takeMessages('E08000025')).toHaveLength(1);
   });
 
-  it('writes the access, its audit event and one outbox item per council together', async () => {
+  it('writes one item, the access record (an audit event), carrying one message per council', async () => {
     const child = testNhsNumber(1500);
     await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
     await publishPlan(service, 'E08000025', child, 'CPP', { startDate: '2026-01-01' });
@@ -103,16 +103,18 @@ describe('council notifications', () => {
     await lookup(child, ['B0107']);
     const after = await service.scanTable();
     const added = after.filter((item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK));
-    expect(added.map((item) => item.kind).sort()).toEqual(['ACCESS', 'AUDIT', 'OUTBOX', 'OUTBOX']);
+    expect(added.map((item) => [item.kind, item.PK, String(item.SK).split('#')[0], item.notifies])).toEqual([
+      ['AUDIT', `AUDIT#${child}`, 'ACCESS', true],
+    ]);
+    const carried = added[0]?.messages as { eventId: string; councilCode: string }[];
+    expect(carried.map((message) => message.councilCode).sort()).toEqual(['E08000025', 'E09000001']);
     const messages = [
       ...(await service.takeMessages('E09000001')),
       ...(await service.takeMessages('E08000025')),
     ];
+    expect(messages).toEqual(expect.arrayContaining(carried));
     expect(messages.map((message) => message.eventId).sort()).toEqual(
-      added
-        .filter((item) => item.kind === 'OUTBOX')
-        .map((item) => (item.message as { eventId: string }).eventId)
-        .sort(),
+      carried.map((message) => message.eventId).sort(),
     );
   });
 });

@@ -250,4 +250,37 @@ describe('writes are idempotent and versioned', () => {
     const ids = new Set([...first.body.events, ...second.body.events].map((event: any) => event.eventId));
     expect(ids.size).toBe(5);
   });
+
+  it('pages accesses and other events of one trail together, newest first, each once', async () => {
+    // Accesses (notifying lookups that found plans) are kept apart from other audit events: the trail
+    // must still read as one sequence in time, page after page.
+    const child = testNhsNumber(970);
+    await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-02-01' });
+    const expected = ['PLAN_CREATED'];
+    for (let i = 0; i < 7; i++) {
+      const activities = i % 3 === 1 ? ['B0170'] : ['B0107'];
+      await lookup(child, activities);
+      expected.unshift(activities[0] === 'B0107' ? 'LOOKUP_NOTIFYING' : 'LOOKUP_SILENT');
+    }
+    const token = await tokens.auditor();
+    const pages: any[][] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+      const page = await service.request('GET', `/v1/audit/children/${child}${query}`, { token });
+      expect(page.status).toBe(200);
+      pages.push(page.body.events);
+      cursor = page.body.nextCursor;
+    } while (cursor && pages.length < 10);
+    expect(pages.map((page) => page.length)).toEqual([2, 2, 2, 2]);
+    const events = pages.flat();
+    expect(events.map((event) => event.action)).toEqual(expected);
+    expect(new Set(events.map((event) => event.eventId)).size).toBe(8);
+    const times = events.map((event) => event.at);
+    expect([...times].sort().reverse()).toEqual(times);
+    // Only the contract's fields: nothing of the messages an access carries.
+    for (const event of events.filter((event) => event.action.startsWith('LOOKUP_'))) {
+      expect(Object.keys(event).sort()).toEqual(['action', 'actor', 'at', 'eventId', 'outcome']);
+    }
+  });
 });

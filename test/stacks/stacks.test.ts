@@ -162,16 +162,16 @@ describe('data', () => {
     }
   });
 
-  it('has the TTL attribute, the GSI and a stream (the dispatchers filter it to outbox inserts)', () => {
+  it('has the GSI and a stream (the dispatchers filter it to audit events carrying messages), and no TTL', () => {
     const data = regionStacks(built, 'prod', 'eu-west-2').data;
     template(data).hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       KeySchema: [
         { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
         { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
       ],
-      TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'GSI1' })],
+      TimeToLiveSpecification: Match.absent(),
     });
   });
 
@@ -303,7 +303,7 @@ describe('messaging', () => {
   );
 
   it.each(regionCases)(
-    '%s: the stream event source passes outbox inserts and audit changes only, bisects, reports partial failures and keeps what it gives up on',
+    '%s: the stream event source passes inserts of audit events carrying messages and audit changes only, bisects, reports partial failures and keeps what it gives up on',
     (_label, { stage, region }) => {
       const messaging = regionStacks(built, stage.name, region.region).messaging;
       const failures = messaging.getLogicalId(messaging.dispatchFailures.node.defaultChild as CfnQueue);
@@ -311,7 +311,10 @@ describe('messaging', () => {
         // Written out: test/unit/dispatch-filter.test.ts tries these very patterns against records.
         FilterCriteria: {
           Filters: [
-            { Pattern: '{"eventName":["INSERT"],"dynamodb":{"Keys":{"PK":{"S":[{"prefix":"OUTBOX#"}]}}}}' },
+            {
+              Pattern:
+                '{"eventName":["INSERT"],"dynamodb":{"Keys":{"PK":{"S":[{"prefix":"AUDIT#"}]}},"NewImage":{"notifies":{"BOOL":[true]}}}}',
+            },
             {
               Pattern:
                 '{"eventName":["MODIFY","REMOVE"],"dynamodb":{"Keys":{"PK":{"S":[{"prefix":"AUDIT#"}]}}}}',

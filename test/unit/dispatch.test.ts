@@ -4,7 +4,7 @@ import { jest } from '@jest/globals';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
-const sample = JSON.parse(readFileSync('events/dispatch-outbox-record.json', 'utf8')) as DynamoDBStreamEvent;
+const sample = JSON.parse(readFileSync('events/dispatch-access-record.json', 'utf8')) as DynamoDBStreamEvent;
 const context = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 const sqs = mockClient(SQSClient);
 let dispatch: (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
@@ -20,11 +20,15 @@ beforeEach(() => {
 });
 
 const record = sample.Records[0] as DynamoDBStreamEvent['Records'][number];
-const withSequence = (sequence: string, message?: unknown) => {
+/** The sample's messages, as the stream carries them. */
+const sampleMessages = (
+  record.dynamodb as { NewImage: { messages: { L: { M: Record<string, { S: string }> }[] } } }
+).NewImage.messages.L;
+const withSequence = (sequence: string, messages?: unknown) => {
   const copy = structuredClone(record);
   (copy.dynamodb as { SequenceNumber: string }).SequenceNumber = sequence;
-  if (message !== undefined)
-    (copy.dynamodb as { NewImage: Record<string, unknown> }).NewImage.message = message;
+  if (messages !== undefined)
+    (copy.dynamodb as { NewImage: Record<string, unknown> }).NewImage.messages = messages;
   return copy;
 };
 
@@ -42,21 +46,64 @@ describe('dispatch fault paths', () => {
     ]);
   });
 
-  it('drops a malformed outbox item without sending it or holding up the shard', async () => {
+  it('drops an audit event with malformed messages without sending any or holding up the shard', async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+    const good = sampleMessages[0];
     const result = await dispatch(
-      { Records: [withSequence('3', { M: { type: { S: 'Nonsense' } } })] },
+      {
+        Records: [
+          withSequence('3', { L: [good, { M: { type: { S: 'Nonsense' } } }] }),
+          withSequence('3a', { L: [] }),
+          withSequence('3b', { S: 'not a list' }),
+        ],
+      },
       context,
     );
     expect(result.batchItemFailures).toEqual([]);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
-  it('ignores records that are not outbox inserts', async () => {
-    const modify = { ...withSequence('4'), eventName: 'MODIFY' as const };
-    const result = await dispatch({ Records: [modify] }, context);
+  it('ignores records that are not inserts of audit events carrying messages', async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+    const notNotifying = withSequence('4b');
+    (notNotifying.dynamodb as { NewImage: Record<string, unknown> }).NewImage.notifies = { BOOL: false };
+    const plan = withSequence('4c');
+    (plan.dynamodb as { NewImage: Record<string, unknown> }).NewImage.PK = { S: 'CHILD#9990000018' };
+    const result = await dispatch({ Records: [notNotifying, plan] }, context);
     expect(result.batchItemFailures).toEqual([]);
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    // The same record as inserted is delivered: what kept it back above was the change.
+    await dispatch({ Records: [withSequence('4d')] }, context);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+  });
+
+  it('sends every message an audit event carries; one failed send fails the record, whose retry sends them all', async () => {
+    const [first] = sampleMessages;
+    const second = structuredClone(first) as { M: Record<string, { S: string }> };
+    second.M.eventId = { S: '01JD7Q0Z8M3X4V5B6N7M8K9J0J' };
+    let refused = 0;
+    sqs.on(SendMessageCommand).callsFake((input: { MessageBody: string }) => {
+      if (JSON.parse(input.MessageBody).eventId.endsWith('0J') && refused++ === 0)
+        throw new Error('SQS unavailable');
+      return { MessageId: 'm' };
+    });
+    const twoMessages = withSequence('7', { L: [first, second] });
+    const result = await dispatch({ Records: [twoMessages, withSequence('8')] }, context);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: '7' }]);
+    const sentIds = () =>
+      sqs
+        .commandCalls(SendMessageCommand)
+        .map((call) => JSON.parse(call.args[0].input.MessageBody as string).eventId);
+    // Both of record 7's messages were tried, and record 8's one sent.
+    expect(sentIds().sort()).toEqual([
+      '01JD7Q0Z8M3X4V5B6N7M8K9J0H',
+      '01JD7Q0Z8M3X4V5B6N7M8K9J0H',
+      '01JD7Q0Z8M3X4V5B6N7M8K9J0J',
+    ]);
+    sqs.resetHistory();
+    expect((await dispatch({ Records: [twoMessages] }, context)).batchItemFailures).toEqual([]);
+    const sent = sentIds();
+    expect(sent.sort()).toEqual(['01JD7Q0Z8M3X4V5B6N7M8K9J0H', '01JD7Q0Z8M3X4V5B6N7M8K9J0J']);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Deployed, a council must have a queue in some region of the stage: registration refuses any other
  * (403 before anything is read or written), and a message for a council no region serves is reported
- * (logged for the UndeliverableNotifications alarm; its outbox item stays in the table) instead of
+ * (logged for the UndeliverableNotifications alarm; the audit event carrying it stays in the table) instead of
  * being passed off as another region's, without failing the record, which would hold up the shard.
  * SQS and DynamoDB are replaced with aws-sdk-client-mock: only which calls are made is under test.
  */
@@ -44,13 +44,19 @@ describe('dispatch', () => {
       oldNhsNumber: '9990000018',
       newNhsNumber: '9990000026',
     };
-    const item = { PK: `OUTBOX#${eventId}`, SK: 'MESSAGE', kind: 'OUTBOX', message };
+    const item = {
+      PK: 'AUDIT#9990000026',
+      SK: `EVENT#2026-11-20T02:14:09.120Z#${eventId}`,
+      kind: 'AUDIT',
+      notifies: true,
+      messages: [message],
+    };
     return {
       eventID: sequence,
       eventName: 'INSERT',
       eventSource: 'aws:dynamodb',
       dynamodb: {
-        Keys: { PK: { S: item.PK }, SK: { S: 'MESSAGE' } },
+        Keys: { PK: { S: item.PK }, SK: { S: item.SK } },
         NewImage: marshall(item) as never,
         SequenceNumber: sequence,
         StreamViewType: 'NEW_IMAGE',

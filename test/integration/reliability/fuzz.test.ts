@@ -1,7 +1,7 @@
 /**
  * Fuzzing with fast-check against the real local service: generated requests across every route
  * (random paths, NHS numbers, dates, bodies, headers, content types, huge and unicode values), bulk
- * upload rows (JSON and CSV), and outbox records reaching the dispatch function.
+ * upload rows (JSON and CSV), and audit events carrying council messages reaching the dispatch function.
  *
  * Runs per property: FUZZ_RUNS (10,000 in `npm run test:deep`), else a default that keeps `npm test`
  * fast. FUZZ_SEED replays a failing run (fast-check prints the seed and path).
@@ -1083,7 +1083,7 @@ describe('fuzzing the dispatch function', () => {
       }
       return m;
     });
-  type Generated = { record: DynamoDBRecord; deliver?: CouncilMessage; malformedOutbox: boolean };
+  type Generated = { record: DynamoDBRecord; deliver?: CouncilMessage; malformedMessages: boolean };
   const recordArb: fc.Arbitrary<Generated> = fc
     .record({
       kind: fc.constantFrom(
@@ -1092,7 +1092,7 @@ describe('fuzzing the dispatch function', () => {
         'broken',
         'broken',
         'anything',
-        'not-outbox',
+        'not-audit',
         'not-insert',
         'no-image',
       ),
@@ -1100,17 +1100,19 @@ describe('fuzzing the dispatch function', () => {
       broken: brokenMessage,
       anything: fc.anything({ maxDepth: 3, withNullPrototype: false, withBoxedValues: false }),
       eventName: fc.constantFrom('MODIFY', 'REMOVE', 'insert', ''),
-      pk: fc.oneof(fc.constantFrom('CHILD#9990000018', 'AUDIT#x', 'OUTBOX', 'outbox#x'), unicode),
+      pk: fc.oneof(fc.constantFrom('CHILD#9990000018', 'COUNCIL#x', 'AUDIT', 'audit#x'), unicode),
       sequence: fc.bigInt({ min: 1n, max: 10n ** 20n }),
     })
     .map((g) => {
       const message = g.kind === 'valid' ? g.valid : g.kind === 'broken' ? g.broken : g.anything;
       const eventId = (message as { eventId?: unknown })?.eventId;
+      // An audit event carrying the message, as a notifying lookup writes it (or a foreign item).
       const item = {
-        PK: g.kind === 'not-outbox' ? g.pk : `OUTBOX#${typeof eventId === 'string' ? eventId : 'x'}`,
-        SK: 'MESSAGE',
-        kind: 'OUTBOX',
-        message,
+        PK: g.kind === 'not-audit' ? g.pk : 'AUDIT#9990000018',
+        SK: `ACCESS#2026-11-20T02:14:09.120Z#${typeof eventId === 'string' ? eventId : 'x'}`,
+        kind: 'AUDIT',
+        notifies: true,
+        messages: [message],
       };
       let image: Record<string, AttributeValue> | undefined;
       try {
@@ -1120,7 +1122,7 @@ describe('fuzzing the dispatch function', () => {
           convertEmptyValues: false,
         });
       } catch {
-        image = marshall({ PK: item.PK, SK: 'MESSAGE', message: safeString(message) });
+        image = marshall({ PK: item.PK, SK: item.SK, notifies: true, messages: [safeString(message)] });
       }
       const streamRecord: DynamoDBRecord = {
         eventID: String(g.sequence),
@@ -1130,7 +1132,7 @@ describe('fuzzing the dispatch function', () => {
           g.kind === 'no-image'
             ? { Keys: { PK: { S: item.PK } } as never, SequenceNumber: String(g.sequence) }
             : {
-                Keys: { PK: image.PK, SK: { S: 'MESSAGE' } } as never,
+                Keys: { PK: image.PK, SK: { S: item.SK } } as never,
                 NewImage: image as never,
                 SequenceNumber: String(g.sequence),
                 StreamViewType: 'NEW_IMAGE',
@@ -1139,12 +1141,12 @@ describe('fuzzing the dispatch function', () => {
       return {
         record: streamRecord,
         deliver: g.kind === 'valid' ? g.valid : undefined,
-        malformedOutbox: g.kind === 'broken' || g.kind === 'anything',
+        malformedMessages: g.kind === 'broken' || g.kind === 'anything',
       };
     });
 
   it(
-    `${DISPATCH_RUNS} generated batches of outbox records: never a crash, malformed items dropped, only contract messages reach a council`,
+    `${DISPATCH_RUNS} generated batches of audit events carrying messages: never a crash, malformed ones dropped, only contract messages reach a council`,
     async () => {
       const dispatch = await import('../../../functions/dispatch');
       // Notifications of the API fuzz's lookups first: the poller must be idle while this test invokes
@@ -1165,7 +1167,7 @@ describe('fuzzing the dispatch function', () => {
       const writes = streams.map((stream) => stream.write);
       streams.forEach((stream, i) => {
         stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-          if (String(chunk).includes('Outbox item is malformed')) {
+          if (String(chunk).includes('Audit event carries malformed council messages')) {
             malformedLogged++;
             return true;
           }
@@ -1188,7 +1190,7 @@ describe('fuzzing the dispatch function', () => {
               for (const message of contract) expected.set(key(message), message);
               count(outcomes, 'contract messages', contract.length);
               count(outcomes, 'malformed or foreign records', batch.length - contract.length);
-              malformedExpected += batch.filter((g) => g.malformedOutbox).length;
+              malformedExpected += batch.filter((g) => g.malformedMessages).length;
               let result: DynamoDBBatchResponse | undefined;
               try {
                 result = (await dispatch.handler(
@@ -1214,7 +1216,7 @@ describe('fuzzing the dispatch function', () => {
           stream.write = writes[i] as typeof stream.write;
         });
       }
-      // Every malformed outbox item was logged (and nothing about it retried or sent).
+      // Every audit event with malformed messages was logged (and nothing about it retried or sent).
       expect(malformedLogged).toBe(malformedExpected);
       const delivered = [
         ...(await service.receiveAll(service.councilQueue(OWN))),
@@ -1227,10 +1229,10 @@ describe('fuzzing the dispatch function', () => {
       }
       expect(delivered.map(key).sort()).toEqual([...expected.keys()].sort());
       count(outcomes, 'delivered', delivered.length);
-      count(outcomes, 'malformed outbox items logged and dropped', malformedLogged);
+      count(outcomes, 'audit events with malformed messages logged and dropped', malformedLogged);
       record('dispatch', {
         guarantee: 'Fuzzing',
-        test: 'generated outbox records reaching the dispatch function: never a crash, malformed dropped, only contract messages delivered',
+        test: 'generated audit events carrying messages reaching the dispatch function: never a crash, malformed dropped, only contract messages delivered',
         inputs: records,
         faultsInjected: 0,
         outcomes: { batches: DISPATCH_RUNS, ...outcomes },
@@ -1256,7 +1258,13 @@ describe('fuzzing the dispatch function', () => {
         setting: 'A&E – 🚑',
       },
     };
-    const item = { PK: `OUTBOX#${message.eventId}`, SK: 'MESSAGE', kind: 'OUTBOX', message };
+    const item = {
+      PK: `AUDIT#${message.nhsNumber}`,
+      SK: `ACCESS#${message.occurredAt}#${message.eventId}`,
+      kind: 'AUDIT',
+      notifies: true,
+      messages: [message],
+    };
     const result = (await dispatch
       .handler(
         {
@@ -1283,7 +1291,7 @@ describe('fuzzing the dispatch function', () => {
     expect(delivered).toEqual([message]);
   });
 
-  it('malformed outbox items written to the table pass through the real stream without holding it up', async () => {
+  it('audit events with malformed messages written to the table pass through the real stream without holding it up', async () => {
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     const { DynamoDBDocumentClient, PutCommand } = await import('@aws-sdk/lib-dynamodb');
     const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -1297,7 +1305,13 @@ describe('fuzzing the dispatch function', () => {
         .send(
           new PutCommand({
             TableName: service.tableName,
-            Item: { PK: `OUTBOX#FUZZ${i}`, SK: 'MESSAGE', kind: 'OUTBOX', message },
+            Item: {
+              PK: 'AUDIT#FUZZ',
+              SK: `EVENT#2026-11-20T02:14:09.120Z#FUZZ${i}`,
+              kind: 'AUDIT',
+              notifies: true,
+              messages: [message],
+            },
             // fast-check's anything() may produce values DynamoDB cannot hold (e.g. empty sets): skip those
           }),
         )

@@ -63,10 +63,16 @@ function byEventId(messages: Delivered[]): Map<string, Delivered[]> {
   return groups;
 }
 
-async function outboxMessages(service: ReliabilityService, nhsNumbers: string[]) {
+/** The council messages the table's audit events carry about these NHS numbers, with each event's sort key. */
+async function carriedMessages(service: ReliabilityService, nhsNumbers: string[]) {
   return (await service.scanTable())
-    .filter((item) => item.kind === 'OUTBOX')
-    .map((item) => item.message as { eventId: string; nhsNumber: string; councilCode: string })
+    .filter((item) => item.kind === 'AUDIT' && item.notifies === true)
+    .flatMap((item) =>
+      (item.messages as { eventId: string; nhsNumber: string; councilCode: string }[]).map((message) => ({
+        ...message,
+        sortKey: item.SK as string,
+      })),
+    )
     .filter((message) => nhsNumbers.includes(message.nhsNumber));
 }
 
@@ -110,16 +116,16 @@ describe('SQS stopped during notifying lookups, then restarted (retry budget lon
     // it is SendMessage itself that fails.
     await lookup(service, children[0] as string);
     await service.drained();
-    const warmUp = (await outboxMessages(service, children)).map((m) => m.eventId);
+    const warmUp = (await carriedMessages(service, children)).map((m) => m.eventId);
     await service.receiveAll(service.councilQueue('E09000001'));
     await service.receiveAll(service.councilQueue('E08000025'));
 
     await fauxqs.stop();
-    let expected: Awaited<ReturnType<typeof outboxMessages>>;
+    let expected: Awaited<ReturnType<typeof carriedMessages>>;
     try {
       // Notifying lookups do not depend on SQS: they answer at once.
       for (const child of children) await lookup(service, child);
-      expected = (await outboxMessages(service, children)).filter((m) => !warmUp.includes(m.eventId));
+      expected = (await carriedMessages(service, children)).filter((m) => !warmUp.includes(m.eventId));
       expect(expected).toHaveLength(children.length + children.length / 2);
       // The poller keeps retrying while SQS is down.
       await waitFor('three retries while SQS is down', () => retries.length >= 3);
@@ -136,8 +142,8 @@ describe('SQS stopped during notifying lookups, then restarted (retry budget lon
         expect(current.delayMs).toBe(Math.min(RETRY_MAX_MS, previous.delayMs * 2));
       }
     }
-    // Nothing is lost meanwhile: the outbox items are still in the table.
-    const stillThere = (await outboxMessages(service, children)).map((m) => m.eventId);
+    // Nothing is lost meanwhile: the audit events carrying the messages are in the table.
+    const stillThere = (await carriedMessages(service, children)).map((m) => m.eventId);
     for (const message of expected) expect(stillThere).toContain(message.eventId);
 
     // fauxqs keeps queues in memory: after the restart the messaging stack's queues are recreated.
@@ -152,11 +158,11 @@ describe('SQS stopped during notifying lookups, then restarted (retry budget lon
     ];
     const groups = byEventId(delivered);
     expect([...groups.keys()].sort()).toEqual(expected.map((m) => m.eventId).sort());
-    for (const outbox of expected) {
-      expect(groups.get(outbox.eventId)?.[0]).toMatchObject({
+    for (const carried of expected) {
+      expect(groups.get(carried.eventId)?.[0]).toMatchObject({
         type: 'ChildRecordAccessed',
-        councilCode: outbox.councilCode,
-        nhsNumber: outbox.nhsNumber,
+        councilCode: carried.councilCode,
+        nhsNumber: carried.nhsNumber,
       });
     }
     // Within its retry budget nothing was given up on.
@@ -192,7 +198,7 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
   const retries: RetryScheduled[] = [];
 
   interface Invocation {
-    records: { sequence: string; eventId: string; councilCode: string }[];
+    records: { sequence: string; eventIds: string[]; councilCodes: string[] }[];
     failed: string[];
     crashed?: boolean;
   }
@@ -202,14 +208,15 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
 
   const describeRecord = (record: DynamoDBRecord) => {
     const item = unmarshall(record.dynamodb?.NewImage as Record<string, AttributeValue>);
+    const messages = (item.messages ?? []) as { eventId: string; councilCode: string }[];
     return {
       sequence: record.dynamodb?.SequenceNumber as string,
-      eventId: item.message?.eventId as string,
-      councilCode: item.message?.councilCode as string,
+      eventIds: messages.map((message) => message.eventId),
+      councilCodes: messages.map((message) => message.councilCode),
     };
   };
   const presentations = (eventId: string) =>
-    invocations.filter((invocation) => invocation.records.some((r) => r.eventId === eventId)).length;
+    invocations.filter((invocation) => invocation.records.some((r) => r.eventIds.includes(eventId))).length;
 
   /** Makes the records written by `rest` reach dispatch in one batch, after the batch `first` writes. */
   async function inOneBatch(first: () => Promise<void>, rest: () => Promise<void>) {
@@ -280,7 +287,7 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
     await lookup(service, c4 as string);
     await service.drained();
     await service.receiveAll(service.councilQueue(C));
-    const warmUp = (await outboxMessages(service, [c4 as string])).map((m) => m.eventId);
+    const warmUp = (await carriedMessages(service, [c4 as string])).map((m) => m.eventId);
     // Council C's queue is gone: every send to it fails, sends to A and B succeed.
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: service.councilQueue(C) }));
     await sqs.send(new DeleteQueueCommand({ QueueUrl }));
@@ -295,18 +302,21 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
     );
     await service.drained();
 
-    const all = (await outboxMessages(service, [c1, c2, c3, c4, c5] as string[])).filter(
+    const all = (await carriedMessages(service, [c1, c2, c3, c4, c5] as string[])).filter(
       (m) => !warmUp.includes(m.eventId),
     );
     const toC = all.filter((m) => m.councilCode === C).map((m) => m.eventId);
+    const toCKeys = all.filter((m) => m.councilCode === C).map((m) => m.sortKey);
     expect(toC).toHaveLength(2);
     const ours = invocations.slice(startedAt);
-    const mixed = ours.find((invocation) => invocation.records.length === all.length - 1) as Invocation;
+    // One record per lookup (c3, c2, c4, c5); c2's carries two messages, to A and to C.
+    const mixed = ours.find((invocation) => invocation.records.length === 4) as Invocation;
     expect(mixed).toBeDefined();
-    // The dispatch function reports exactly the records it could not send.
+    expect(mixed.records.map((r) => r.councilCodes.length).sort()).toEqual([1, 1, 1, 2]);
+    // The dispatch function reports exactly the records it could not send (every one with a message to C).
     expect(mixed.failed.sort()).toEqual(
       mixed.records
-        .filter((r) => r.councilCode === C)
+        .filter((r) => r.councilCodes.includes(C))
         .map((r) => r.sequence)
         .sort(),
     );
@@ -319,16 +329,17 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
       const firstFailed = previous.records.find((r) => previous.failed.includes(r.sequence));
       const presentedSoFar = ours
         .slice(0, i)
-        .filter((invocation) => invocation.records.some((r) => r.eventId === firstFailed?.eventId)).length;
+        .filter((invocation) => invocation.records.some((r) => r.sequence === firstFailed?.sequence)).length;
       if (presentedSoFar > MAX_RETRY_ATTEMPTS) continue;
       expect((ours[i] as Invocation).records[0]?.sequence).toBe(firstFailed?.sequence);
       retriesChecked++;
     }
     expect(retriesChecked).toBe(MAX_RETRY_ATTEMPTS);
     // Records before the first failure are never presented again; C's exactly 1 + maxRetryAttempts times.
-    const firstC = mixed.records.findIndex((r) => r.councilCode === C);
+    const firstC = mixed.records.findIndex((r) => r.councilCodes.includes(C));
     expect(firstC).toBeGreaterThan(0);
-    for (const before of mixed.records.slice(0, firstC)) expect(presentations(before.eventId)).toBe(1);
+    for (const before of mixed.records.slice(0, firstC))
+      for (const eventId of before.eventIds) expect(presentations(eventId)).toBe(1);
     for (const eventId of toC) expect(presentations(eventId)).toBe(1 + MAX_RETRY_ATTEMPTS);
     // Pauses: base, then doubling, up to the cap.
     const ourRetries = retries.slice(-MAX_RETRY_ATTEMPTS);
@@ -336,7 +347,7 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
       [1, 2, 3].map((n) => Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (n - 1))),
     );
 
-    // Only C's records were given up on, each once, in Lambda's on-failure format plus the item's keys.
+    // Only C's records were given up on, each once, in Lambda's on-failure format plus the item's sort key.
     const peek = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: (await sqs.send(new GetQueueUrlCommand({ QueueName: service.failureQueueName }))).QueueUrl,
@@ -345,7 +356,8 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
       }),
     );
     const failures = (peek.Messages ?? []).map((message) => JSON.parse(message.Body as string));
-    expect(failures.map((f) => f.keys.PK.S).sort()).toEqual(toC.map((id) => `OUTBOX#${id}`).sort());
+    expect(failures.map((f) => Object.keys(f.keys))).toEqual(failures.map(() => ['SK']));
+    expect(failures.map((f) => f.keys.SK.S).sort()).toEqual(toCKeys.sort());
     for (const failure of failures) {
       expect(failure).toMatchObject({
         requestContext: {
@@ -354,7 +366,7 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
         },
         DDBStreamBatchInfo: { batchSize: 1, streamArn: expect.any(String), shardId: expect.any(String) },
       });
-      // Keys only: no NHS number or name in the failure queue.
+      // A sort key only: no NHS number or name in the failure queue.
       for (const child of [c1, c2, c3, c4, c5]) expect(JSON.stringify(failure)).not.toContain(child);
       expect(JSON.stringify(failure)).not.toContain('Lovelace');
     }
@@ -442,7 +454,8 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
     }
     await service.drained();
     const startedAt = invocations.length;
-    crash = { remaining: 2, afterSending: 2 };
+    // One record per lookup (carrying its messages to A and B): the batch of two dies after the first.
+    crash = { remaining: 2, afterSending: 1 };
     await inOneBatch(
       () => lookup(service, children[0] as string),
       async () => {
@@ -454,7 +467,7 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
     crash = undefined;
     expect(crashes).toBe(2);
 
-    const expected = (await outboxMessages(service, children)).map((m) => m.eventId).sort();
+    const expected = (await carriedMessages(service, children)).map((m) => m.eventId).sort();
     const delivered = [
       ...(await service.receiveAll(service.councilQueue(A))),
       ...(await service.receiveAll(service.councilQueue(B))),
@@ -489,10 +502,10 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
     const before = service.streamStats();
 
     await fauxqs.stop();
-    let expected: Awaited<ReturnType<typeof outboxMessages>>;
+    let expected: Awaited<ReturnType<typeof carriedMessages>>;
     try {
       for (const child of children) await lookup(service, child);
-      expected = await outboxMessages(service, children);
+      expected = await carriedMessages(service, children);
       // Retries exhausted, and the failure queue is unreachable too: the records stay on the stream.
       await waitFor(
         'the failure queue to be tried while SQS is down',
@@ -506,10 +519,12 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
       // SQS is back, but without the council queues yet: the records are given up to the failure queue.
       await fauxqs.start();
     }
+    // One record per lookup, carrying a message to A and one to B.
+    const records = new Set(expected.map((m) => m.sortKey)).size;
+    expect(records).toBe(children.length);
     await waitFor(
       'the given-up records to reach the failure queue',
-      () =>
-        service.streamStats().sentToFailureDestination >= before.sentToFailureDestination + expected.length,
+      () => service.streamStats().sentToFailureDestination >= before.sentToFailureDestination + records,
     );
     await service.drained();
     // Each was given up only after 1 + maxRetryAttempts failed deliveries.
@@ -522,7 +537,7 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
       tableName: service.tableName,
       queuePrefix: service.queuePrefix,
     });
-    expect(result).toMatchObject({ redelivered: expected.length, failed: 0, missing: 0, unreadable: 0 });
+    expect(result).toMatchObject({ redelivered: records, failed: 0, missing: 0, unreadable: 0 });
 
     const delivered = [
       ...(await service.receiveAll(service.councilQueue(A))),

@@ -1,8 +1,8 @@
 /**
  * The dispatch function when SendMessage or GetQueueUrl fail (injected with aws-sdk-client-mock):
  * exactly the records whose send failed are reported as batch item failures (so Lambda, or the local
- * poller, retries them and only them); malformed outbox items are dropped and logged, never sent,
- * never retried; records that are not outbox inserts are ignored.
+ * poller, retries them and only them); audit events with malformed messages are dropped and logged,
+ * never sent, never retried; records that are not inserts of audit events carrying messages are ignored.
  */
 
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -24,18 +24,25 @@ const context = {
 } as never;
 
 let sequence = 0;
-function outboxRecord(
+/** The stream record of a notifying lookup's access record (an audit event) carrying one message. */
+function notifyingRecord(
   message: Record<string, unknown>,
   overrides: Partial<DynamoDBRecord> = {},
 ): DynamoDBRecord {
   sequence++;
-  const item = { PK: `OUTBOX#${String(message.eventId)}`, SK: 'MESSAGE', kind: 'OUTBOX', message };
+  const item = {
+    PK: 'AUDIT#9990000018',
+    SK: `ACCESS#2026-11-20T02:14:09.120Z#${String(message.eventId)}`,
+    kind: 'AUDIT',
+    notifies: true,
+    messages: [message],
+  };
   return {
     eventID: String(sequence),
     eventName: 'INSERT',
     eventSource: 'aws:dynamodb',
     dynamodb: {
-      Keys: { PK: { S: item.PK }, SK: { S: 'MESSAGE' } },
+      Keys: { PK: { S: item.PK }, SK: { S: item.SK } },
       NewImage: marshall(item, { removeUndefinedValues: true }) as never,
       SequenceNumber: String(1000 + sequence),
       StreamViewType: 'NEW_IMAGE',
@@ -83,7 +90,7 @@ describe('dispatch with SendMessage failing', () => {
         throw Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' });
       return { MessageId: eventId };
     });
-    const records = ['E1', 'E2', 'E3', 'E4', 'E5'].map((id) => outboxRecord(accessed(id)));
+    const records = ['E1', 'E2', 'E3', 'E4', 'E5'].map((id) => notifyingRecord(accessed(id)));
     const result = await dispatch.handler({ Records: records }, context);
     expect(result).toEqual({
       batchItemFailures: [
@@ -92,7 +99,7 @@ describe('dispatch with SendMessage failing', () => {
       ],
     });
     expect(sentEventIds().sort()).toEqual(['E1', 'E2', 'E3', 'E4', 'E5']);
-    // What was sent is the outbox message itself, with its eventId as a message attribute.
+    // What was sent is the message itself, with its eventId as a message attribute.
     const first = sqs
       .commandCalls(SendMessageCommand)
       .find((call) => call.args[0].input.MessageBody?.includes('"E1"'));
@@ -102,7 +109,7 @@ describe('dispatch with SendMessage failing', () => {
 
   it('fails the whole batch (for Lambda to retry it) when every send fails', async () => {
     sqs.on(SendMessageCommand).rejects(Object.assign(new Error('down'), { name: 'ServiceUnavailable' }));
-    const records = ['F1', 'F2'].map((id) => outboxRecord(accessed(id)));
+    const records = ['F1', 'F2'].map((id) => notifyingRecord(accessed(id)));
     await expect(dispatch.handler({ Records: records }, context)).rejects.toMatchObject({
       name: 'FullBatchFailureError',
     });
@@ -114,7 +121,10 @@ describe('dispatch with SendMessage failing', () => {
       .rejects(
         Object.assign(new Error('The specified queue does not exist.'), { name: 'QueueDoesNotExist' }),
       );
-    const records = [outboxRecord(accessed('G1', 'E08000025')), outboxRecord(accessed('G2', 'E09000001'))];
+    const records = [
+      notifyingRecord(accessed('G1', 'E08000025')),
+      notifyingRecord(accessed('G2', 'E09000001')),
+    ];
     const result = await dispatch.handler({ Records: records }, context);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[0]?.dynamodb?.SequenceNumber }]);
     expect(sentEventIds()).toEqual(['G2']);
@@ -122,7 +132,7 @@ describe('dispatch with SendMessage failing', () => {
 });
 
 describe('dispatch with malformed or foreign records', () => {
-  it('drops and logs malformed outbox items: never sent, never retried', async () => {
+  it('drops and logs audit events with malformed messages: never sent, never retried', async () => {
     const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     try {
       const malformed = [
@@ -132,7 +142,10 @@ describe('dispatch with malformed or foreign records', () => {
         { ...accessed('M4'), childName: 'Amelia Testchild' },
         { eventId: 'M5' },
       ];
-      const records = [...malformed.map((message) => outboxRecord(message)), outboxRecord(accessed('OK1'))];
+      const records = [
+        ...malformed.map((message) => notifyingRecord(message)),
+        notifyingRecord(accessed('OK1')),
+      ];
       const result = await dispatch.handler({ Records: records }, context);
       expect(result.batchItemFailures).toEqual([]);
       expect(sentEventIds()).toEqual(['OK1']);
@@ -146,17 +159,22 @@ describe('dispatch with malformed or foreign records', () => {
     }
   });
 
-  it('ignores records that are not outbox inserts', async () => {
+  it('ignores records that are not inserts of audit events carrying messages', async () => {
     const records = [
-      outboxRecord(accessed('N1'), { eventName: 'MODIFY' }),
-      outboxRecord(accessed('N2'), { eventName: 'REMOVE' }),
+      notifyingRecord(accessed('N1'), { eventName: 'MODIFY' }),
+      notifyingRecord(accessed('N2'), { eventName: 'REMOVE' }),
       {
-        ...outboxRecord(accessed('N3')),
-        dynamodb: { Keys: { PK: { S: 'OUTBOX#N3' } }, SequenceNumber: '9' },
+        ...notifyingRecord(accessed('N3')),
+        dynamodb: { Keys: { PK: { S: 'AUDIT#9990000018' } }, SequenceNumber: '9' },
       },
       (() => {
-        const record = outboxRecord(accessed('N4'));
+        const record = notifyingRecord(accessed('N4'));
         (record.dynamodb?.NewImage as Record<string, unknown>).PK = { S: 'CHILD#9990000018' };
+        return record;
+      })(),
+      (() => {
+        const record = notifyingRecord(accessed('N5'));
+        delete (record.dynamodb as { NewImage: Record<string, unknown> }).NewImage.notifies;
         return record;
       })(),
     ] as DynamoDBRecord[];

@@ -25,7 +25,7 @@ const streams = mockClient(DynamoDBStreamsClient);
 
 const record = (sequence: number) => ({
   eventName: 'INSERT' as const,
-  dynamodb: { SequenceNumber: String(sequence), Keys: { PK: { S: `OUTBOX#${sequence}` } } },
+  dynamodb: { SequenceNumber: String(sequence), Keys: { PK: { S: `AUDIT#${sequence}` } } },
 });
 
 beforeEach(() => {

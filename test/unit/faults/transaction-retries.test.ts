@@ -2,7 +2,8 @@
  * The table module under DynamoDB faults (injected with aws-sdk-client-mock): transactions cancelled by
  * conflicts or throttling, or refused while another is in progress, are tried again with backoff, a
  * bounded number of times; condition failures are not retried; and a notifying lookup writes its access
- * record, audit event and outbox items in one transaction, so one never exists without the others.
+ * record as one item (its audit event, carrying the council messages), so one never exists without the
+ * others.
  */
 
 import { TransactionCanceledException, TransactionInProgressException } from '@aws-sdk/client-dynamodb';
@@ -86,17 +87,11 @@ describe('transaction retries', () => {
 });
 
 describe('a notifying lookup is all or nothing', () => {
+  const access = { ...audit, action: 'LOOKUP_NOTIFYING' as const, outcome: 'FOUND' as const };
   const lookup = {
-    nhsNumber: '9990000018',
-    at: '2026-11-20T02:14:09.120Z',
-    accessor: {
-      sub: 'u7',
-      name: 'Dr Grace Hopper',
-      org: 'RYY02',
-      role: 'clinician' as const,
-      activities: ['B0107'],
-    },
-    audits: [{ ...audit, action: 'LOOKUP_NOTIFYING' as const, outcome: 'FOUND' as const }],
+    access,
+    setting: 'emergency-department',
+    others: [],
     messages: ['E09000001', 'E08000025'].map((councilCode, i) => ({
       type: 'ChildRecordAccessed' as const,
       eventId: `01JD00000000000000000000${i}X`,
@@ -108,20 +103,35 @@ describe('a notifying lookup is all or nothing', () => {
     })),
   };
 
-  it('writes the access, its audit event and every outbox item in one transaction', async () => {
-    dynamodb.on(TransactWriteCommand).resolves({});
+  it('writes one item: its audit event is the access record and carries every council message', async () => {
+    dynamodb.on(PutCommand).resolves({});
     await table.recordNotifyingLookup(lookup);
-    const calls = dynamodb.commandCalls(TransactWriteCommand);
+    const calls = dynamodb.commandCalls(PutCommand);
     expect(calls).toHaveLength(1);
-    const kinds = (calls[0]?.args[0].input.TransactItems ?? []).map((item) => item.Put?.Item?.kind);
-    expect(kinds.sort()).toEqual(['ACCESS', 'AUDIT', 'OUTBOX', 'OUTBOX']);
-    expect(dynamodb.commandCalls(PutCommand)).toHaveLength(0);
+    const put = calls[0]?.args[0].input;
+    expect(put?.ConditionExpression).toBe('attribute_not_exists(PK)');
+    expect(put?.Item).toMatchObject({
+      PK: 'AUDIT#9990000018',
+      SK: expect.stringMatching(/^ACCESS#2026-11-20T02:14:09\.120Z#[0-9A-Z]{26}$/),
+      action: 'LOOKUP_NOTIFYING',
+      setting: 'emergency-department',
+      notifies: true,
+      messages: lookup.messages,
+    });
+    expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
-  it('when the transaction fails for good, nothing else was written', async () => {
-    dynamodb.on(TransactWriteCommand).rejects(cancelled('ThrottlingError', 'None', 'None', 'None'));
-    await expect(table.recordNotifyingLookup(lookup)).rejects.toBeDefined();
+  it('through a superseded number, audits both numbers in one transaction: when it fails for good, nothing was written', async () => {
+    const viaOld = { ...lookup, others: [{ ...access, subject: '9990000026' }] };
+    dynamodb.on(TransactWriteCommand).rejects(cancelled('ThrottlingError', 'None'));
+    await expect(table.recordNotifyingLookup(viaOld)).rejects.toBeDefined();
     expect(dynamodb.commandCalls(PutCommand)).toHaveLength(0);
-    expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(5);
+    const calls = dynamodb.commandCalls(TransactWriteCommand);
+    expect(calls).toHaveLength(5);
+    const items = (calls[0]?.args[0].input.TransactItems ?? []).map((item) => item.Put?.Item);
+    expect(items.map((item) => [item?.PK, String(item?.SK).split('#')[0], item?.notifies])).toEqual([
+      ['AUDIT#9990000018', 'ACCESS', true],
+      ['AUDIT#9990000026', 'EVENT', undefined],
+    ]);
   });
 });
