@@ -81,7 +81,7 @@ const GUARANTEES: { title: string; claim: string; records: string[]; deepOnly?: 
   {
     title: 'Fuzzing',
     claim:
-      'Generated requests across every route, bulk upload rows and outbox records reaching dispatch: never a 5xx, never a stack trace, every rejected request leaves the table unchanged, malformed outbox items dropped and logged.',
+      'Generated requests across every route, bulk upload rows and audit events carrying council messages reaching dispatch: never a 5xx, never a stack trace, every rejected request leaves the table unchanged, malformed messages dropped and logged.',
     records: ['fuzz.api', 'fuzz.upload', 'fuzz.dispatch'],
   },
   {
@@ -230,14 +230,15 @@ function render(): string {
     '',
     '## How notifications survive failures (what the tests hold the local runtime to)',
     '',
-    '- The access, its audit event and one outbox item per council are written in one transaction; the',
-    '  table stream hands outbox items to the dispatch function, which reports partial batch failures.',
+    '- A notifying lookup that finds plans writes one item: its audit event, which is the access record and',
+    '  carries one message per council; the table stream hands such audit events to the dispatch function,',
+    '  which sends every message and reports partial batch failures.',
     '- The local stream poller (local/stream-poller.ts) behaves as the deployed event source mapping: a',
     '  failed batch is retried from its first failed record after a pause that doubles (100 ms to 5 s); a',
     '  record that failed 1 + `maxRetryAttempts` times (10, as deployed) goes to the on-failure queue',
-    "  `<prefix>dispatch-failures` (Lambda's on-failure record plus the outbox item's keys: no personal",
+    "  `<prefix>dispatch-failures` (Lambda's on-failure record plus the item's sort key: no personal",
     '  data). If that queue cannot be reached either, the records wait on the stream: nothing is dropped.',
-    '- `npm run redrive` reads that queue, re-reads each outbox item from the table and hands it to the',
+    '- `npm run redrive` reads that queue, finds each audit event in the table and hands it to the',
     '  real dispatch function, deleting the message only once delivered (same eventId: a consumer that',
     "  de-duplicates by eventId sees one access). `npm run redrive -- --council CODE` moves a council's",
     '  dead-lettered messages (5 failed receives) back to its queue.',
