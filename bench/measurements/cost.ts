@@ -5,6 +5,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { lambdaContext } from '../../local/http-adapter';
 import {
   DEFAULT_INPUTS,
   DEFAULT_ITEM_BYTES,
@@ -15,8 +17,10 @@ import {
   publishCost,
   total,
 } from '../lib/cost';
+import { LOOKUP_COUNCILS } from '../lib/fixtures';
 import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
-import { round } from '../lib/stats';
+import { percentile, round } from '../lib/stats';
+import { clinicianClaims, signToken } from '../lib/tokens';
 import type { BenchContext, Measurement } from '../lib/types';
 
 /** Sizes of the items the lookup and publish measurements wrote to the main table. */
@@ -58,6 +62,91 @@ async function measuredItemBytes(ctx: BenchContext): Promise<{ bytes: ItemBytes;
   return { bytes, measured };
 }
 
+/**
+ * Warm invocation times (p50, ms) of the authorizer, verifying a fresh token each time, and of dispatch,
+ * given one stream record carrying one message that it sends to a council queue: both handlers imported
+ * into this process (the runner has the emulators' endpoints and the development key), as Lambda bills
+ * them (rounded up to a whole ms). A first call of each warms it and is not counted.
+ */
+async function warmDurations(
+  ctx: BenchContext,
+  runs: number,
+): Promise<{ authorizerMs: number; dispatchMs: number }> {
+  process.env.COUNCIL_QUEUE_NAME_PREFIX = ctx.server.queuePrefix;
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN'; // not a line per message in the runner's output
+  const authorizer = await import('../../functions/authorizer');
+  const dispatch = await import('../../functions/dispatch');
+  const tokens = await Promise.all(
+    Array.from({ length: runs + 1 }, (_, i) =>
+      signToken({ ...clinicianClaims(['B0107']), sub: `bench-cost-${i}` }),
+    ),
+  );
+  const methodArn = 'arn:aws:execute-api:eu-west-2:000000000000:bench/bench/GET/v1/children/9990000018';
+  const record = (i: number) => {
+    const eventId = `01BENCHCOST${String(i).padStart(15, '0')}`;
+    const at = new Date().toISOString();
+    const item = {
+      PK: `AUDIT#${benchNhsNumber(SEED_RANGES.lookup)}`,
+      SK: `ACCESS#${at}#${eventId}`,
+      kind: 'AUDIT',
+      notifies: true,
+      messages: [
+        {
+          type: 'ChildRecordAccessed',
+          eventId,
+          occurredAt: at,
+          councilCode: LOOKUP_COUNCILS[0],
+          nhsNumber: benchNhsNumber(SEED_RANGES.lookup),
+          planTypes: ['CPP'],
+          accessedBy: {
+            userId: 'bench-clinician',
+            userName: 'Dr Bench Mark',
+            organisation: 'RBENCH',
+            setting: null,
+          },
+        },
+      ],
+    };
+    return {
+      eventID: `cost-${i}`,
+      eventName: 'INSERT' as const,
+      eventSource: 'aws:dynamodb',
+      dynamodb: {
+        Keys: marshall({ PK: item.PK, SK: item.SK }),
+        NewImage: marshall(item),
+        SequenceNumber: String(i + 1),
+        StreamViewType: 'NEW_IMAGE' as const,
+      },
+    };
+  };
+  const context = lambdaContext('dispatch', 'bench-cost');
+  const timings = { authorizer: [] as number[], dispatch: [] as number[] };
+  for (let i = 0; i <= runs; i++) {
+    let started = performance.now();
+    await authorizer.handler({ type: 'TOKEN', authorizationToken: `Bearer ${tokens[i]}`, methodArn });
+    if (i > 0) timings.authorizer.push(performance.now() - started);
+    started = performance.now();
+    const result = await dispatch.handler({ Records: [record(i)] as never }, context);
+    if (result.batchItemFailures.length > 0)
+      throw new Error("dispatch failed to send the cost measure's message");
+    if (i > 0) timings.dispatch.push(performance.now() - started);
+  }
+  return {
+    authorizerMs: Math.ceil(
+      percentile(
+        [...timings.authorizer].sort((a, b) => a - b),
+        50,
+      ),
+    ),
+    dispatchMs: Math.ceil(
+      percentile(
+        [...timings.dispatch].sort((a, b) => a - b),
+        50,
+      ),
+    ),
+  };
+}
+
 const dollars = (components: Record<string, number>) =>
   Object.fromEntries(Object.entries(components).map(([name, usd]) => [name, round(usd, 3)]));
 
@@ -71,8 +160,11 @@ export const costMeasurement: Measurement = {
     const lookupMs = p50('lookup.notifying-found.c1.p50');
     const publishMs = p50('publish.c1.p50') ?? p50('publish.c16.p50');
     const { bytes, measured } = await measuredItemBytes(ctx);
+    const warm = await warmDurations(ctx, ctx.settings.mode === 'quick' ? 20 : 200);
     const inputs = {
       ...DEFAULT_INPUTS,
+      authorizerDurationMs: warm.authorizerMs,
+      dispatchDurationMs: warm.dispatchMs,
       ...(lookupMs ? { lookupDurationMs: Math.ceil(lookupMs) } : {}),
       ...(publishMs ? { publishDurationMs: Math.ceil(publishMs) } : {}),
     };
@@ -114,7 +206,8 @@ export const costMeasurement: Measurement = {
     });
     ctx.note(
       `Cost: us-east-1 list prices, Lambda durations ${inputs.lookupDurationMs} ms (lookup) and ${inputs.publishDurationMs} ms ` +
-        `(publish) from ${lookupMs ? 'this run' : 'defaults'}, item sizes ${measured.length ? `measured (${measured.join(', ')})` : 'defaults'}; ` +
+        `(publish) from ${lookupMs ? 'this run' : 'defaults'}; ${inputs.authorizerDurationMs} ms (authorizer, a fresh token) and ` +
+        `${inputs.dispatchDurationMs} ms (dispatch, one record with one message): warm p50 in the runner process; item sizes ${measured.length ? `measured (${measured.join(', ')})` : 'defaults'}; ` +
         'one replica region. Formula, inputs and components: docs/cost.md.',
     );
   },
