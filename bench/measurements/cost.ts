@@ -1,7 +1,8 @@
 /**
  * The cost model of docs/cost.md with this run's inputs: Lambda durations from the measured service
- * latencies (conservative: they include the local HTTP adapter and the emulator's slower calls) and item
- * sizes of the items the run wrote. Must run after the lookup and publish measurements to use them.
+ * latencies (conservative: they include the local HTTP adapter and the emulator's slower calls), the
+ * authorizer's and dispatch's warm durations timed here, and item sizes of the items the run wrote.
+ * Must run after the lookup and publish measurements to use them.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
