@@ -9,7 +9,6 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import * as z from 'zod/mini';
 import { type CouncilMessage, CouncilMessageSchema } from './core/schemas';
 import { councilQueueUrl, sendToCouncil } from './notify/council-queues';
 import { CouncilWithoutQueue } from './notify/stage-councils';
@@ -18,7 +17,7 @@ import { AUDIT_PREFIX } from './store/table';
 import { tableDefinition } from './store/table-definition';
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
-const CouncilMessagesSchema = z.array(CouncilMessageSchema).check(z.minLength(1));
+export const MALFORMED_MESSAGE = 'Audit event carries a malformed council message: not delivered';
 
 /**
  * An audit item changed or removed (its stream record passes the event filter for that alone): logged
@@ -67,8 +66,10 @@ async function deliver(message: CouncilMessage, auditEventKey: string): Promise<
 }
 
 /**
- * Delivers the council messages an inserted audit event carries. Every message is tried; if any send
- * fails the record fails, and its retry sends them all again under the same eventIds.
+ * Delivers the council messages an inserted audit event carries. Every well-formed message is tried;
+ * if any send fails the record fails, and its retry sends them all again under the same eventIds. A
+ * malformed message is logged and left: retrying cannot mend it, and would hold up every later record
+ * of the shard.
  */
 export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void> {
   if (reportAuditChange(record)) return;
@@ -81,15 +82,23 @@ export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void>
   )
     return;
   const auditEventKey = String(item.SK);
-  const parsed = CouncilMessagesSchema.safeParse(item.messages);
-  if (!parsed.success) {
-    // Retrying cannot mend a malformed item and would hold up every later record of the shard.
-    undeliverable('Audit event carries malformed council messages: not delivered', auditEventKey, {
-      issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), code: issue.code })),
+  const carried: unknown[] = Array.isArray(item.messages) ? item.messages : [item.messages];
+  const messages: CouncilMessage[] = [];
+  if (carried.length === 0)
+    undeliverable(MALFORMED_MESSAGE, auditEventKey, {
+      message: null,
+      issues: [{ path: 'messages', code: 'empty' }],
     });
-    return;
-  }
-  const outcomes = await Promise.allSettled(parsed.data.map((message) => deliver(message, auditEventKey)));
+  carried.forEach((candidate, index) => {
+    const parsed = CouncilMessageSchema.safeParse(candidate);
+    if (parsed.success) messages.push(parsed.data);
+    else
+      undeliverable(MALFORMED_MESSAGE, auditEventKey, {
+        message: index,
+        issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), code: issue.code })),
+      });
+  });
+  const outcomes = await Promise.allSettled(messages.map((message) => deliver(message, auditEventKey)));
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -46,13 +46,15 @@ describe('dispatch fault paths', () => {
     ]);
   });
 
-  it('drops an audit event with malformed messages without sending any or holding up the shard', async () => {
+  it('sends the well-formed messages of an audit event and logs the rest, without holding up the shard', async () => {
+    const { logger } = await import('../../functions/observability');
+    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
     const good = sampleMessages[0];
     const result = await dispatch(
       {
         Records: [
-          withSequence('3', { L: [good, { M: { type: { S: 'Nonsense' } } }] }),
+          withSequence('3', { L: [{ M: { type: { S: 'Nonsense' } } }, good] }),
           withSequence('3a', { L: [] }),
           withSequence('3b', { S: 'not a list' }),
         ],
@@ -60,7 +62,17 @@ describe('dispatch fault paths', () => {
       context,
     );
     expect(result.batchItemFailures).toEqual([]);
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    const sent = sqs
+      .commandCalls(SendMessageCommand)
+      .map((call) => JSON.parse(call.args[0].input.MessageBody as string));
+    expect(sent.map((message) => message.eventId)).toEqual(['01JD7Q0Z8M3X4V5B6N7M8K9J0H']);
+    // One line for each message that could not be sent: the first of record 3, the empty list, the string.
+    const malformed = error.mock.calls.filter(([message]) =>
+      String(message).includes('malformed council message'),
+    );
+    expect(malformed.map(([, fields]) => (fields as { message: unknown }).message)).toEqual([0, null, 0]);
+    for (const [, fields] of malformed) expect(JSON.stringify(fields)).not.toContain('9990000018');
+    error.mockRestore();
   });
 
   it('ignores records that are not inserts of audit events carrying messages', async () => {

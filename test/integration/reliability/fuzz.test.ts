@@ -1167,7 +1167,7 @@ describe('fuzzing the dispatch function', () => {
       const writes = streams.map((stream) => stream.write);
       streams.forEach((stream, i) => {
         stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-          if (String(chunk).includes('Audit event carries malformed council messages')) {
+          if (String(chunk).includes('Audit event carries a malformed council message')) {
             malformedLogged++;
             return true;
           }

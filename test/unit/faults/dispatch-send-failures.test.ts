@@ -1,7 +1,7 @@
 /**
  * The dispatch function when SendMessage or GetQueueUrl fail (injected with aws-sdk-client-mock):
  * exactly the records whose send failed are reported as batch item failures (so Lambda, or the local
- * poller, retries them and only them); audit events with malformed messages are dropped and logged,
+ * poller, retries them and only them); malformed messages an audit event carries are dropped and logged,
  * never sent, never retried; records that are not inserts of audit events carrying messages are ignored.
  */
 
@@ -132,7 +132,7 @@ describe('dispatch with SendMessage failing', () => {
 });
 
 describe('dispatch with malformed or foreign records', () => {
-  it('drops and logs audit events with malformed messages: never sent, never retried', async () => {
+  it('drops and logs malformed messages: never sent, never retried', async () => {
     const errors = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
     try {
       const malformed = [
