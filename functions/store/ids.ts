@@ -17,5 +17,5 @@ export function pooledRandom(): number {
   return (pool[next++] as number) / 256;
 }
 
-/** Time-ordered unique ids (ULIDs) for audit events, accesses and outbox messages. */
+/** Time-ordered unique ids (ULIDs) for audit events (accesses among them) and council messages. */
 export const newId = monotonicFactory(pooledRandom);
