@@ -6,7 +6,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { lambdaContext } from '../../local/http-adapter';
 import {
   DEFAULT_INPUTS,
@@ -21,6 +20,7 @@ import {
 import { LOOKUP_COUNCILS } from '../lib/fixtures';
 import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
 import { percentile, round } from '../lib/stats';
+import { accessRecordInsert } from '../lib/stream-records';
 import { clinicianClaims, signToken } from '../lib/tokens';
 import type { BenchContext, Measurement } from '../lib/types';
 
@@ -88,43 +88,13 @@ async function warmDurations(
     ),
   );
   const methodArn = 'arn:aws:execute-api:eu-west-2:000000000000:bench/bench/GET/v1/children/9990000018';
-  const record = (i: number) => {
-    const eventId = `01BENCHCOST${String(i).padStart(15, '0')}`;
-    const at = new Date().toISOString();
-    const item = {
-      PK: `AUDIT#${benchNhsNumber(SEED_RANGES.lookup)}`,
-      SK: `ACCESS#${at}#${eventId}`,
-      kind: 'AUDIT',
-      notifies: true,
-      messages: [
-        {
-          type: 'ChildRecordAccessed',
-          eventId,
-          occurredAt: at,
-          councilCode: LOOKUP_COUNCILS[0],
-          nhsNumber: benchNhsNumber(SEED_RANGES.lookup),
-          planTypes: ['CPP'],
-          accessedBy: {
-            userId: 'bench-clinician',
-            userName: 'Dr Bench Mark',
-            organisation: 'RBENCH',
-            setting: null,
-          },
-        },
-      ],
-    };
-    return {
-      eventID: `cost-${i}`,
-      eventName: 'INSERT' as const,
-      eventSource: 'aws:dynamodb',
-      dynamodb: {
-        Keys: marshall({ PK: item.PK, SK: item.SK }),
-        NewImage: marshall(item),
-        SequenceNumber: String(i + 1),
-        StreamViewType: 'NEW_IMAGE' as const,
-      },
-    };
-  };
+  const record = (i: number) =>
+    accessRecordInsert({
+      councilCode: LOOKUP_COUNCILS[0] as string,
+      nhsNumber: benchNhsNumber(SEED_RANGES.lookup),
+      eventId: `01BENCHCOST${String(i).padStart(15, '0')}`,
+      sequence: i + 1,
+    });
   const context = lambdaContext('dispatch', 'bench-cost');
   const timings = { authorizer: [] as number[], dispatch: [] as number[] };
   for (let i = 0; i <= runs; i++) {
@@ -132,7 +102,7 @@ async function warmDurations(
     await authorizer.handler({ type: 'TOKEN', authorizationToken: `Bearer ${tokens[i]}`, methodArn });
     if (i > 0) timings.authorizer.push(performance.now() - started);
     started = performance.now();
-    const result = await dispatch.handler({ Records: [record(i)] as never }, context);
+    const result = await dispatch.handler({ Records: [record(i)] }, context);
     if (result.batchItemFailures.length > 0)
       throw new Error("dispatch failed to send the cost measure's message");
     if (i > 0) timings.dispatch.push(performance.now() - started);

@@ -47,6 +47,10 @@ import { newId } from './ids';
 import { tableDefinition } from './table-definition';
 
 export const GSI1 = 'GSI1';
+/** Sort-key prefixes of the two ranges of an audit partition: accesses, and every other event. */
+const ACCESS_RANGE = 'ACCESS#';
+const EVENT_RANGE = 'EVENT#';
+const AUDIT_RANGES = [ACCESS_RANGE, EVENT_RANGE] as const;
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
@@ -56,8 +60,8 @@ export const keys = {
   plan: (councilCode: string, planType: string) => `PLAN#${councilCode}#${planType}`,
   council: (code: string) => `COUNCIL#${code}`,
   audit: (subject: string) => `AUDIT#${subject}`,
-  auditEvent: (at: string, id: string) => `EVENT#${at}#${id}`,
-  auditAccess: (at: string, id: string) => `ACCESS#${at}#${id}`,
+  auditEvent: (at: string, id: string) => `${EVENT_RANGE}${at}#${id}`,
+  auditAccess: (at: string, id: string) => `${ACCESS_RANGE}${at}#${id}`,
   councilPlans: (code: string) => `COUNCIL#${code}`,
   councilPlan: (nhsNumber: string, planType: string) => `${nhsNumber}#${planType}`,
   /** GSI1 partition listing every council's profile (codes as sort keys). */
@@ -67,8 +71,6 @@ export const keys = {
 export const SK_PROFILE = 'PROFILE';
 export const SK_STATUS = 'STATUS';
 export const AUDIT_PREFIX = 'AUDIT#';
-/** Sort-key prefixes of the two ranges of an audit partition. */
-const AUDIT_RANGES = ['ACCESS#', 'EVENT#'] as const;
 
 export interface StoredPlan {
   nhsNumber: string;
@@ -226,7 +228,7 @@ export async function readAccesses(nhsNumbers: readonly string[]): Promise<Previ
         new QueryCommand({
           TableName: tableName(),
           KeyConditionExpression: 'PK = :pk AND begins_with(SK, :access)',
-          ExpressionAttributeValues: { ':pk': keys.audit(nhsNumber), ':access': AUDIT_RANGES[0] },
+          ExpressionAttributeValues: { ':pk': keys.audit(nhsNumber), ':access': ACCESS_RANGE },
           ScanIndexForward: false,
           Limit: MAX_PREVIOUS_ACCESSES,
         }),

@@ -1167,7 +1167,7 @@ describe('fuzzing the dispatch function', () => {
       const writes = streams.map((stream) => stream.write);
       streams.forEach((stream, i) => {
         stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-          if (String(chunk).includes('Audit event carries a malformed council message')) {
+          if (String(chunk).includes(dispatch.MALFORMED_MESSAGE)) {
             malformedLogged++;
             return true;
           }
