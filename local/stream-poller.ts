@@ -57,6 +57,7 @@ export interface StreamPollerStats {
 }
 
 export interface StreamPollerOptions {
+  /** Pause between passes (50 ms), skipped after a pass that read a full batch. */
   intervalMs?: number;
   onError?: (error: unknown) => void;
   /** Records per batch (GetRecords Limit). */
@@ -76,6 +77,8 @@ export interface StreamPollerOptions {
 
 /** As the deployed event source mapping (stacks/messaging-stack.ts). */
 export const DEFAULT_MAX_RETRY_ATTEMPTS = 10;
+const DEFAULT_BATCH_SIZE = 100;
+const DEFAULT_INTERVAL_MS = 50;
 const DEFAULT_RETRY_BASE_MS = 100;
 const DEFAULT_RETRY_MAX_MS = 5000;
 
@@ -108,6 +111,7 @@ export class StreamPoller {
   private running = false;
   private loop?: Promise<void>;
   private streamArn?: string;
+  private wake?: () => void;
   private passesStarted = 0;
   private readonly idleWaiters: { afterPass: number; resolve: () => void }[] = [];
   private readonly counters: StreamPollerStats = {
@@ -135,6 +139,7 @@ export class StreamPoller {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
     await this.loop;
     for (const waiter of this.idleWaiters.splice(0)) waiter.resolve();
   }
@@ -153,23 +158,42 @@ export class StreamPoller {
     return new Promise((resolve) => this.idleWaiters.push({ afterPass, resolve }));
   }
 
+  /**
+   * Passes, paced like Lambda's event source mapping, which polls each shard a few times a second and
+   * reads on at once only while records are backed up. A pass that read a full batch starts the next at
+   * once; any other pass (even one that delivered records) waits intervalMs first. Without the pause, a
+   * trickle of records made one DescribeStream and one GetRecords per record, in the process serving the
+   * API (about 1 ms of CPU per lookup at concurrency 1, measured by the lookup benchmark).
+   */
   private async run(): Promise<void> {
     while (this.running) {
       try {
         const pass = ++this.passesStarted;
-        const busy = await this.pollOnce();
+        const { busy, backlog } = await this.pass();
         if (!busy) {
           for (const waiter of this.idleWaiters.filter((w) => w.afterPass < pass)) {
             this.idleWaiters.splice(this.idleWaiters.indexOf(waiter), 1);
             waiter.resolve();
           }
-          await sleep(this.options.intervalMs ?? 50);
         }
+        if (!backlog) await this.pause(this.options.intervalMs ?? DEFAULT_INTERVAL_MS);
       } catch (error) {
         this.options.onError?.(error);
-        await sleep(500);
+        await this.pause(500);
       }
     }
+  }
+
+  /** Waits between passes; stop() ends the wait at once. */
+  private pause(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   private async listShards(): Promise<Shard[]> {
@@ -193,7 +217,16 @@ export class StreamPoller {
 
   /** One pass over every open shard; true when any records were read. */
   async pollOnce(): Promise<boolean> {
+    return (await this.pass()).busy;
+  }
+
+  /**
+   * One pass over every open shard. busy: records were read or wait for a retry (not drained);
+   * backlog: a read filled its batch, or an iterator was renewed, so the next pass should not wait.
+   */
+  private async pass(): Promise<{ busy: boolean; backlog: boolean }> {
     let busy = false;
+    let backlog = false;
     for (const shard of await this.listShards()) {
       const id = shard.ShardId as string;
       let state = this.shards.get(id);
@@ -228,8 +261,10 @@ export class StreamPoller {
         state.renewal = state.renewal === 'horizon' ? 'latest' : 'horizon';
         this.counters.iteratorsRenewed++;
         busy = true;
+        backlog = true;
         continue;
       }
+      if ((page.Records?.length ?? 0) >= this.batchSize) backlog = true;
       state.renewal = undefined;
       const delivered = state.lastSequence === undefined ? undefined : BigInt(state.lastSequence);
       const records = (page.Records ?? []).filter(
@@ -293,7 +328,7 @@ export class StreamPoller {
       state.iterator = page.NextShardIterator;
       if (!state.iterator) state.closed = true;
     }
-    return busy;
+    return { busy, backlog };
   }
 
   private async sendToDestination(shardId: string, failed: DynamoDBRecord[], state: ShardState) {
@@ -313,10 +348,12 @@ export class StreamPoller {
     }
   }
 
+  private get batchSize(): number {
+    return this.options.batchSize ?? DEFAULT_BATCH_SIZE;
+  }
+
   private getRecords(iterator: string) {
-    return this.streams.send(
-      new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize ?? 100 }),
-    );
+    return this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.batchSize }));
   }
 
   private async iterator(
@@ -376,8 +413,4 @@ function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord
       StreamViewType: record.dynamodb?.StreamViewType as never,
     },
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

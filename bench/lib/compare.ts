@@ -2,7 +2,8 @@
  * A baseline-versus-service comparison at one concurrency: an untimed warm-up of each side, then
  * `rounds` measured rounds in which the two sides alternate (ABBA order, so drift in the machine's speed
  * falls on both), with the stream drained between runs so one run's dispatch work never spills into the
- * next. Samples of all rounds are pooled.
+ * next. Samples of all rounds are pooled. A diagnostic floor side, when given, runs between the two in
+ * every round (ACB, BCA).
  */
 import type { LoadSample } from './load';
 import { type MachineLoad, measureMachine } from './machine';
@@ -17,9 +18,9 @@ export interface SideResult {
   elapsedMs: number;
   /** CPU milliseconds per operation in the process doing the work (worker, or service). */
   cpuMsPerOp: number;
-  /** Baseline side only: service process CPU per operation meanwhile (dispatching the council messages of the baseline's lookups). */
+  /** Worker sides only: service process CPU per operation meanwhile (dispatching the council messages of their lookups). */
   serverCpuMsPerOp?: number;
-  /** Load generator (this process) CPU per request, HTTP side only. */
+  /** Load generator (this process) CPU per request, HTTP sides only. */
   loadGeneratorCpuMsPerOp?: number;
   /** Service side only: the service process's longest event-loop stall and GC pause in any round. */
   serviceEventLoopMaxDelayMs?: number;
@@ -36,6 +37,11 @@ export interface Comparison {
   service: SideResult;
   /** Throughput ratio (service / baseline) of each round, to show the noise. */
   roundRatios: number[];
+  /** The diagnostic floor, when the sides had one: the baseline's work behind a bare HTTP server. */
+  floor?: SideResult & {
+    /** Throughput ratio (service / floor) of each round. */
+    serviceRoundRatios: number[];
+  };
   /** CPU use of the whole machine over the measured rounds (other work on it is noise). */
   machine?: MachineLoad;
 }
@@ -44,6 +50,11 @@ export interface ComparisonSides {
   concurrency: number;
   baseline: (seconds: number) => Promise<LoadSample>;
   service: (seconds: number) => Promise<LoadSample>;
+  /**
+   * A diagnostic third side, run between the other two in every round: the baseline's work in the
+   * worker process behind a bare HTTP server, loaded the way the service is.
+   */
+  floor?: (seconds: number) => Promise<LoadSample>;
 }
 
 interface Accumulator {
@@ -63,7 +74,7 @@ function check(sample: LoadSample, side: string): void {
     throw new Error(`${side}: ${sample.errors} failed operations; first: ${sample.firstError}`);
 }
 
-function side(acc: Accumulator, own: 'worker' | 'server'): SideResult {
+function side(acc: Accumulator, own: 'worker' | 'worker-http' | 'server'): SideResult {
   const count = acc.samples.reduce((sum, s) => sum + s.count, 0);
   const elapsedMs = acc.samples.reduce((sum, s) => sum + s.elapsedMs, 0);
   return {
@@ -74,10 +85,10 @@ function side(acc: Accumulator, own: 'worker' | 'server'): SideResult {
     cpuMsPerOp: round(acc.ownCpuMs / Math.max(1, count)),
     measuringLoopMaxDelayMs: round(Math.max(0, ...acc.samples.map((s) => s.loopMaxDelayMs ?? 0)), 1),
     slowestByRound: acc.samples.map((s) => s.slowest ?? []),
-    ...(own === 'worker' ? { serverCpuMsPerOp: round(acc.serverCpuMs / Math.max(1, count)) } : {}),
+    ...(own !== 'server' ? { serverCpuMsPerOp: round(acc.serverCpuMs / Math.max(1, count)) } : {}),
+    ...(own !== 'worker' ? { loadGeneratorCpuMsPerOp: round(acc.loadCpuMs / Math.max(1, count)) } : {}),
     ...(own === 'server'
       ? {
-          loadGeneratorCpuMsPerOp: round(acc.loadCpuMs / Math.max(1, count)),
           serviceEventLoopMaxDelayMs: round(acc.eventLoopMaxDelayMs, 1),
           serviceGcMaxPauseMs: round(acc.gcMaxPauseMs, 1),
         }
@@ -92,6 +103,10 @@ export async function compare(ctx: BenchContext, sides: ComparisonSides): Promis
     await ctx.server.drained();
     check(await sides.service(warmupSeconds), 'service warm-up');
     await ctx.server.drained();
+    if (sides.floor) {
+      check(await sides.floor(warmupSeconds), 'floor warm-up');
+      await ctx.server.drained();
+    }
   }
   const empty = (): Accumulator => ({
     samples: [],
@@ -103,20 +118,31 @@ export async function compare(ctx: BenchContext, sides: ComparisonSides): Promis
   });
   const baseline = empty();
   const service = empty();
+  const floor = empty();
   const roundRatios: number[] = [];
+  const serviceFloorRatios: number[] = [];
   const machine = measureMachine();
-  const runBaseline = async () => {
+  /** A side whose work is done in the worker process (the baseline, and the floor behind HTTP). */
+  const runInWorker = async (
+    acc: Accumulator,
+    run: (seconds: number) => Promise<LoadSample>,
+    name: string,
+  ) => {
     const [workerBefore, serverBefore] = [await ctx.direct.cpuMs(), await ctx.server.stats()];
-    const sample = await sides.baseline(roundSeconds);
+    const loadBefore = process.cpuUsage();
+    const sample = await run(roundSeconds);
+    const load = process.cpuUsage(loadBefore);
     const workerAfter = await ctx.direct.cpuMs();
     await ctx.server.drained();
     const serverAfter = await ctx.server.stats();
-    check(sample, 'baseline');
-    baseline.samples.push(sample);
-    baseline.ownCpuMs += workerAfter - workerBefore;
-    baseline.serverCpuMs += cpu(serverAfter) - cpu(serverBefore);
+    check(sample, name);
+    acc.samples.push(sample);
+    acc.ownCpuMs += workerAfter - workerBefore;
+    acc.serverCpuMs += cpu(serverAfter) - cpu(serverBefore);
+    acc.loadCpuMs += (load.user + load.system) / 1000;
     return sample;
   };
+  const runBaseline = () => runInWorker(baseline, sides.baseline, 'baseline');
   const runService = async () => {
     const serverBefore = await ctx.server.stats();
     const loadBefore = process.cpuUsage();
@@ -134,18 +160,25 @@ export async function compare(ctx: BenchContext, sides: ComparisonSides): Promis
     service.loadCpuMs += (load.user + load.system) / 1000;
     return sample;
   };
+  const throughputRatio = (of: LoadSample, to: LoadSample) =>
+    to.count > 0 ? round(of.count / of.elapsedMs / (to.count / to.elapsedMs)) : Number.NaN;
   for (let r = 0; r < rounds; r++) {
     const [first, second] = r % 2 === 0 ? [runBaseline, runService] : [runService, runBaseline];
     const a = await first();
+    const f = sides.floor ? await runInWorker(floor, sides.floor, 'floor') : undefined;
     const b = await second();
     const [b0, s0] = r % 2 === 0 ? [a, b] : [b, a];
-    roundRatios.push(b0.count > 0 ? round(s0.count / s0.elapsedMs / (b0.count / b0.elapsedMs)) : Number.NaN);
+    roundRatios.push(throughputRatio(s0, b0));
+    if (f) serviceFloorRatios.push(throughputRatio(s0, f));
   }
   return {
     concurrency: sides.concurrency,
     baseline: side(baseline, 'worker'),
     service: side(service, 'server'),
     roundRatios,
+    ...(sides.floor
+      ? { floor: { ...side(floor, 'worker-http'), serviceRoundRatios: serviceFloorRatios } }
+      : {}),
     machine: machine(),
   };
 }

@@ -57,6 +57,13 @@ function auditPut(
   };
 }
 
+/** The items one lookup read: what a handler would build its answer from. */
+export interface DirectLookupRead {
+  plans: Record<string, unknown>[];
+  councils: Record<string, unknown>[];
+  accesses: Record<string, unknown>[];
+}
+
 /**
  * One lookup's DynamoDB calls: Query of the child, then (plans found) the BatchGet of councils and the
  * Query of the access history at once, then one Put of the audit event (for a notifying lookup that
@@ -66,7 +73,7 @@ export async function directLookup(
   tableName: string,
   nhsNumber: string,
   claims: BenchClaims,
-): Promise<number> {
+): Promise<DirectLookupRead> {
   const notifying = claims.activities.includes('B0107');
   const at = new Date().toISOString();
   const plans: Record<string, unknown>[] = [];
@@ -85,8 +92,9 @@ export async function directLookup(
   } while (startKey);
   // Benchmark plans are open, so every plan read is visible.
   const councils = [...new Set(plans.map((plan) => plan.councilCode as string))];
+  const read: DirectLookupRead = { plans, councils: [], accesses: [] };
   if (councils.length > 0) {
-    const [result] = await Promise.all([
+    const [result, accesses] = await Promise.all([
       client.send(
         new BatchGetCommand({
           RequestItems: {
@@ -107,8 +115,9 @@ export async function directLookup(
         }),
       ),
     ]);
-    if ((result.Responses?.[tableName]?.length ?? 0) !== councils.length)
-      throw new Error('council profile missing');
+    read.councils = result.Responses?.[tableName] ?? [];
+    read.accesses = accesses.Items ?? [];
+    if (read.councils.length !== councils.length) throw new Error('council profile missing');
   }
   const outcome = plans.length > 0 ? 'FOUND' : 'NOT_FOUND';
   const notifies = notifying && plans.length > 0;
@@ -144,7 +153,7 @@ export async function directLookup(
       ),
     ),
   );
-  return plans.length;
+  return read;
 }
 
 /** One new plan's DynamoDB calls: the consistent BatchGet of its write context, then the guarded transaction. */

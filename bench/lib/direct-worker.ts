@@ -28,9 +28,19 @@ export type DirectJob =
       seconds: number;
     };
 
+/** What the worker's bare HTTP server serves: the lookups of one workload (bench/direct.ts). */
+export interface LookupServing {
+  tableName: string;
+  claims: BenchClaims;
+  /** Whether every child asked about has a plan (otherwise the server answers 500). */
+  expectPlans: boolean;
+}
+
 export interface DirectWorker {
   pid: number;
   run(job: DirectJob): Promise<LoadSample>;
+  /** Serves a workload's lookups behind a bare HTTP server in the worker process; answers its URL. */
+  serveLookups(serving: LookupServing): Promise<string>;
   /** CPU time the worker process has used so far. */
   cpuMs(): Promise<number>;
   close(): Promise<void>;
@@ -53,6 +63,7 @@ export async function startDirectWorker(options: {
   return {
     pid: ready.pid,
     run: (job) => child.request<LoadSample>(job),
+    serveLookups: (serving) => child.request<string>({ op: 'serve-lookups', ...serving }),
     cpuMs: async () => (await child.request<{ cpuMs: number }>({ op: 'stats' })).cpuMs,
     close: async () => {
       child.process.disconnect();

@@ -9,7 +9,7 @@
  * - not-found: B0107 on a child with no plan (the common case in practice): Query + PutItem (audit)
  */
 
-import { type Comparison, compare } from '../lib/compare';
+import { type Comparison, type ComparisonSides, compare } from '../lib/compare';
 import type { BenchClaims } from '../lib/direct-ops';
 import { ensureLookupPool } from '../lib/fixtures';
 import { setupFetch } from '../lib/http';
@@ -57,15 +57,36 @@ export function lookupWorkloads(ctx: BenchContext): LookupWorkload[] {
   ];
 }
 
-/** Service and baseline sides of one workload at one concurrency, against a given service. */
+/**
+ * Service and baseline sides of one workload at one concurrency, against a given service; with
+ * `floor`, also the diagnostic floor: the baseline's calls behind a bare HTTP server in the baseline's
+ * process, loaded by autocannon as the service is.
+ */
 export async function lookupSides(
   ctx: BenchContext,
   workload: LookupWorkload,
   concurrency: number,
   target: { url: string; tableName: string } = { url: ctx.server.url, tableName: ctx.server.tableName },
-) {
+  options: { floor?: boolean } = {},
+): Promise<ComparisonSides> {
   const token = await signToken(workload.claims);
   const pick = () => benchNhsNumber(workload.pool.start + Math.floor(Math.random() * workload.pool.count));
+  const load = (url: string) => (seconds: number) =>
+    httpLoad({
+      url,
+      concurrency,
+      seconds,
+      method: 'GET' as const,
+      headers: { Authorization: `Bearer ${token}` },
+      next: () => ({ path: `/v1/children/${pick()}` }),
+    });
+  const floorUrl = options.floor
+    ? await ctx.direct.serveLookups({
+        tableName: target.tableName,
+        claims: workload.claims,
+        expectPlans: workload.expectPlans,
+      })
+    : undefined;
   return {
     concurrency,
     baseline: (seconds: number) =>
@@ -78,15 +99,8 @@ export async function lookupSides(
         concurrency,
         seconds,
       }),
-    service: (seconds: number) =>
-      httpLoad({
-        url: target.url,
-        concurrency,
-        seconds,
-        method: 'GET' as const,
-        headers: { Authorization: `Bearer ${token}` },
-        next: () => ({ path: `/v1/children/${pick()}` }),
-      }),
+    service: load(target.url),
+    ...(floorUrl ? { floor: load(floorUrl) } : {}),
   };
 }
 
@@ -145,6 +159,26 @@ export function recordComparison(
     baseline: { label: 'direct SDK calls', value: baseline.latency.p99 },
     ...(targets.p99 ? { target: { kind: 'ratio', op: '<=', limit: 1.5 } } : {}),
   });
+  const { floor } = comparison;
+  if (floor) {
+    const bareHttp = 'the same calls behind a bare HTTP server';
+    ctx.record({
+      id: `${prefix}.floor.throughput`,
+      label: `${label}: throughput of ${bareHttp} (diagnostic floor)`,
+      unit: 'req/s',
+      value: floor.throughput,
+      baseline: { label: 'direct SDK calls', value: baseline.throughput },
+      details: { concurrency: comparison.concurrency, floor },
+    });
+    ctx.record({
+      id: `${prefix}.vs-floor.throughput`,
+      label: `${label}: throughput vs ${bareHttp} (diagnostic)`,
+      unit: 'req/s',
+      value: service.throughput,
+      baseline: { label: bareHttp, value: floor.throughput },
+      details: { concurrency: comparison.concurrency, roundRatios: floor.serviceRoundRatios },
+    });
+  }
 }
 
 export const lookupMeasurement: Measurement = {
@@ -159,7 +193,9 @@ export const lookupMeasurement: Measurement = {
       const concurrencies = quick ? [1, 64] : [1, 16, 64];
       for (const concurrency of concurrencies) {
         ctx.log(`  ${workload.id}, concurrency ${concurrency}`);
-        const comparison = await compare(ctx, await lookupSides(ctx, workload, concurrency));
+        // At concurrency 1 every request's costs add up in its latency: the floor shows what HTTP alone costs.
+        const sides = await lookupSides(ctx, workload, concurrency, undefined, { floor: concurrency === 1 });
+        const comparison = await compare(ctx, sides);
         recordComparison(
           ctx,
           `lookup.${workload.id}.c${concurrency}`,
@@ -177,7 +213,10 @@ export const lookupMeasurement: Measurement = {
         "issues the handler's DynamoDB calls with the same document client settings; the service side is autocannon " +
         '(in the runner) → HTTP adapter → authorizer (ES256 JWT) → middy → handler in the service process. The ' +
         'service process also runs the stream poller, which dispatches the council messages of both sides. Rounds ' +
-        'alternate ABBA and the stream is drained between runs.',
+        'alternate ABBA and the stream is drained between runs. At c=1 a diagnostic floor runs between the two in ' +
+        "every round: the baseline's calls behind a bare node:http server in the baseline's process, loaded by " +
+        'autocannon like the service (no token check, routing, middy or handler logic; the answer is the items read, ' +
+        'as JSON). It shows what one HTTP exchange costs on this machine, which the direct baseline does not pay.',
     );
   },
 };

@@ -175,8 +175,8 @@ export const notifyMeasurement: Measurement = {
     });
     ctx.note(
       `Notify: latency runs from sending the lookup to a council receiver's ReceiveMessage returning the message ` +
-        `(${RECEIVERS} receivers long-polling with WaitTimeSeconds 1). The local stream poller sleeps 50 ms when idle; ` +
-        'deployed, Lambda polls the stream itself (typically a few hundred ms).',
+        `(${RECEIVERS} receivers long-polling with WaitTimeSeconds 1). The local stream poller waits 50 ms after a pass ` +
+        'that read less than a full batch; deployed, Lambda polls the stream itself (typically a few hundred ms).',
     );
   },
 };
