@@ -5,35 +5,17 @@
  * replaced with aws-sdk-client-mock, so the calls can be counted.
  */
 
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { StreamPoller } from '../../local/stream-poller';
+import { mockStreamClients, streamRecord } from './stream-mocks';
 
-process.env.AWS_REGION ??= 'eu-west-2';
-
-const dynamodb = mockClient(DynamoDBClient);
-const streams = mockClient(DynamoDBStreamsClient);
-
-const record = (sequence: number) => ({
-  eventName: 'INSERT' as const,
-  dynamodb: { SequenceNumber: String(sequence), Keys: { PK: { S: `AUDIT#${sequence}` } } },
-});
+const { streams } = mockStreamClients();
 
 /** Far longer than any test here runs: a poller that waits once cannot read again within a test. */
 const LONG_PAUSE_MS = 600_000;
 
 beforeEach(() => {
-  dynamodb.reset();
-  streams.reset();
-  dynamodb.on(DescribeTableCommand).resolves({ Table: { LatestStreamArn: 'arn:stream' } });
-  streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } });
   streams.on(GetShardIteratorCommand).resolves({ ShardIterator: 'first' });
 });
 
@@ -65,10 +47,10 @@ async function until(condition: () => boolean): Promise<void> {
 
 it('after a pass that delivered less than a full batch, it waits before reading again', async () => {
   streams.on(GetRecordsCommand, { ShardIterator: 'first' }).resolves({
-    Records: [record(101)],
+    Records: [streamRecord(101)],
     NextShardIterator: 'second',
   });
-  streams.on(GetRecordsCommand, { ShardIterator: 'second' }).resolves({ Records: [record(102)] });
+  streams.on(GetRecordsCommand, { ShardIterator: 'second' }).resolves({ Records: [streamRecord(102)] });
   const { delivered } = await startPoller();
   await until(() => delivered.length === 1);
   // Without the pause the next read follows at once (a DescribeStream and a GetRecords per record).
@@ -79,12 +61,12 @@ it('after a pass that delivered less than a full batch, it waits before reading 
 
 it('after a full batch it reads on at once, and delivers what follows', async () => {
   streams.on(GetRecordsCommand, { ShardIterator: 'first' }).resolves({
-    Records: [record(101), record(102)],
+    Records: [streamRecord(101), streamRecord(102)],
     NextShardIterator: 'second',
   });
   streams
     .on(GetRecordsCommand, { ShardIterator: 'second' })
-    .resolves({ Records: [record(103)], NextShardIterator: 'third' });
+    .resolves({ Records: [streamRecord(103)], NextShardIterator: 'third' });
   const { delivered } = await startPoller();
   await until(() => delivered.length === 3);
   expect(delivered).toEqual(['101', '102', '103']);

@@ -5,34 +5,19 @@
  * every record once, in order, with none skipped and none repeated.
  */
 
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
   ExpiredIteratorException,
   GetRecordsCommand,
   GetShardIteratorCommand,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { StreamPoller } from '../../../local/stream-poller';
+import { mockStreamClients, streamRecord } from '../stream-mocks';
 
-process.env.AWS_REGION ??= 'eu-west-2';
-
-const dynamodb = mockClient(DynamoDBClient);
-const streams = mockClient(DynamoDBStreamsClient);
-
-const record = (sequence: number) => ({
-  eventName: 'INSERT' as const,
-  dynamodb: { SequenceNumber: String(sequence), Keys: { PK: { S: `AUDIT#${sequence}` } } },
-});
+const { streams } = mockStreamClients();
 
 beforeEach(() => {
-  dynamodb.reset();
-  streams.reset();
-  dynamodb.on(DescribeTableCommand).resolves({ Table: { LatestStreamArn: 'arn:stream' } });
-  streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'shard-1' }] } });
   streams
     .on(GetShardIteratorCommand, { ShardIteratorType: 'TRIM_HORIZON' })
     .resolves({ ShardIterator: 'from-horizon' });
@@ -64,8 +49,11 @@ it.each([
     // the oldest record the shard still holds (101), so 101 and 102 come again, with 103.
     streams
       .on(GetRecordsCommand, { ShardIterator: 'from-horizon' })
-      .resolvesOnce({ Records: [record(101), record(102)], NextShardIterator: 'after-102' })
-      .resolves({ Records: [record(101), record(102), record(103)], NextShardIterator: 'after-103' });
+      .resolvesOnce({ Records: [streamRecord(101), streamRecord(102)], NextShardIterator: 'after-102' })
+      .resolves({
+        Records: [streamRecord(101), streamRecord(102), streamRecord(103)],
+        NextShardIterator: 'after-103',
+      });
     streams.on(GetRecordsCommand, { ShardIterator: 'after-102' }).rejects(refusal);
     streams
       .on(GetRecordsCommand, { ShardIterator: 'after-103' })
@@ -99,7 +87,7 @@ it('when the oldest record cannot be read either (an empty trimmed shard), it re
   streams.on(GetRecordsCommand, { ShardIterator: 'from-horizon' }).rejects(refusal);
   streams
     .on(GetRecordsCommand, { ShardIterator: 'from-latest' })
-    .resolves({ Records: [record(201)], NextShardIterator: 'after-201' });
+    .resolves({ Records: [streamRecord(201)], NextShardIterator: 'after-201' });
   streams
     .on(GetRecordsCommand, { ShardIterator: 'after-201' })
     .resolves({ Records: [], NextShardIterator: 'after-201' });
