@@ -13,7 +13,6 @@ import { type CouncilMessage, CouncilMessageSchema } from './core/schemas';
 import { councilQueueUrl, sendToCouncil } from './notify/council-queues';
 import { CouncilWithoutQueue } from './notify/stage-councils';
 import { logger } from './observability';
-import { AUDIT_PREFIX } from './store/table';
 import { tableDefinition } from './store/table-definition';
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
@@ -77,7 +76,7 @@ export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void>
   const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
   if (
     typeof item.PK !== 'string' ||
-    !item.PK.startsWith(AUDIT_PREFIX) ||
+    !item.PK.startsWith(tableDefinition.auditKeyPrefix) ||
     item[tableDefinition.notifiesAttribute] !== true
   )
     return;

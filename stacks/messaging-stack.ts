@@ -2,8 +2,7 @@
  * Council notifications in one region: a queue and dead-letter queue per council homed here, and the
  * dispatch function that reads this region's replica stream (inserts of audit events carrying council
  * messages; and changes to audit items, for the AuditTrailChanged alarm) and sends each message to its
- * council's queue. Councils
- * homed elsewhere are skipped: their region delivers them.
+ * council's queue. Councils homed elsewhere are skipped: their region delivers them.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';

@@ -12,13 +12,13 @@ import {
   type QueryCommandOutput,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { MAX_PREVIOUS_ACCESSES } from '../../functions/core/access-history';
 import type { PlanType } from '../../functions/core/plans';
 import type { AuditAction, AuditOutcome } from '../../functions/core/schemas';
 import { newId } from '../../functions/store/ids';
 import {
   type AuditEntry,
   type AuditExtras,
+  accessHistoryQuery,
   auditItem,
   keys,
   planItem,
@@ -105,15 +105,7 @@ export async function directLookup(
           },
         }),
       ),
-      client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :access)',
-          ExpressionAttributeValues: { ':pk': keys.audit(nhsNumber), ':access': 'ACCESS#' },
-          ScanIndexForward: false,
-          Limit: MAX_PREVIOUS_ACCESSES,
-        }),
-      ),
+      client.send(new QueryCommand(accessHistoryQuery(nhsNumber, tableName))),
     ]);
     read.councils = result.Responses?.[tableName] ?? [];
     read.accesses = accesses.Items ?? [];

@@ -2,6 +2,11 @@
  * The table's physical shape, shared by the CDK data stack and the local runtime so both build the
  * same table. Key semantics live in table.ts.
  */
+/** Leading-key prefix of audit items. */
+const AUDIT_KEY_PREFIX = 'AUDIT#';
+/** The attribute (true) of an audit event that carries council messages in `messages`. */
+const NOTIFIES_ATTRIBUTE = 'notifies';
+
 export const tableDefinition = {
   partitionKey: 'PK',
   sortKey: 'SK',
@@ -15,14 +20,16 @@ export const tableDefinition = {
   dispatchFilterPatterns: [
     {
       eventName: ['INSERT'],
-      dynamodb: { Keys: { PK: { S: [{ prefix: 'AUDIT#' }] } }, NewImage: { notifies: { BOOL: [true] } } },
+      dynamodb: {
+        Keys: { PK: { S: [{ prefix: AUDIT_KEY_PREFIX }] } },
+        NewImage: { [NOTIFIES_ATTRIBUTE]: { BOOL: [true] } },
+      },
     },
-    { eventName: ['MODIFY', 'REMOVE'], dynamodb: { Keys: { PK: { S: [{ prefix: 'AUDIT#' }] } } } },
+    { eventName: ['MODIFY', 'REMOVE'], dynamodb: { Keys: { PK: { S: [{ prefix: AUDIT_KEY_PREFIX }] } } } },
   ],
-  /** The attribute (true) of an audit event that carries council messages in `messages`. */
-  notifiesAttribute: 'notifies',
+  notifiesAttribute: NOTIFIES_ATTRIBUTE,
   /** Leading-key prefix of audit items: no function may update or delete them. */
-  auditKeyPrefix: 'AUDIT#',
+  auditKeyPrefix: AUDIT_KEY_PREFIX,
   /** The dispatch function's log message for such a change; a metric filter on it raises the alarm. */
   auditChangedMessage: 'An audit event was changed or removed',
   /** Its log message for a notification to a council no region of the stage has a queue for. */

@@ -59,7 +59,7 @@ export const keys = {
   child: (nhsNumber: string) => `CHILD#${nhsNumber}`,
   plan: (councilCode: string, planType: string) => `PLAN#${councilCode}#${planType}`,
   council: (code: string) => `COUNCIL#${code}`,
-  audit: (subject: string) => `AUDIT#${subject}`,
+  audit: (subject: string) => `${tableDefinition.auditKeyPrefix}${subject}`,
   auditEvent: (at: string, id: string) => `${EVENT_RANGE}${at}#${id}`,
   auditAccess: (at: string, id: string) => `${ACCESS_RANGE}${at}#${id}`,
   councilPlans: (code: string) => `COUNCIL#${code}`,
@@ -70,7 +70,6 @@ export const keys = {
 
 export const SK_PROFILE = 'PROFILE';
 export const SK_STATUS = 'STATUS';
-export const AUDIT_PREFIX = 'AUDIT#';
 
 export interface StoredPlan {
   nhsNumber: string;
@@ -218,22 +217,26 @@ export async function readChild(nhsNumber: string, { consistent = false } = {}):
 }
 
 /**
+ * The Query of one NHS number's most recent accesses, newest first. (Also used by the benchmarks to
+ * send the same Query directly.)
+ */
+export function accessHistoryQuery(nhsNumber: string, table = tableName()) {
+  return {
+    TableName: table,
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :access)',
+    ExpressionAttributeValues: { ':pk': keys.audit(nhsNumber), ':access': ACCESS_RANGE },
+    ScanIndexForward: false,
+    Limit: MAX_PREVIOUS_ACCESSES,
+  };
+}
+
+/**
  * The most recent accesses (notifying lookups that found plans) of a child known by these NHS numbers:
  * one Query of each number's access range, newest first.
  */
 export async function readAccesses(nhsNumbers: readonly string[]): Promise<PreviousAccess[]> {
   const pages = await Promise.all(
-    nhsNumbers.map((nhsNumber) =>
-      client.send(
-        new QueryCommand({
-          TableName: tableName(),
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :access)',
-          ExpressionAttributeValues: { ':pk': keys.audit(nhsNumber), ':access': ACCESS_RANGE },
-          ScanIndexForward: false,
-          Limit: MAX_PREVIOUS_ACCESSES,
-        }),
-      ),
-    ),
+    nhsNumbers.map((nhsNumber) => client.send(new QueryCommand(accessHistoryQuery(nhsNumber)))),
   );
   return recentAccesses(
     pages.flatMap((page) =>
