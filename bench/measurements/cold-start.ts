@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { REPO_ROOT } from '../lib/child';
 import type { BenchClaims } from '../lib/direct-ops';
 import { setupFetch } from '../lib/http';
@@ -112,6 +112,43 @@ const VARIANTS: Variant[] = [
   },
 ];
 
+/**
+ * Times the SDK's calls from inside a bundle: wraps the one `send` every SDK client inherits (smithy's
+ * Client) so that the probe can report how long at least one call was in flight during the first event,
+ * and how many calls were made. Used for diagnostic bundles only: the gated figures time the bundles
+ * exactly as the stack builds them.
+ */
+const SDK_TIMER: Plugin = {
+  name: 'bench-sdk-timer',
+  setup(esbuild) {
+    esbuild.onLoad({ filter: /smithy-client[\\/]client\.js$/ }, async (args) => ({
+      contents: `${await readFile(args.path, 'utf8')}
+{
+  const send = Client.prototype.send;
+  Client.prototype.send = function (...args) {
+    const timer = (globalThis.__benchSdkCalls ??= { ms: 0, calls: 0, inFlight: 0, since: 0 });
+    if (timer.inFlight++ === 0) timer.since = performance.now();
+    timer.calls++;
+    const settle = () => {
+      if (--timer.inFlight === 0) timer.ms += performance.now() - timer.since;
+    };
+    let result;
+    try {
+      result = send.apply(this, args);
+    } catch (error) {
+      settle();
+      throw error;
+    }
+    if (result && typeof result.then === 'function') return result.finally(settle);
+    settle();
+    return result;
+  };
+}`,
+      loader: 'js',
+    }));
+  },
+};
+
 const CALL_BARE_PRELUDE = `
 import { directLookup, directPublish } from './bench/lib/direct-ops';
 const claimsOf = (event: { requestContext: { authorizer: Record<string, string> } }) => {
@@ -189,7 +226,7 @@ interface Bundle {
 async function bundle(
   out: string,
   entry: { file: string } | { source: string; name: string },
-  options: { profiling: boolean; build?: BuildOptions },
+  options: { profiling: boolean; build?: BuildOptions; timeSdkCalls?: boolean },
 ): Promise<Bundle> {
   const result = await build({
     ...('file' in entry
@@ -213,6 +250,7 @@ async function bundle(
     sourcesContent: false,
     legalComments: 'none',
     metafile: true,
+    plugins: options.timeSdkCalls ? [SDK_TIMER] : [],
     banner: { js: ESM_REQUIRE_BANNER },
     outfile: out,
     logLevel: 'silent',
@@ -372,6 +410,8 @@ interface Probe {
   totalMs: number;
   bootMs: number;
   status: string;
+  /** From bundles built with SDK_TIMER: time with an SDK call in flight, and the number of calls. */
+  sdk?: { ms: number; calls: number };
 }
 
 async function probe(
@@ -491,7 +531,7 @@ export const coldStartMeasurement: Measurement = {
         await bundle(
           path.join(dir, `calls-${entry}`, 'index.mjs'),
           { source, name: `calls-${entry}` },
-          { profiling: Boolean(ctx.profileDir) },
+          { profiling: Boolean(ctx.profileDir), timeSdkCalls: true },
         ),
       );
     }
@@ -506,6 +546,19 @@ export const coldStartMeasurement: Measurement = {
         (entry) => ctx.settings.mode !== 'quick' || ['lookup', 'authorizer', 'dispatch'].includes(entry),
       );
     const skipped = entries.filter((entry) => !hasEvent(entry));
+    // Diagnostic: each handler again with its SDK calls timed, to split its first event into the time
+    // the calls were in flight and the time the handler's own code ran.
+    const timedBundles = new Map<string, Bundle>();
+    for (const entry of measured) {
+      timedBundles.set(
+        entry,
+        await bundle(
+          path.join(dir, 'sdk-timed', entry, 'index.mjs'),
+          { file: path.join(REPO_ROOT, 'functions', `${entry}.ts`) },
+          { profiling: Boolean(ctx.profileDir), timeSdkCalls: true },
+        ),
+      );
+    }
     const samples = new Map<string, Probe[]>();
     const push = (key: string, value: Probe) => samples.set(key, [...(samples.get(key) ?? []), value]);
     for (let i = 0; i < repeats; i++) {
@@ -530,6 +583,13 @@ export const coldStartMeasurement: Measurement = {
               ),
             );
           }),
+          async () => {
+            const file = (timedBundles.get(entry) as Bundle).file;
+            push(
+              `timed:${entry}`,
+              await probe(ctx, probeFile, file, await eventFor(entry), `timed-${entry}-${i}`),
+            );
+          },
           ...(callBares.has(entry)
             ? [
                 async () => {
@@ -549,6 +609,8 @@ export const coldStartMeasurement: Measurement = {
 
     const med = (list: Probe[], key: 'importMs' | 'firstEventMs' | 'totalMs' | 'bootMs') =>
       round(median(list.map((p) => p[key])), 1);
+    const sdkMs = (p: Probe) => p.sdk?.ms ?? 0;
+    const medSdk = (list: Probe[]) => round(median(list.map(sdkMs)), 1);
     /** A timing is of the path the first event took: say so when that was not a success. */
     const noteUnless = (what: string, statuses: string[]) => {
       if (statuses.some((status) => !/^(2\d\d|Allow|0 failed records)$/.test(status)))
@@ -613,8 +675,35 @@ export const coldStartMeasurement: Measurement = {
           sameCalls: {
             importMs: med(calls, 'importMs'),
             firstEventMs: med(calls, 'firstEventMs'),
+            sdkInFlightMs: medSdk(calls),
+            sdkCalls: calls[0]?.sdk?.calls ?? 0,
             totalMs: calls.map((p) => round(p.totalMs, 1)),
             bundleBytes: (callBares.get(entry) as Bundle).bytes,
+          },
+        },
+      });
+    }
+    for (const entry of measured) {
+      const timed = samples.get(`timed:${entry}`) ?? [];
+      const bare = samples.get(`bare:${entry}`) ?? [];
+      noteUnless(`Cold start ${entry} (SDK calls timed)`, [...new Set(timed.map((p) => p.status))]);
+      ctx.record({
+        id: `cold-start.${entry}.own-share`,
+        label: `cold start ${entry} less the time its SDK calls were in flight (diagnostic: the handler's own share)`,
+        unit: 'ms',
+        value: round(median(timed.map((p) => p.totalMs - sdkMs(p))), 1),
+        baseline: {
+          label: `bare handler, ${bareFor(entry).clients.join(' + ') || 'no SDK client'}`,
+          value: med(bare, 'totalMs'),
+        },
+        details: {
+          timed: {
+            importMs: med(timed, 'importMs'),
+            firstEventMs: med(timed, 'firstEventMs'),
+            totalMs: med(timed, 'totalMs'),
+            sdkInFlightMs: medSdk(timed),
+            sdkCalls: [...new Set(timed.map((p) => p.sdk?.calls ?? 0))],
+            ownFirstEventMs: round(median(timed.map((p) => p.firstEventMs - sdkMs(p))), 1),
           },
         },
       });
