@@ -78,10 +78,14 @@ async function warmDurations(
   runs: number,
 ): Promise<{ authorizerMs: number; dispatchMs: number }> {
   process.env.COUNCIL_QUEUE_NAME_PREFIX = ctx.server.queuePrefix;
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN'; // not a line per message in the runner's output
   await ctx.server.ensureQueues(LOOKUP_COUNCILS[0] as string);
   const authorizer = await import('../../functions/authorizer');
   const dispatch = await import('../../functions/dispatch');
+  // Not a line per message in the runner's output. Set on the functions' logger itself: an earlier
+  // measure may have imported it, at the level POWERTOOLS_LOG_LEVEL gave it then.
+  const { logger } = await import('../../functions/observability');
+  const level = logger.getLevelName();
+  logger.setLogLevel('WARN');
   const tokens = await Promise.all(
     Array.from({ length: runs + 1 }, (_, i) =>
       signToken({ ...clinicianClaims(['B0107']), sub: `bench-cost-${i}` }),
@@ -97,15 +101,19 @@ async function warmDurations(
     });
   const context = lambdaContext('dispatch', 'bench-cost');
   const timings = { authorizer: [] as number[], dispatch: [] as number[] };
-  for (let i = 0; i <= runs; i++) {
-    let started = performance.now();
-    await authorizer.handler({ type: 'TOKEN', authorizationToken: `Bearer ${tokens[i]}`, methodArn });
-    if (i > 0) timings.authorizer.push(performance.now() - started);
-    started = performance.now();
-    const result = await dispatch.handler({ Records: [record(i)] }, context);
-    if (result.batchItemFailures.length > 0)
-      throw new Error("dispatch failed to send the cost measure's message");
-    if (i > 0) timings.dispatch.push(performance.now() - started);
+  try {
+    for (let i = 0; i <= runs; i++) {
+      let started = performance.now();
+      await authorizer.handler({ type: 'TOKEN', authorizationToken: `Bearer ${tokens[i]}`, methodArn });
+      if (i > 0) timings.authorizer.push(performance.now() - started);
+      started = performance.now();
+      const result = await dispatch.handler({ Records: [record(i)] }, context);
+      if (result.batchItemFailures.length > 0)
+        throw new Error("dispatch failed to send the cost measure's message");
+      if (i > 0) timings.dispatch.push(performance.now() - started);
+    }
+  } finally {
+    logger.setLogLevel(level);
   }
   return {
     authorizerMs: Math.ceil(
