@@ -118,10 +118,11 @@ const VARIANTS: Variant[] = [
  * and how many calls were made. Used for diagnostic bundles only: the gated figures time the bundles
  * exactly as the stack builds them.
  */
+const SDK_CLIENT_FILE = /smithy-client[\\/]client\.js$/;
 const SDK_TIMER: Plugin = {
   name: 'bench-sdk-timer',
   setup(esbuild) {
-    esbuild.onLoad({ filter: /smithy-client[\\/]client\.js$/ }, async (args) => ({
+    esbuild.onLoad({ filter: SDK_CLIENT_FILE }, async (args) => ({
       contents: `${await readFile(args.path, 'utf8')}
 {
   const send = Client.prototype.send;
@@ -259,6 +260,9 @@ async function bundle(
   const clients = (Object.keys(CLIENTS) as ClientName[]).filter((name) =>
     inputs.some((input) => input.includes(CLIENTS[name].input)),
   );
+  // Without this check, an SDK that moved its Client would leave the timer out and every call untimed.
+  if (options.timeSdkCalls && clients.length > 0 && !inputs.some((input) => SDK_CLIENT_FILE.test(input)))
+    throw new Error(`${out}: no ${SDK_CLIENT_FILE} among its inputs for the SDK timer to wrap`);
   return { file: out, bytes: (await stat(out)).size, clients };
 }
 
@@ -676,7 +680,7 @@ export const coldStartMeasurement: Measurement = {
             importMs: med(calls, 'importMs'),
             firstEventMs: med(calls, 'firstEventMs'),
             sdkInFlightMs: medSdk(calls),
-            sdkCalls: calls[0]?.sdk?.calls ?? 0,
+            sdkCalls: [...new Set(calls.map((p) => p.sdk?.calls ?? 0))],
             totalMs: calls.map((p) => round(p.totalMs, 1)),
             bundleBytes: (callBares.get(entry) as Bundle).bytes,
           },
