@@ -21,6 +21,7 @@ import {
   accessHistoryQuery,
   auditItem,
   keys,
+  PLAN_RANGE,
   planItem,
   SK_PROFILE,
   SK_STATUS,
@@ -87,7 +88,7 @@ export async function directLookup(
         ExclusiveStartKey: startKey,
       }),
     );
-    for (const item of page.Items ?? []) if ((item.SK as string).startsWith('PLAN#')) plans.push(item);
+    for (const item of page.Items ?? []) if ((item.SK as string).startsWith(PLAN_RANGE)) plans.push(item);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   // Benchmark plans are open, so every plan read is visible.

@@ -565,46 +565,36 @@ export const coldStartMeasurement: Measurement = {
     }
     const samples = new Map<string, Probe[]>();
     const push = (key: string, value: Probe) => samples.set(key, [...(samples.get(key) ?? []), value]);
+    /** One probe of a bundle on a fresh event, filed under `<side>:<entry>`. */
+    const probeOf =
+      (side: string, entry: string, i: number, bundled: Bundle, runtimeSourceMaps = false) =>
+      async () =>
+        push(
+          `${side}:${entry}`,
+          await probe(
+            ctx,
+            probeFile,
+            bundled.file,
+            await eventFor(entry),
+            `${side}-${entry}-${i}`,
+            runtimeSourceMaps,
+          ),
+        );
     for (let i = 0; i < repeats; i++) {
       for (const entry of measured) {
         const runs = [
-          async () =>
-            push(
-              `bare:${entry}`,
-              await probe(ctx, probeFile, bareFor(entry).file, await eventFor(entry), `bare-${entry}-${i}`),
+          probeOf('bare', entry, i, bareFor(entry)),
+          ...variants.map((variant) =>
+            probeOf(
+              variant.id,
+              entry,
+              i,
+              bundles.get(`${variant.id}:${entry}`) as Bundle,
+              variant.runtimeSourceMaps,
             ),
-          ...variants.map((variant) => async () => {
-            const file = (bundles.get(`${variant.id}:${entry}`) as Bundle).file;
-            push(
-              `${variant.id}:${entry}`,
-              await probe(
-                ctx,
-                probeFile,
-                file,
-                await eventFor(entry),
-                `${variant.id}-${entry}-${i}`,
-                variant.runtimeSourceMaps,
-              ),
-            );
-          }),
-          async () => {
-            const file = (timedBundles.get(entry) as Bundle).file;
-            push(
-              `timed:${entry}`,
-              await probe(ctx, probeFile, file, await eventFor(entry), `timed-${entry}-${i}`),
-            );
-          },
-          ...(callBares.has(entry)
-            ? [
-                async () => {
-                  const file = (callBares.get(entry) as Bundle).file;
-                  push(
-                    `calls:${entry}`,
-                    await probe(ctx, probeFile, file, await eventFor(entry), `calls-${entry}-${i}`),
-                  );
-                },
-              ]
-            : []),
+          ),
+          probeOf('timed', entry, i, timedBundles.get(entry) as Bundle),
+          ...(callBares.has(entry) ? [probeOf('calls', entry, i, callBares.get(entry) as Bundle)] : []),
         ];
         // Alternate the order so that drift in the machine's speed falls on both sides.
         for (const run of i % 2 === 0 ? runs : [...runs].reverse()) await run();

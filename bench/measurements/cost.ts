@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ACCESS_RANGE, EVENT_RANGE, keys, PLAN_RANGE, SK_PROFILE } from '../../functions/store/table';
 import { lambdaContext } from '../../local/http-adapter';
 import {
   DEFAULT_INPUTS,
@@ -51,14 +52,14 @@ async function measuredItemBytes(ctx: BenchContext): Promise<{ bytes: ItemBytes;
     }
     return undefined;
   };
-  take('plan', await query((child) => `CHILD#${child}`, 'PLAN#'));
-  take('access', await query((child) => `AUDIT#${child}`, 'ACCESS#'));
-  take('audit', await query((child) => `AUDIT#${child}`, 'EVENT#'));
+  take('plan', await query(keys.child, PLAN_RANGE));
+  take('access', await query(keys.audit, ACCESS_RANGE));
+  take('audit', await query(keys.audit, EVENT_RANGE));
   const council = await documents.send(
     new ScanCommand({
       TableName: ctx.server.tableName,
       FilterExpression: 'begins_with(PK, :p) AND SK = :sk',
-      ExpressionAttributeValues: { ':p': 'COUNCIL#', ':sk': 'PROFILE' },
+      ExpressionAttributeValues: { ':p': keys.council(''), ':sk': SK_PROFILE },
       Limit: 2000,
     }),
   );

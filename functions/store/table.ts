@@ -47,9 +47,11 @@ import { newId } from './ids';
 import { tableDefinition } from './table-definition';
 
 export const GSI1 = 'GSI1';
+/** Sort-key prefix of a child's plan items. */
+export const PLAN_RANGE = 'PLAN#';
 /** Sort-key prefixes of the two ranges of an audit partition: accesses, and every other event. */
-const ACCESS_RANGE = 'ACCESS#';
-const EVENT_RANGE = 'EVENT#';
+export const ACCESS_RANGE = 'ACCESS#';
+export const EVENT_RANGE = 'EVENT#';
 const AUDIT_RANGES = [ACCESS_RANGE, EVENT_RANGE] as const;
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
@@ -57,7 +59,7 @@ const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 
 export const keys = {
   child: (nhsNumber: string) => `CHILD#${nhsNumber}`,
-  plan: (councilCode: string, planType: string) => `PLAN#${councilCode}#${planType}`,
+  plan: (councilCode: string, planType: string) => `${PLAN_RANGE}${councilCode}#${planType}`,
   council: (code: string) => `COUNCIL#${code}`,
   audit: (subject: string) => `${tableDefinition.auditKeyPrefix}${subject}`,
   auditEvent: (at: string, id: string) => `${EVENT_RANGE}${at}#${id}`,
@@ -209,7 +211,7 @@ export async function readChild(nhsNumber: string, { consistent = false } = {}):
       if (sk === SK_STATUS) {
         Object.assign(view, markersOf(item));
         if (item.replaces instanceof Set) view.replaces = [...(item.replaces as Set<string>)].sort();
-      } else if (sk.startsWith('PLAN#')) view.plans.push(toPlan(item));
+      } else if (sk.startsWith(PLAN_RANGE)) view.plans.push(toPlan(item));
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
