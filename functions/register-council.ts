@@ -24,7 +24,6 @@ export const handler = apiHandler<CouncilBody>(
       emergencyDutyPhone: body.emergencyDutyPhone,
     };
     await putCouncil(council, {
-      subject: `COUNCIL#${council.code}`,
       action: 'COUNCIL_UPDATED',
       outcome: 'SUCCESS',
       actor: claims,

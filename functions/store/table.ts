@@ -57,8 +57,10 @@ const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
 
+const CHILD_PREFIX = 'CHILD#';
+
 export const keys = {
-  child: (nhsNumber: string) => `CHILD#${nhsNumber}`,
+  child: (nhsNumber: string) => `${CHILD_PREFIX}${nhsNumber}`,
   plan: (councilCode: string, planType: string) => `${PLAN_RANGE}${councilCode}#${planType}`,
   council: (code: string) => `COUNCIL#${code}`,
   audit: (subject: string) => `${tableDefinition.auditKeyPrefix}${subject}`,
@@ -295,8 +297,11 @@ export async function getCouncil(code: string): Promise<Council | undefined> {
   return (await getCouncils([code])).get(code);
 }
 
-/** Stores a council's directory entry; returns false (and writes nothing) when it is already so. */
-export async function putCouncil(council: Council, audit: AuditEntry): Promise<boolean> {
+/**
+ * Stores a council's directory entry, audited under the council's own key; returns false (and writes
+ * nothing) when it is already so.
+ */
+export async function putCouncil(council: Council, audit: Omit<AuditEntry, 'subject'>): Promise<boolean> {
   const existing = await getCouncil(council.code);
   if (
     existing &&
@@ -324,7 +329,7 @@ export async function putCouncil(council: Council, audit: AuditEntry): Promise<b
         },
       },
     },
-    auditPut(audit),
+    auditPut({ ...audit, subject: keys.council(council.code) }),
   ]);
   return true;
 }
@@ -375,7 +380,7 @@ export async function readMarkers(nhsNumbers: readonly string[]): Promise<Map<st
     unique.map((nhsNumber) => ({ PK: keys.child(nhsNumber), SK: SK_STATUS })),
     true,
   );
-  const statuses = new Map(items.map((item) => [(item.PK as string).slice('CHILD#'.length), item]));
+  const statuses = new Map(items.map((item) => [(item.PK as string).slice(CHILD_PREFIX.length), item]));
   return new Map(unique.map((nhsNumber) => [nhsNumber, markersOf(statuses.get(nhsNumber))]));
 }
 

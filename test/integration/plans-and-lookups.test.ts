@@ -1,5 +1,13 @@
 import { clock } from '../../functions/core/clock';
-import { EXAMPLE_COUNCIL, lookupChild, publishPlan, testNhsNumber, tokens, useTestService } from './harness';
+import {
+  EXAMPLE_COUNCIL,
+  lookupChild,
+  publishPlan,
+  registerCouncil,
+  testNhsNumber,
+  tokens,
+  useTestService,
+} from './harness';
 
 const service = useTestService([
   'E09000001',
@@ -152,6 +160,36 @@ describe('writes are idempotent and versioned', () => {
     expect(
       audit.body.events.map((event: any) => [event.action, event.outcome, event.planType, event.councilCode]),
     ).toEqual([['PLAN_CREATED', 'SUCCESS', 'CPP', 'E09000001']]);
+  });
+
+  it("audits a council's registration and each change to it under the council, and nothing for a repeat", async () => {
+    const code = 'E06000099';
+    const councilAudit = async () =>
+      (await service.scanTable()).filter((item) => item.PK === `AUDIT#COUNCIL#${code}`);
+    await registerCouncil(service, code);
+    await registerCouncil(service, code);
+    const changed = { ...EXAMPLE_COUNCIL, emergencyDutyPhone: '020 7946 0123' };
+    const answer = await registerCouncil(service, code, changed);
+    expect(answer.body).toEqual({ code, ...changed });
+
+    const entries = await councilAudit();
+    expect(entries.map((item) => [item.action, item.outcome, item.councilCode, item.actor])).toEqual([
+      [
+        'COUNCIL_UPDATED',
+        'SUCCESS',
+        code,
+        { sub: `${code}-system`, name: `${code} case system`, org: code, role: 'council' },
+      ],
+      [
+        'COUNCIL_UPDATED',
+        'SUCCESS',
+        code,
+        { sub: `${code}-system`, name: `${code} case system`, org: code, role: 'council' },
+      ],
+    ]);
+    const child = testNhsNumber(880);
+    expect((await publishPlan(service, code, child, 'CPP', { startDate: '2026-02-01' })).status).toBe(201);
+    expect((await lookup(child)).body.plans[0].council).toEqual({ code, ...changed });
   });
 
   it('makes a write conditional on If-Match (quoted or bare) and answers 409 on a stale version', async () => {
