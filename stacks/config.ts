@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { CouncilCodeSchema } from '../functions/core/schemas';
 import { routes } from '../functions/http/routes';
+import type { CouncilHomes } from '../functions/notify/queue-names';
 
 const AccountIdSchema = z.string().regex(/^\d{12}$/, { error: 'an AWS account id is 12 digits' });
 const RegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'not an AWS region name' });
@@ -303,6 +304,14 @@ export const stages: StageConfigInput[] = [
     ],
   },
 ];
+
+/** Every council of the stage by home region, as the dispatch function reads it (COUNCIL_HOMES, JSON). */
+export function councilHomes(stage: StageConfig): string {
+  const homes: CouncilHomes = Object.fromEntries(
+    stage.regions.map((region) => [region.region, region.councils.map((council) => council.code).sort()]),
+  );
+  return JSON.stringify(homes);
+}
 
 /** Every council of the stage, whichever region it is homed in, as the functions read it (JSON array). */
 export function stageCouncilCodes(stage: StageConfig): string {

@@ -15,13 +15,14 @@ import { FilterPattern } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { tableDefinition } from '../functions/store/table-definition';
-import { type RegionConfig, type StageConfig, stageCouncilCodes } from './config';
+import { councilHomes, type RegionConfig, type StageConfig } from './config';
 import { CouncilQueue } from './constructs/council-queue';
 import { logsKey, serviceKey } from './constructs/keys';
 import { acknowledge } from './constructs/nag';
 import { ReplicaStream } from './constructs/replica-stream';
 import { ServiceFunction } from './constructs/service-function';
 import { regionalTable } from './constructs/service-table';
+import { councilQueuePrefix } from './naming';
 import { logRetention } from './retention';
 
 export interface MessagingStackProps extends StackProps {
@@ -60,21 +61,18 @@ export class MessagingStack extends Stack {
       'QueueKey',
       `Encrypts the ${stage.name} council queues in ${regionConfig.region}`,
     );
+    const namePrefix = councilQueuePrefix(stage.name);
     this.councilQueues = regionConfig.councils.map(
-      (council) => new CouncilQueue(this, `Council${council.code}`, { council, key: this.queueKey }),
+      (council) =>
+        new CouncilQueue(this, `Council${council.code}`, { council, key: this.queueKey, namePrefix }),
     );
-    // What each council's integrators need: the queue URLs, and the key their role must be allowed to decrypt with.
-    for (const council of this.councilQueues) {
-      const code = council.council.code;
-      new CfnOutput(this, `Council${code}QueueUrl`, {
-        description: `Notification queue of ${code}`,
-        value: council.queue.queueUrl,
-      });
-      new CfnOutput(this, `Council${code}DeadLetterQueueUrl`, {
-        description: `Dead-letter queue of ${code}`,
-        value: council.deadLetterQueue.queueUrl,
-      });
-    }
+    // What each council's integrators need: their queue URLs (this prefix and their code; one output for
+    // every council, as CloudFormation allows 200 a stack), and the key their role must decrypt with.
+    const queueUrlPrefix = `https://sqs.${this.region}.${this.urlSuffix}/${this.account}/${namePrefix}`;
+    new CfnOutput(this, 'CouncilQueueUrlPrefix', {
+      description: `A council's queue is this followed by its code; its dead-letter queue adds -dlq (councils homed here: ${regionConfig.councils.length})`,
+      value: queueUrlPrefix,
+    });
     new CfnOutput(this, 'QueueKeyArn', {
       description: "Council consumers' roles need kms:Decrypt on this key",
       value: this.queueKey.keyArn,
@@ -118,9 +116,6 @@ export class MessagingStack extends Stack {
       encryptionKey: props.tableKey,
     });
 
-    const queueUrls = Object.fromEntries(
-      this.councilQueues.map((council) => [council.council.code, council.queue.queueUrl]),
-    );
     this.dispatch = new ServiceFunction(this, 'DispatchFunction', {
       entry: 'dispatch',
       description:
@@ -130,17 +125,15 @@ export class MessagingStack extends Stack {
       memorySize: 512,
       logsKey: keyForLogs,
       logRetention: retention,
-      // Every council of the stage too: a message for a council no region serves is held, not dropped.
+      // Every council of the stage by home region: the queues of those homed here are sent to, the others
+      // are left to their region, and a message for a council no region serves is reported, not dropped.
       environment: {
         TABLE_NAME: table.tableName,
-        COUNCIL_QUEUE_URLS: this.toJsonString(queueUrls),
-        STAGE_COUNCIL_CODES: stageCouncilCodes(stage),
+        COUNCIL_QUEUE_URL_PREFIX: queueUrlPrefix,
+        COUNCIL_HOMES: councilHomes(stage),
       },
     });
-    this.dispatch.grantSendTo(
-      this.councilQueues.map((council) => council.queue),
-      this.queueKey,
-    );
+    this.dispatch.grantSendToCouncilQueues(namePrefix, this.queueKey);
     const logCount = (metricName: string, message: string) =>
       this.dispatch.serviceLogGroup
         .addMetricFilter(metricName, {

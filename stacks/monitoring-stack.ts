@@ -122,7 +122,7 @@ export class MonitoringStack extends Stack {
     for (const council of messaging.councilQueues) {
       alarm(
         `DeadLetters${council.council.code}`,
-        dlqDepth(council.deadLetterQueue.metricApproximateNumberOfMessagesVisible()),
+        dlqDepth(council.metricMessagesVisible({ deadLetters: true })),
         0,
         `Messages for council ${council.council.code} reached its dead-letter queue: its system failed to process them ${council.council.maxReceiveCount} times.`,
       );
@@ -238,7 +238,7 @@ export class MonitoringStack extends Stack {
       new GraphWidget({
         title: 'Council queues: messages waiting',
         left: messaging.councilQueues.map((council) =>
-          council.queue.metricApproximateNumberOfMessagesVisible({
+          council.metricMessagesVisible({
             period: ONE_MINUTE,
             statistic: 'Maximum',
             label: council.council.code,
@@ -250,7 +250,8 @@ export class MonitoringStack extends Stack {
         title: 'Dead letters',
         left: [
           ...messaging.councilQueues.map((council) =>
-            council.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            council.metricMessagesVisible({
+              deadLetters: true,
               period: ONE_MINUTE,
               statistic: 'Maximum',
               label: council.council.code,

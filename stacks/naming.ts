@@ -30,3 +30,10 @@ export const stackIds = {
   api: (region: string) => `Api-${region}`,
   monitoring: (region: string) => `Monitoring-${region}`,
 };
+
+/**
+ * Council queues are named `<prefix><code>` and `<prefix><code>-dlq` (functions/notify/queue-names.ts),
+ * so that the dispatch function and each council's consumer know a queue's URL from the council's code
+ * and no per-council value has to pass through an environment variable or a stack output.
+ */
+export const councilQueuePrefix = (stage: string): string => `${SERVICE}-${stage}-council-`;

@@ -1,24 +1,65 @@
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { CouncilMessage } from '../core/schemas';
-import { CouncilWithoutQueue, stageCouncilCodes } from './stage-councils';
+import { type CouncilHomes, councilQueueName } from './queue-names';
+import { CouncilWithoutQueue } from './stage-councils';
+
+export { councilDeadLetterQueueName, councilQueueName } from './queue-names';
 
 /** fauxqs answers with *.localhost queue URLs, so the client keeps its configured endpoint. */
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 
 const resolved = new Map<string, string>();
-let configuredUrls: Record<string, string> | null | undefined;
 
-/** Deployed: the queues of the councils homed in this region, by council code, from the stack. */
-function configuredQueueUrls(): Record<string, string> | null {
-  configuredUrls ??= process.env.COUNCIL_QUEUE_URLS
-    ? (JSON.parse(process.env.COUNCIL_QUEUE_URLS) as Record<string, string>)
-    : null;
-  return configuredUrls;
+interface DeployedQueues {
+  /** Queue URL of a council homed here, less its code: `https://sqs.<region>.<suffix>/<account>/<prefix>`. */
+  urlPrefix: string;
+  homedHere: ReadonlySet<string>;
+  homedElsewhere: ReadonlySet<string>;
 }
+let deployed: DeployedQueues | null | undefined;
 
-export const councilQueueName = (prefix: string, councilCode: string) => `${prefix}${councilCode}`;
-export const councilDeadLetterQueueName = (prefix: string, councilCode: string) =>
-  `${prefix}${councilCode}-dlq`;
+/**
+ * Deployed, the stacks give every council of the stage by home region (COUNCIL_HOMES) and this
+ * region's queue URL prefix (COUNCIL_QUEUE_URL_PREFIX): the queue names follow from the codes, so the
+ * environment stays within Lambda's 4 KB however many councils a region homes. Locally both are unset.
+ */
+function deployedQueues(): DeployedQueues | null {
+  if (deployed !== undefined) return deployed;
+  const homes = process.env.COUNCIL_HOMES;
+  const urlPrefix = process.env.COUNCIL_QUEUE_URL_PREFIX;
+  if (homes === undefined && urlPrefix === undefined) {
+    deployed = null;
+    return deployed;
+  }
+  let parsed: unknown;
+  try {
+    parsed = homes === undefined ? undefined : JSON.parse(homes);
+  } catch {
+    parsed = undefined;
+  }
+  const valid =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every(
+      (codes) => Array.isArray(codes) && codes.every((code) => typeof code === 'string' && code !== ''),
+    );
+  if (!valid || !urlPrefix?.startsWith('https://') || !process.env.AWS_REGION) {
+    throw new Error(
+      'The dispatch function needs COUNCIL_HOMES (a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}), COUNCIL_QUEUE_URL_PREFIX (https://sqs.<region>.amazonaws.com/<account>/<queue name prefix>) and AWS_REGION; the stacks set all three',
+    );
+  }
+  const byRegion = parsed as CouncilHomes;
+  const region = process.env.AWS_REGION;
+  deployed = {
+    urlPrefix,
+    homedHere: new Set(byRegion[region] ?? []),
+    homedElsewhere: new Set(
+      Object.entries(byRegion).flatMap(([home, codes]) => (home === region ? [] : codes)),
+    ),
+  };
+  return deployed;
+}
 
 /**
  * The queue of a council homed in this region; undefined when the council is homed in another region
@@ -26,13 +67,11 @@ export const councilDeadLetterQueueName = (prefix: string, councilCode: string) 
  * for a council no region of the stage serves, rather than passing it off as homed elsewhere.
  */
 export async function councilQueueUrl(councilCode: string): Promise<string | undefined> {
-  const configured = configuredQueueUrls();
-  if (configured) {
-    const url = configured[councilCode];
-    if (url) return url;
-    const stage = stageCouncilCodes();
-    if (stage && !stage.has(councilCode)) throw new CouncilWithoutQueue(councilCode);
-    return undefined;
+  const queues = deployedQueues();
+  if (queues) {
+    if (queues.homedHere.has(councilCode)) return `${queues.urlPrefix}${councilCode}`;
+    if (queues.homedElsewhere.has(councilCode)) return undefined;
+    throw new CouncilWithoutQueue(councilCode);
   }
   const known = resolved.get(councilCode);
   if (known) return known;

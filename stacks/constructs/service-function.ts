@@ -5,14 +5,14 @@
  * uses.
  */
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, type EnvironmentOptions, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { councilDeadLetterQueueName } from '../../functions/notify/queue-names';
 import { acknowledge } from './nag';
 import type { ServiceTable } from './service-table';
 import {
@@ -162,15 +162,33 @@ export class ServiceFunction extends NodejsFunction {
     return this;
   }
 
-  /** Allows sending to these queues only (and the data key calls their KMS encryption needs). */
-  grantSendTo(queues: readonly IQueue[], key: IKey): this {
-    if (queues.length === 0) return this;
+  /**
+   * SendMessage on the council queues of this region, named `<namePrefix><code>`, and not on their
+   * dead-letter queues (and the data key calls their KMS encryption needs). By name pattern: an ARN per
+   * queue (about 85 characters) would outgrow IAM's 10,240 characters of role policy at about a hundred
+   * councils, and a region may home all of England's.
+   */
+  grantSendToCouncilQueues(namePrefix: string, key: IKey): this {
+    const stack = Stack.of(this);
+    const queueArn = (name: string) =>
+      stack.formatArn({ service: 'sqs', resource: name, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+    const councilQueues = queueArn(`${namePrefix}*`);
+    this.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [councilQueues] }));
     this.addToRolePolicy(
-      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues.map((queue) => queue.queueArn) }),
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['sqs:SendMessage'],
+        resources: [queueArn(councilDeadLetterQueueName(namePrefix, '*'))],
+      }),
     );
     this.addToRolePolicy(
       new PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
     );
+    acknowledge(this.serviceRole, {
+      id: `AwsSolutions-IAM5[Resource::${councilQueues}]`,
+      reason:
+        'The council queues of this region, by their name prefix (dead-letter queues denied): one ARN per queue would outgrow the role policy size limit.',
+    });
     return this;
   }
 }

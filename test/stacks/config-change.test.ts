@@ -87,7 +87,7 @@ it('adds a queue and dead-letter queue for the new council in its home region, a
   const queue = messaging.councilQueues.find((q) => q.council.code === NEW_COUNCIL.code);
   const queueId = messaging.getLogicalId(queue?.queue.node.defaultChild as CfnQueue);
   template(messaging).hasResourceProperties('AWS::SQS::QueuePolicy', {
-    Queues: [{ Ref: queueId }],
+    Queues: Match.arrayWith([{ Ref: queueId }]),
     PolicyDocument: {
       Statement: Match.arrayWith([
         Match.objectLike({

@@ -6,6 +6,7 @@ import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnQueue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { UNAUTHENTICATED_MESSAGE } from '../../functions/http/errors';
 import { BODY_LIMIT_BYTES, routes } from '../../functions/http/routes';
 import { parseIssuers } from '../../functions/http/tokens';
@@ -17,7 +18,7 @@ import { MIN_REASON_LENGTH } from '../../stacks/constructs/nag';
 import { LOCAL_ONLY_ENVIRONMENT } from '../../stacks/constructs/service-function';
 import { API_TABLE_ACCESS, AUDIT_IMMUTABLE_ACTIONS } from '../../stacks/constructs/table-access';
 import { DATA_LOGICAL_IDS } from '../../stacks/data-stack';
-import { tableKeyAlias, tableName } from '../../stacks/naming';
+import { councilQueuePrefix, tableKeyAlias, tableName } from '../../stacks/naming';
 import {
   allStacks,
   asArray,
@@ -251,25 +252,29 @@ describe('messaging', () => {
   );
 
   it.each(regionCases)(
-    '%s: the dispatcher knows exactly the queues of the councils homed here and may send to those only',
+    '%s: the dispatcher knows every council by home region and may send to the queues of those homed here only',
     (_label, { stage, region }) => {
       const messaging = regionStacks(built, stage.name, region.region).messaging;
       const dispatchId = messaging.getLogicalId(messaging.dispatch.node.defaultChild as never);
       const fn = template(messaging).toJSON().Resources[dispatchId] as Resource;
       const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(variables.TABLE_NAME).toBe(tableName(stage.name));
-      const urls = resolveJoin(variables.COUNCIL_QUEUE_URLS);
-      const queueIds = Object.fromEntries(
-        messaging.councilQueues.map((c) => [
-          c.council.code,
-          `Ref(${messaging.getLogicalId(c.queue.node.defaultChild as CfnQueue)})`,
-        ]),
+      const prefix = councilQueuePrefix(stage.name);
+      expect(
+        resolveJoin(variables.COUNCIL_QUEUE_URL_PREFIX).replace('Ref(AWS::URLSuffix)', 'amazonaws.com'),
+      ).toBe(`https://sqs.${region.region}.amazonaws.com/${stage.account}/${prefix}`);
+      // Every council of the stage by home region: a message for one no region serves is held, not
+      // dropped, and registration refuses such a council.
+      const homes = Object.fromEntries(
+        stage.regions.map((r) => [r.region, r.councils.map((c) => c.code).sort()]),
       );
-      expect(JSON.parse(urls)).toEqual(queueIds);
-      // And every council of the stage, so that a message for one no region serves is held, not dropped;
-      // registration refuses such a council.
+      expect(JSON.parse(variables.COUNCIL_HOMES as string)).toEqual(homes);
+      expect(Object.keys(variables).sort()).toEqual([
+        'COUNCIL_HOMES',
+        'COUNCIL_QUEUE_URL_PREFIX',
+        'TABLE_NAME',
+      ]);
       const everyCouncil = stage.regions.flatMap((r) => r.councils.map((c) => c.code)).sort();
-      expect(JSON.parse(variables.STAGE_COUNCIL_CODES as string)).toEqual(everyCouncil);
       const api = regionStacks(built, stage.name, region.region).api;
       const registration = api.functions.get('register-council');
       const registrationFn = template(api).toJSON().Resources[
@@ -282,23 +287,57 @@ describe('messaging', () => {
         ),
       ).toEqual(everyCouncil);
 
+      // The queue names the dispatcher and the councils' consumers rely on.
+      const resources = template(messaging).toJSON().Resources as Record<string, Resource>;
+      const nameOf = (queue: IConstruct) =>
+        resources[messaging.getLogicalId(queue.node.defaultChild as CfnQueue)]?.Properties.QueueName;
+      for (const council of messaging.councilQueues) {
+        expect(nameOf(council.queue)).toBe(`${prefix}${council.council.code}`);
+        expect(nameOf(council.deadLetterQueue)).toBe(`${prefix}${council.council.code}-dlq`);
+      }
+
       const role = functionRoles(messaging).get(dispatchId) as string;
-      const sends = roleStatements(messaging, role).filter((s) =>
-        asArray(s.Action).includes('sqs:SendMessage'),
-      );
-      const targets = sends.flatMap((s) => asArray(s.Resource)).map((r) => JSON.stringify(r));
-      const queueArns = messaging.councilQueues.map((c) =>
-        JSON.stringify({
-          'Fn::GetAtt': [messaging.getLogicalId(c.queue.node.defaultChild as CfnQueue), 'Arn'],
-        }),
-      );
+      const statements = roleStatements(messaging, role);
+      const arn = (name: string) => `arn:aws:sqs:${region.region}:${stage.account}:${name}`;
+      const sends = statements.filter((s) => asArray(s.Action).includes('sqs:SendMessage'));
+      const matching = (effect: string, target: string) =>
+        sends.some(
+          (s) =>
+            s.Effect === effect &&
+            asArray(s.Resource).some(
+              (pattern) =>
+                typeof pattern === 'string' &&
+                new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(
+                  target,
+                ),
+            ),
+        );
+      const maySend = (target: string) => matching('Allow', target) && !matching('Deny', target);
+      for (const council of messaging.councilQueues) {
+        const code = council.council.code;
+        expect(maySend(arn(`${prefix}${code}`))).toBe(true);
+        expect(maySend(arn(`${prefix}${code}-dlq`))).toBe(false);
+      }
+      expect(maySend(arn(`child-protection-sharing-${stage.name}x-council-E09000001`))).toBe(false);
       const failureQueue = JSON.stringify({
         'Fn::GetAtt': [
           messaging.getLogicalId(messaging.dispatchFailures.node.defaultChild as CfnQueue),
           'Arn',
         ],
       });
-      expect(targets.sort()).toEqual([...queueArns, failureQueue].sort());
+      expect(
+        sends.map((s) => [
+          s.Effect,
+          asArray(s.Resource).map((r) => (typeof r === 'string' ? r : JSON.stringify(r))),
+        ]),
+      ).toEqual(
+        expect.arrayContaining([
+          ['Allow', [arn(`${prefix}*`)]],
+          ['Deny', [arn(`${prefix}*-dlq`)]],
+        ]),
+      );
+      expect(sends.flatMap((s) => asArray(s.Resource)).map((r) => JSON.stringify(r))).toContain(failureQueue);
+      expect(sends).toHaveLength(3);
     },
   );
 

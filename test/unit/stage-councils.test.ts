@@ -13,11 +13,13 @@ import { jest } from '@jest/globals';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
-process.env.AWS_REGION ??= 'eu-west-2';
+process.env.AWS_REGION = 'eu-west-2';
 process.env.TABLE_NAME = 'unit-stage-councils';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-process.env.COUNCIL_QUEUE_URLS = JSON.stringify({ E09000001: 'https://sqs.eu-west-2/q/E09000001' });
 // E09000001 is homed here, E08000003 in another region; E06000099 in none.
+process.env.COUNCIL_HOMES = JSON.stringify({ 'eu-west-2': ['E09000001'], 'eu-west-1': ['E08000003'] });
+process.env.COUNCIL_QUEUE_URL_PREFIX = 'https://sqs.eu-west-2.amazonaws.com/222222222222/cpis-prod-council-';
+// Registration reads the stage's councils from their own list.
 process.env.STAGE_COUNCIL_CODES = JSON.stringify(['E08000003', 'E09000001']);
 
 const sqs = mockClient(SQSClient);
@@ -74,7 +76,7 @@ describe('dispatch', () => {
     );
     expect(result.batchItemFailures).toEqual([]);
     const sent = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.QueueUrl);
-    expect(sent).toEqual(['https://sqs.eu-west-2/q/E09000001']);
+    expect(sent).toEqual(['https://sqs.eu-west-2.amazonaws.com/222222222222/cpis-prod-council-E09000001']);
     expect(error.mock.calls).toEqual([
       [
         'No region of this stage has a queue for the council: notification not delivered',
