@@ -118,6 +118,11 @@ export const AlarmThresholdsSchema = z.strictObject({
   p99LatencyMs: positiveInt.default(2000),
   /** Age of the oldest stream record the dispatcher has not yet processed, in seconds. */
   streamIteratorAgeSeconds: positiveInt.default(60),
+  /**
+   * Age of the oldest notification a council has not yet received, in minutes: a council whose system
+   * stops receiving never fills its dead-letter queue, and SQS deletes its messages after 14 days.
+   */
+  councilQueueOldestMessageMinutes: positiveInt.max(7 * 24 * 60).default(60),
 });
 
 export const StageConfigSchema = z

@@ -119,12 +119,20 @@ export class MonitoringStack extends Stack {
     );
 
     const dlqDepth = (queueMetric: Metric) => queueMetric.with({ period: ONE_MINUTE, statistic: 'Maximum' });
+    const oldestMinutes = thresholds.councilQueueOldestMessageMinutes;
     for (const council of messaging.councilQueues) {
+      const code = council.council.code;
       alarm(
-        `DeadLetters${council.council.code}`,
+        `DeadLetters${code}`,
         dlqDepth(council.metricMessagesVisible({ deadLetters: true })),
         0,
-        `Messages for council ${council.council.code} reached its dead-letter queue: its system failed to process them ${council.council.maxReceiveCount} times.`,
+        `Messages for council ${code} reached its dead-letter queue: its system failed to process them ${council.council.maxReceiveCount} times.`,
+      );
+      alarm(
+        `NotificationsWaiting${code}`,
+        council.metricAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        oldestMinutes * 60,
+        `Council ${code} has left a notification unreceived for over ${oldestMinutes} minutes: its system may have stopped receiving (SQS deletes messages after 14 days). Tell the council's duty contact.`,
       );
     }
     alarm(

@@ -83,10 +83,19 @@ export class CouncilQueue extends Construct {
 
   /** Messages waiting in the council's queue (or its dead-letter queue), by the queue's known name. */
   metricMessagesVisible(options: MetricOptions & { deadLetters?: boolean } = {}): Metric {
+    return this.queueMetric('ApproximateNumberOfMessagesVisible', options);
+  }
+
+  /** Age in seconds of the oldest message in the council's queue (or its dead-letter queue). */
+  metricAgeOfOldestMessage(options: MetricOptions & { deadLetters?: boolean } = {}): Metric {
+    return this.queueMetric('ApproximateAgeOfOldestMessage', options);
+  }
+
+  private queueMetric(metricName: string, options: MetricOptions & { deadLetters?: boolean }): Metric {
     const { deadLetters, ...metricOptions } = options;
     return new Metric({
       namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
+      metricName,
       dimensionsMap: { QueueName: deadLetters ? this.deadLetterQueueName : this.queueName },
       ...metricOptions,
     });

@@ -845,7 +845,7 @@ describe('least privilege', () => {
 
 describe('monitoring', () => {
   it.each(regionCases)(
-    '%s: alarms for 5xx rate, p99 latency, dead letters, dispatch errors, throttles, iterator age and audit changes',
+    '%s: alarms for 5xx rate, p99 latency, dead letters, notifications left waiting, dispatch errors, throttles, iterator age and audit changes',
     (_label, { stage, region }) => {
       const monitoring = regionStacks(built, stage.name, region.region).monitoring;
       const alarms = resourcesOfType(monitoring, 'AWS::CloudWatch::Alarm').map(
@@ -869,6 +869,20 @@ describe('monitoring', () => {
           a.ComparisonOperator === 'GreaterThanThreshold',
       );
       expect(deadLetterAlarms).toHaveLength(region.councils.length + 1);
+      // A council whose system stops receiving: its oldest message ages past the stage's threshold.
+      const waitingAlarms = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
+      expect(
+        waitingAlarms.map((a) => [a.Dimensions, a.Threshold, a.ComparisonOperator, a.Statistic]).sort(),
+      ).toEqual(
+        region.councils
+          .map((council) => [
+            [{ Name: 'QueueName', Value: `${councilQueuePrefix(stage.name)}${council.code}` }],
+            (stage.alarms?.councilQueueOldestMessageMinutes ?? 60) * 60,
+            'GreaterThanThreshold',
+            'Maximum',
+          ])
+          .sort(),
+      );
       expect(alarms.some((a) => a.MetricName === 'Errors' && a.Namespace === 'AWS/Lambda')).toBe(true);
       expect(alarms.filter((a) => a.MetricName === 'Throttles')).toHaveLength(
         new Set(routes.map((r) => r.entry)).size + 2,
