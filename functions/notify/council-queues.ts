@@ -44,7 +44,7 @@ function deployedQueues(): DeployedQueues | null {
     Object.values(parsed).every(
       (codes) => Array.isArray(codes) && codes.every((code) => typeof code === 'string' && code !== ''),
     );
-  if (!valid || !urlPrefix?.startsWith('https://') || !process.env.AWS_REGION) {
+  if (!valid || !urlPrefix || !/^https?:\/\//.test(urlPrefix) || !process.env.AWS_REGION) {
     throw new Error(
       'The dispatch function needs COUNCIL_HOMES (a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}), COUNCIL_QUEUE_URL_PREFIX (https://sqs.<region>.amazonaws.com/<account>/<queue name prefix>) and AWS_REGION; the stacks set all three',
     );
