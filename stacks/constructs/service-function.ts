@@ -12,7 +12,7 @@ import { Architecture, type EnvironmentOptions, Runtime, Tracing } from 'aws-cdk
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { councilDeadLetterQueueName } from '../../functions/notify/queue-names';
+import { councilDeadLetterQueueName, councilQueueName } from '../../functions/notify/queue-names';
 import { acknowledge } from './nag';
 import type { ServiceTable } from './service-table';
 import {
@@ -172,7 +172,7 @@ export class ServiceFunction extends NodejsFunction {
     const stack = Stack.of(this);
     const queueArn = (name: string) =>
       stack.formatArn({ service: 'sqs', resource: name, arnFormat: ArnFormat.NO_RESOURCE_NAME });
-    const councilQueues = queueArn(`${namePrefix}*`);
+    const councilQueues = queueArn(councilQueueName(namePrefix, '*'));
     this.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [councilQueues] }));
     this.addToRolePolicy(
       new PolicyStatement({

@@ -5,7 +5,8 @@
  */
 import { asArray, type Statement } from './helpers';
 
-const glob = (pattern: string) =>
+/** An IAM wildcard pattern (`*`, `?`) as a whole-string, case-insensitive RegExp. */
+export const glob = (pattern: string) =>
   new RegExp(
     `^${pattern
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')

@@ -31,7 +31,7 @@ import {
   synthesize,
   template,
 } from './helpers';
-import { mayPerform } from './iam-eval';
+import { glob, mayPerform } from './iam-eval';
 
 const config = parseConfig(stages);
 let built: BuiltApp;
@@ -304,13 +304,7 @@ describe('messaging', () => {
         sends.some(
           (s) =>
             s.Effect === effect &&
-            asArray(s.Resource).some(
-              (pattern) =>
-                typeof pattern === 'string' &&
-                new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(
-                  target,
-                ),
-            ),
+            asArray(s.Resource).some((pattern) => typeof pattern === 'string' && glob(pattern).test(target)),
         );
       const maySend = (target: string) => matching('Allow', target) && !matching('Deny', target);
       for (const council of messaging.councilQueues) {
