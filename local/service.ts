@@ -21,7 +21,7 @@ import { councilDeadLetterQueueName, councilQueueName } from '../functions/notif
 import { tableDefinition } from '../functions/store/table-definition';
 import { cachedAuthorizer, createHttpAdapter, lambdaContext, type ProxyHandler } from './http-adapter';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './rate-limiter';
-import { dispatchFailureQueueName, failureMessages } from './redrive';
+import { dispatchFailureQueueName, failureMessages } from './dispatch-failures';
 import {
   type FailedRecords,
   StreamPoller,

@@ -1,28 +1,86 @@
 /** `npm start`: the whole service on local emulators, until Ctrl-C. */
+import { createServer } from 'node:net';
 import { useLocalAws } from './aws-env';
-import { readLocalConfig } from './config';
+import { type LocalConfig, readLocalConfig } from './config';
 import { devKey } from './dev-key';
-import { EmulatorStartError, startEmulators } from './emulators';
-import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file';
+import { EmulatorStartError, type Emulators, startEmulators } from './emulators';
+import {
+  claimRuntimeFile,
+  displayPath,
+  RuntimeFileBusy,
+  removeRuntimeInfo,
+  runtimeFilePath,
+  writeRuntimeInfo,
+} from './runtime-file';
+
+type LocalService = Awaited<ReturnType<typeof import('./service').startLocalService>>;
+
+/** A start-up failure whose message is the whole story: printed as one line, without a stack. */
+class StartError extends Error {
+  override name = 'StartError';
+}
+
+/** The one line for a listen error on HOST:PORT, or undefined for any other error. */
+function listenProblem(error: unknown, host: string, port: number): string | undefined {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return `port ${port} (PORT) is in use on ${host}: stop the other process or set PORT to a free port (PORT=0 picks one)`;
+    case 'EACCES':
+      return `port ${port} (PORT) on ${host} needs privileges this user lacks: set PORT to 1024 or above (PORT=0 picks one)`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `${host} (HOST) is not an address of this machine: set HOST to 127.0.0.1 or one of its addresses`;
+    default:
+      return undefined;
+  }
+}
+
+/** Fails at once, before any emulator starts, when the API's port cannot be had. */
+async function checkListen(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) => reject(new StartError(listenProblem(error, host, port) ?? String(error))));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+function fail(message: string): never {
+  console.error(`Could not start the local service: ${message}`);
+  process.exit(1);
+}
 
 async function main(): Promise<void> {
-  const config = readLocalConfig(process.env);
-  const emulators = await startEmulators({ dataDir: config.DATA_DIR });
+  let config: LocalConfig;
+  try {
+    config = readLocalConfig(process.env);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const runtimeFile = runtimeFilePath();
+  let claimed = false;
+  let emulators: Emulators | undefined;
+  let service: LocalService | undefined;
   let stopping = false;
-  const stop = async (code: number) => {
+
+  // Signals are handled from the start, so that a Ctrl-C during start-up also cleans up.
+  const stop = async (code: number, message?: string) => {
     if (stopping) return;
     stopping = true;
-    console.log('\nStopping…');
+    if (message) console.error(message);
+    else console.log('\nStopping…');
     await service?.close().catch(() => undefined);
-    await emulators.stop();
-    await removeRuntimeInfo();
+    await emulators?.stop().catch(() => undefined);
+    if (claimed) await removeRuntimeInfo(runtimeFile).catch(() => undefined);
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
 
-  let service: Awaited<ReturnType<typeof import('./service').startLocalService>> | undefined;
   try {
+    await claimRuntimeFile(runtimeFile);
+    claimed = true;
+    if (config.PORT !== 0) await checkListen(config.HOST, config.PORT);
+    emulators = await startEmulators({ dataDir: config.DATA_DIR });
+    if (stopping) return;
     useLocalAws({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
     process.env.LOCAL_JWT_PUBLIC_JWK = JSON.stringify((await devKey()).publicJwk);
     const { startLocalService } = await import('./service');
@@ -35,36 +93,46 @@ async function main(): Promise<void> {
         perUserPerMinute: config.LOOKUP_RATE_PER_USER,
         perOrganisationPerMinute: config.LOOKUP_RATE_PER_ORG,
       },
-      onError: (error) =>
-        console.error('Local runtime error:', (error as Error).name, (error as Error).message),
+      // Once stopping, the emulators (signalled with this process's group on Ctrl-C) may be gone first.
+      onError: (error) => {
+        if (!stopping) console.error('Local runtime error:', (error as Error).name, (error as Error).message);
+      },
+    }).catch((error) => {
+      // Another process may take the port between the check above and the listen.
+      const problem = listenProblem(error, config.HOST, config.PORT);
+      throw problem ? new StartError(problem) : error;
     });
+    if (stopping) return;
+    await writeRuntimeInfo(
+      {
+        pid: process.pid,
+        url: service.url,
+        dynamodbEndpoint: emulators.dynamodbEndpoint,
+        sqsEndpoint: emulators.sqsEndpoint,
+        tableName: config.TABLE_NAME,
+        queuePrefix: config.COUNCIL_QUEUE_NAME_PREFIX,
+      },
+      runtimeFile,
+    );
   } catch (error) {
-    await emulators.stop();
-    throw error;
+    if (stopping) return;
+    const oneLine =
+      error instanceof StartError || error instanceof RuntimeFileBusy || error instanceof EmulatorStartError;
+    const message = oneLine ? (error as Error).message : String((error as Error).stack ?? error);
+    await stop(1, `Could not start the local service: ${message}`);
+    return;
   }
-  await writeRuntimeInfo({
-    pid: process.pid,
-    url: service.url,
-    dynamodbEndpoint: emulators.dynamodbEndpoint,
-    sqsEndpoint: emulators.sqsEndpoint,
-    tableName: config.TABLE_NAME,
-    queuePrefix: config.COUNCIL_QUEUE_NAME_PREFIX,
-  });
+
   console.log(`Child protection sharing service (local) listening on ${service.url}`);
+  console.log(`  API reference ${service.url}/docs · OpenAPI document ${service.url}/openapi.json`);
   console.log(
     `  DynamoDB Local ${emulators.dynamodbEndpoint} · fauxqs ${emulators.sqsEndpoint} · ${config.DATA_DIR ? `data in ${config.DATA_DIR}` : 'in-memory data'}`,
   );
+  console.log(`  Runtime file ${displayPath(runtimeFile)} (the CLIs find this service through it)`);
   console.log(
     '  Tokens: npm run --silent token -- --role clinician --org RXX01 --sub u1 --name "Dr Ada Lovelace" --activity B0107',
   );
   console.log('  Press Ctrl-C to stop.');
 }
 
-main().catch((error) => {
-  const message =
-    error instanceof EmulatorStartError || /^Invalid configuration/.test((error as Error).message)
-      ? (error as Error).message
-      : String((error as Error).stack ?? error);
-  console.error(`Could not start the local service: ${message}`);
-  process.exit(1);
-});
+main().catch((error) => fail(String((error as Error).stack ?? error)));

@@ -1,20 +1,32 @@
 /**
  * The README's promise: `npm start` brings the whole service up and its worked example works verbatim;
- * Ctrl-C stops every process it started.
+ * Ctrl-C stops every process it started. The test runs its own instance, on a free port and with its
+ * own runtime file, so that a developer's `npm start` (on 3000, with .local/runtime.json) is never used.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+const runtimeDir = mkdtempSync(path.join(tmpdir(), 'quick-start-'));
+const runtimeFile = path.join(runtimeDir, 'runtime.json');
+// Both npm start and the CLIs the example runs find the service through this file.
+const env = { ...process.env, PORT: '0', LOCAL_RUNTIME_FILE: runtimeFile };
 let server: ChildProcess;
+let url: string;
 let output = '';
 
-function readmeExample(): string {
+/** The README's example block, verbatim but for its `API=` line, which names this test's instance. */
+function readmeExample(apiUrl: string): string {
   const readme = readFileSync('README.md', 'utf8');
   const block = /<!-- example:start -->\s*```bash\n([\s\S]*?)```\s*<!-- example:end -->/.exec(readme);
   if (!block?.[1]) throw new Error('README.md has no example block');
-  return block[1];
+  const apiLine = /^API=http:\/\/127\.0\.0\.1:3000$/m;
+  if (!apiLine.test(block[1]))
+    throw new Error('README.md example no longer starts with API=http://127.0.0.1:3000');
+  return block[1].replace(apiLine, `API=${apiUrl}`);
 }
 
 async function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
@@ -32,7 +44,7 @@ beforeAll(async () => {
   server = spawn('npm', ['start'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PORT: '3000' },
+    env,
   });
   server.stdout?.on('data', (chunk) => {
     output += chunk;
@@ -40,7 +52,7 @@ beforeAll(async () => {
   server.stderr?.on('data', (chunk) => {
     output += chunk;
   });
-  await waitForOutput(/listening on (http:\/\/127\.0\.0\.1:3000)/, 90_000);
+  url = (await waitForOutput(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 90_000))[1] as string;
 }, 120_000);
 
 afterAll(async () => {
@@ -49,11 +61,15 @@ afterAll(async () => {
   } catch {
     // already gone
   }
+  rmSync(runtimeDir, { recursive: true, force: true });
 });
 
 describe('quick start', () => {
   it('runs the README example verbatim against npm start', async () => {
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', readmeExample()], { timeout: 60_000 });
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', readmeExample(url)], {
+      env,
+      timeout: 60_000,
+    });
     const lines = stdout.trim().split('\n');
     expect(JSON.parse(lines[0] as string)).toEqual({
       code: 'E09000001',
@@ -97,7 +113,8 @@ describe('quick start', () => {
   }, 90_000);
 
   it('stops every process it started on Ctrl-C', async () => {
-    const runtime = JSON.parse(readFileSync('.local/runtime.json', 'utf8'));
+    const runtime = JSON.parse(readFileSync(runtimeFile, 'utf8'));
+    expect(runtime.url).toBe(url);
     const exited = new Promise<string>((resolve) =>
       server.once('exit', (code, signal) => resolve(`${code}/${signal}`)),
     );
@@ -105,6 +122,7 @@ describe('quick start', () => {
     process.kill(-(server.pid as number), 'SIGINT');
     expect(['0/null', 'null/SIGINT', '130/null']).toContain(await exited);
     expect(output).toContain('Stopping');
+    expect(existsSync(runtimeFile)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const endpoint of [runtime.dynamodbEndpoint, runtime.sqsEndpoint, runtime.url]) {
       await expect(fetch(endpoint)).rejects.toThrow();

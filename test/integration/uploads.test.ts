@@ -341,7 +341,7 @@ describe('the upload CLI', () => {
     '--no-warnings',
     '--import',
     'tsx',
-    'local/upload.ts',
+    'cli/upload.ts',
     '--council',
     council,
     '--file',

@@ -51,7 +51,7 @@ async function runCli(url: string, extraArgs: string[] = []) {
     '--no-warnings',
     '--import',
     'tsx',
-    'local/upload.ts',
+    'cli/upload.ts',
     '--council',
     'E09000001',
     '--file',

@@ -380,7 +380,7 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
     expect([...deliveredAB.keys()].sort()).toEqual(toAB.sort());
 
     // A redrive while C's queue is still missing fails, and keeps the messages for the next one.
-    const { redriveDispatchFailures } = await import('../../../local/redrive');
+    const { redriveDispatchFailures } = await import('../../../cli/redrive');
     const tooEarly = { tableName: service.tableName, queuePrefix: service.queuePrefix };
     expect(await redriveDispatchFailures(tooEarly)).toEqual({
       received: 2,
@@ -532,7 +532,7 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
       expect(presentations(message.eventId)).toBeGreaterThanOrEqual(1 + MAX_RETRY_ATTEMPTS);
     }
     for (const code of [A, B, C]) await service.ensureCouncilQueues(code);
-    const { redriveDispatchFailures } = await import('../../../local/redrive');
+    const { redriveDispatchFailures } = await import('../../../cli/redrive');
     const result = await redriveDispatchFailures({
       tableName: service.tableName,
       queuePrefix: service.queuePrefix,
@@ -588,7 +588,7 @@ describe('dispatch failures: partial batches, crashes, retries exhausted, redriv
     );
     expect(afterLimit).toEqual([]);
 
-    const { redriveCouncilDeadLetters } = await import('../../../local/redrive');
+    const { redriveCouncilDeadLetters } = await import('../../../cli/redrive');
     expect(await redriveCouncilDeadLetters({ queuePrefix: service.queuePrefix, councilCode: A })).toEqual({
       moved: 1,
     });

@@ -1,5 +1,6 @@
 /**
- * `npm run upload -- --council E09000001 --file plans.csv [--snapshot] [--dry-run]`
+ * `npm run upload -- --council E09000001 --file plans.csv [--snapshot [--force]] [--dry-run]`
+ * (`--help` lists every flag).
  *
  * Reads the whole CSV file once first, sending nothing, so that a file the service would refuse whole
  * (one it cannot parse, or with the wrong header) is refused before any of it is applied. Then streams
@@ -10,9 +11,9 @@
  * Exit code: 0 when every row was accepted, 1 when any was rejected, 2 when the upload failed.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { CsvError, type Info, type Options, parse } from 'csv-parse';
 import {
   CSV_HEADER,
@@ -22,13 +23,12 @@ import {
   namedPlanKey,
   type RowResult,
 } from '../functions/core/uploads';
-import { signDevToken } from './dev-key';
-import { readRuntimeInfo } from './runtime-file';
+import { signDevToken } from '../local/dev-key';
+import { readRuntimeInfo } from '../local/runtime-file';
+import { type CliSpec, type Flag, runCli, UsageError, type Values } from './args';
 
-const USAGE =
-  'Usage: npm run upload -- --council CODE --file plans.csv [--snapshot [--force]] [--dry-run] [--url URL] [--token JWT] [--batch-size N]';
-
-class UsageError extends Error {}
+/** The file cannot be sent as it is: nothing was sent, and the message says what to correct. */
+class FileRefused extends Error {}
 
 /** The upload stopped part-way; the message says what was answered and how to finish. */
 class UploadStopped extends Error {}
@@ -45,7 +45,7 @@ class RequestRefused extends Error {
 }
 
 const snapshotTooLarge = (batchSize: number) =>
-  new UsageError(
+  new FileRefused(
     `A snapshot must be sent whole, and one request takes at most ${batchSize} records: this file has more. ` +
       'Send it as a delta, or split it by plan type.',
   );
@@ -98,12 +98,33 @@ const csvCell = (value: unknown) => {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 };
 
-function progress(totals: Totals, started: number, done: boolean): void {
-  const seconds = (Date.now() - started) / 1000;
-  const rate = seconds > 0 ? Math.round(totals.rows / seconds) : 0;
-  const line = `uploaded ${totals.rows.toLocaleString('en-GB')} rows · ${rate.toLocaleString('en-GB')} rows/s · ${totals.REJECTED} rejected`;
-  if (process.stderr.isTTY) process.stderr.write(`\r${line}${done ? '\n' : ''}`);
-  else if (done) process.stderr.write(`${line}\n`);
+/** Seconds between progress lines when stderr is not a terminal (a log keeps every line). */
+const LOG_PROGRESS_EVERY_SECONDS = 10;
+
+/**
+ * Progress on stderr: on a terminal, one line rewritten in place; otherwise a plain line now and then,
+ * and always the last.
+ */
+function progressReporter(fileRows: number, dryRun: boolean) {
+  const started = Date.now();
+  let lastLogged = started;
+  return (totals: Totals, done: boolean) => {
+    const now = Date.now();
+    const seconds = (now - started) / 1000;
+    const rate = seconds > 0 ? Math.round(totals.rows / seconds) : 0;
+    // The file may have grown since it was counted.
+    const total = Math.max(fileRows, totals.rows);
+    const percent = total > 0 ? Math.floor((totals.rows / total) * 100) : 100;
+    const line =
+      `${dryRun ? 'Checked (dry run)' : 'Uploaded'} ${n(totals.rows)} of ${n(total)} rows (${percent}%) · ` +
+      `${n(rate)} rows/s · ${n(totals.REJECTED)} rejected`;
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r${line}\x1b[K${done ? '\n' : ''}`);
+    } else if (done || now - lastLogged >= LOG_PROGRESS_EVERY_SECONDS * 1000) {
+      lastLogged = now;
+      process.stderr.write(`${line}\n`);
+    }
+  };
 }
 
 /** What a person can do about each way a CSV file cannot be read. */
@@ -142,7 +163,7 @@ async function checkFile(file: string): Promise<number> {
   try {
     for await (const record of readCsv(file, { on_record: onRecord }) as AsyncIterable<string[]>) {
       if (records === 0 && record.join(',') !== CSV_HEADER.join(',')) {
-        throw new UsageError(
+        throw new FileRefused(
           `${name} was not sent: the first row must be exactly ${CSV_HEADER.join(',')}; ` +
             `it is ${JSON.stringify(record.join(',').slice(0, 80))}`,
         );
@@ -157,13 +178,13 @@ async function checkFile(file: string): Promise<number> {
     // The records read before this one include the header: this is row at.records of the file.
     const where =
       at.records > 0 ? `row ${n(at.records)}, on line ${n(line)}` : `the header row, line ${n(line)}`;
-    throw new UsageError(
+    throw new FileRefused(
       `${name} cannot be read as CSV at ${where} (rows count from 1 after the header): ` +
         `${CSV_PROBLEMS[at.code] ?? at.message.split('\n')[0]}. ` +
         'Nothing was sent: correct the file and run the upload again.',
     );
   }
-  if (records === 0) throw new UsageError(`${name} is empty: it needs the header row and the records`);
+  if (records === 0) throw new FileRefused(`${name} is empty: it needs the header row and the records`);
   return records - 1;
 }
 
@@ -293,26 +314,61 @@ function stopMessage(stop: {
   ].join('\n');
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      council: { type: 'string' },
-      file: { type: 'string' },
-      snapshot: { type: 'boolean', default: false },
-      force: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      'batch-size': { type: 'string' },
+const CLI = {
+  usage:
+    'npm run upload -- --council CODE --file FILE [--snapshot [--force]] [--dry-run] [--url URL] [--token JWT] [--batch-size N]',
+  about:
+    "Sends a CSV file of a council's plans to the upload API and writes a result per row to\n" +
+    '<file>.results.csv beside it. Reads the whole file first, sending nothing, and refuses one that\n' +
+    'cannot be parsed or has the wrong header. The CSV format and row codes: docs/uploads.md.',
+  flags: {
+    council: {
+      type: 'string',
+      value: 'CODE',
+      help: "the council's ODS code",
+      required: "the council's ODS code, e.g. --council E09000001",
     },
-    strict: true,
-  });
-  if (!values.council || !/^[A-Z0-9]{3,10}$/.test(values.council) || !values.file)
-    throw new UsageError(USAGE);
+    file: {
+      type: 'string',
+      value: 'FILE',
+      help: 'the CSV file to send, headed nhsNumber,planType,startDate,endDate',
+      required: 'the CSV file to upload, e.g. --file plans.csv',
+    },
+    snapshot: {
+      type: 'boolean',
+      help: `the file is every plan the council holds (up to ${n(MAX_UPLOAD_RECORDS)} rows): plans absent from it end`,
+    },
+    force: { type: 'boolean', help: 'with --snapshot: let it end more than the allowed share of open plans' },
+    'dry-run': { type: 'boolean', help: 'check every row and report, writing nothing' },
+    url: { type: 'string', value: 'URL', help: 'the API (default: the running local service)' },
+    token: {
+      type: 'string',
+      value: 'JWT',
+      help: 'a council token (default: $UPLOAD_TOKEN, else a development token for --council)',
+    },
+    'batch-size': {
+      type: 'string',
+      value: 'N',
+      help: `records per request, 1 to ${n(MAX_UPLOAD_RECORDS)} (default ${n(DEFAULT_DELTA_BATCH)}; a snapshot is sent whole)`,
+    },
+  },
+  examples: [
+    'npm run upload -- --council E09000001 --file plans.csv',
+    'npm run upload -- --council E09000001 --file all-plans.csv --snapshot --dry-run',
+  ],
+  notes: 'Exit codes: 0 every row accepted, 1 some rows rejected, 2 the upload failed or stopped part-way.',
+} satisfies CliSpec<Record<string, Flag>>;
+
+async function main(values: Values<typeof CLI.flags>): Promise<number> {
+  if (!/^[A-Z0-9]{3,10}$/.test(values.council)) {
+    throw new UsageError(
+      '--council must be an ODS code of 3 to 10 capital letters and digits, e.g. --council E09000001',
+    );
+  }
   if (values.force && !values.snapshot)
     throw new UsageError(
       '--force applies to a snapshot only: it lets one end more than the allowed share of the plans. ' +
-        USAGE,
+        'Add --snapshot, or leave out --force.',
     );
   // Deltas go in requests of 1,000: each answers well within API Gateway's 29 seconds, even on
   // DynamoDB Local. A snapshot must be whole, so it goes as one request of up to 5,000.
@@ -323,8 +379,16 @@ async function main(): Promise<number> {
         ? MAX_UPLOAD_RECORDS
         : DEFAULT_DELTA_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_UPLOAD_RECORDS) {
-    throw new UsageError(`--batch-size must be 1 to ${MAX_UPLOAD_RECORDS}`);
+    throw new UsageError(
+      `--batch-size must be a whole number from 1 to ${n(MAX_UPLOAD_RECORDS)}, e.g. --batch-size 500`,
+    );
   }
+  const isFile = await stat(values.file).then(
+    (found) => found.isFile(),
+    () => false,
+  );
+  if (!isFile)
+    throw new UsageError(`--file ${values.file}: no such file; give the path of the CSV file to send`);
   const base = values.url ?? (await readRuntimeInfo()).url;
   const token =
     values.token ??
@@ -351,7 +415,8 @@ async function main(): Promise<number> {
     ENDED: 0,
     codes: new Map(),
   };
-  const started = Date.now();
+  const progress = progressReporter(fileRows, values['dry-run']);
+  progress(totals, false);
   let header = false;
   let fileRow = 0;
   let batch = newBatch(1);
@@ -377,7 +442,7 @@ async function main(): Promise<number> {
     const { results } = await oldest.answer;
     inFlight.shift();
     recordBatch(oldest.batch, results);
-    progress(totals, started, false);
+    progress(totals, false);
   };
   const flush = async () => {
     for (const pair of batchPairs) sentPairs.add(pair);
@@ -413,7 +478,7 @@ async function main(): Promise<number> {
         cause = outcome.reason;
       }
     });
-    progress(totals, started, true);
+    progress(totals, true);
     return new UploadStopped(
       stopMessage({
         cause,
@@ -457,7 +522,7 @@ async function main(): Promise<number> {
   } finally {
     await new Promise((resolve) => out.end(resolve));
   }
-  progress(totals, started, true);
+  progress(totals, true);
 
   const lines = [
     ['rows', totals.rows],
@@ -478,14 +543,10 @@ async function main(): Promise<number> {
   return totals.REJECTED === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(
-      error instanceof UsageError || error instanceof UploadStopped
-        ? error.message
-        : `Upload failed: ${(error as Error).message}`,
-    );
-    process.exit(2);
-  },
-);
+runCli(CLI, main, {
+  exitWhenDone: true,
+  describeFailure: (error) =>
+    error instanceof FileRefused || error instanceof UploadStopped
+      ? error.message
+      : `Upload failed: ${error.message}`,
+});

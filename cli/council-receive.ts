@@ -5,7 +5,6 @@
  * Ctrl-C; --json prints an envelope per message (messageId, receive count, sent time, body);
  * --dlq reads the council's dead-letter queue instead.
  */
-import { parseArgs } from 'node:util';
 import {
   DeleteMessageCommand,
   GetQueueUrlCommand,
@@ -13,28 +12,46 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
-import { LOCAL_AWS_ENV } from './aws-env';
-import { readRuntimeInfo } from './runtime-file';
+import { LOCAL_AWS_ENV } from '../local/aws-env';
+import { readRuntimeInfo } from '../local/runtime-file';
+import { type CliSpec, type Flag, runCli, UsageError } from './args';
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      council: { type: 'string' },
-      wait: { type: 'string' },
-      follow: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      dlq: { type: 'boolean', default: false },
+const CLI = {
+  usage: 'npm run --silent council:receive -- --council CODE [--wait SECONDS] [--follow] [--json] [--dlq]',
+  about:
+    "Prints each message waiting on a council's local queue as one JSON line (its body) and deletes it once\n" +
+    'printed; exits when the queue stays empty for --wait seconds. Needs `npm start` running.',
+  flags: {
+    council: {
+      type: 'string',
+      value: 'CODE',
+      help: "the council's ODS code",
+      required: "the council's ODS code, e.g. --council E09000001",
     },
-    strict: true,
-  });
-  if (!values.council || !/^[A-Z0-9]{3,10}$/.test(values.council)) {
-    throw new Error(
-      'Usage: npm run --silent council:receive -- --council E09000001 [--wait 5] [--follow] [--json] [--dlq]',
+    wait: {
+      type: 'string',
+      value: 'SECONDS',
+      help: 'exit once the queue has been empty this long, 0 to 3600 (default 5)',
+    },
+    follow: { type: 'boolean', help: 'keep listening until Ctrl-C' },
+    json: {
+      type: 'boolean',
+      help: 'print an envelope per message: messageId, receive count, sent time, body',
+    },
+    dlq: { type: 'boolean', help: "read the council's dead-letter queue instead" },
+  },
+  examples: ['npm run --silent council:receive -- --council E09000001 --wait 2'],
+} satisfies CliSpec<Record<string, Flag>>;
+
+runCli(CLI, async (values) => {
+  if (!/^[A-Z0-9]{3,10}$/.test(values.council)) {
+    throw new UsageError(
+      `--council must be an ODS code of 3 to 10 capital letters and digits, e.g. --council E09000001`,
     );
   }
   const waitSeconds = values.wait === undefined ? 5 : Number(values.wait);
   if (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > 3600) {
-    throw new Error('--wait must be a number of seconds from 0 to 3600');
+    throw new UsageError('--wait must be a number of seconds from 0 to 3600, e.g. --wait 5');
   }
   const runtime = await readRuntimeInfo();
   const sqs = new SQSClient({
@@ -90,9 +107,5 @@ async function main(): Promise<void> {
     if ((result.Messages ?? []).length > 0) idleSince = Date.now();
     else if (!values.follow && remaining <= 0) break;
   }
-}
-
-main().catch((error) => {
-  console.error((error as Error).message);
-  process.exit(2);
+  return 0;
 });

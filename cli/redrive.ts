@@ -16,7 +16,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityCommand,
@@ -29,71 +28,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
-import { useLocalAws } from './aws-env';
-import { lambdaContext } from './http-adapter';
-import { readRuntimeInfo } from './runtime-file';
-import type { FailedRecords } from './stream-poller';
-
-/** The stream poller's on-failure destination (Lambda's `onFailure` SQS destination). */
-export const dispatchFailureQueueName = (queuePrefix: string) => `${queuePrefix}dispatch-failures`;
-
-/**
- * Lambda's on-failure record for a stream batch, one per record, plus `keys`: the sort key of the table
- * item whose stream record failed. The item itself stays in the table, so the message holds no personal
- * data.
- */
-export interface FailureMessage {
-  version: '1.0';
-  timestamp: string;
-  requestContext: {
-    requestId: string;
-    functionArn: string;
-    condition: 'RetryAttemptsExhausted';
-    approximateInvokeCount: number;
-  };
-  responseContext: { statusCode: 200; executedVersion: '$LATEST' };
-  DDBStreamBatchInfo: {
-    shardId: string;
-    startSequenceNumber: string;
-    endSequenceNumber: string;
-    approximateArrivalOfFirstRecord?: string;
-    approximateArrivalOfLastRecord?: string;
-    batchSize: 1;
-    streamArn: string;
-  };
-  /** The item's sort key (its partition key holds an NHS number). */
-  keys: { SK?: AttributeValue };
-}
-
-export function failureMessages(failure: FailedRecords): FailureMessage[] {
-  return failure.records.map((record) => {
-    const sequence = record.dynamodb?.SequenceNumber as string;
-    const created = record.dynamodb?.ApproximateCreationDateTime;
-    const arrival = created ? new Date(created * 1000).toISOString() : undefined;
-    return {
-      version: '1.0',
-      timestamp: new Date().toISOString(),
-      requestContext: {
-        requestId: randomUUID(),
-        functionArn: 'arn:aws:lambda:eu-west-2:000000000000:function:dispatch',
-        condition: 'RetryAttemptsExhausted',
-        approximateInvokeCount: failure.attempts,
-      },
-      responseContext: { statusCode: 200, executedVersion: '$LATEST' },
-      DDBStreamBatchInfo: {
-        shardId: failure.shardId,
-        startSequenceNumber: sequence,
-        endSequenceNumber: sequence,
-        approximateArrivalOfFirstRecord: arrival,
-        approximateArrivalOfLastRecord: arrival,
-        batchSize: 1,
-        streamArn: failure.streamArn,
-      },
-      // The sort key alone: an audit event's partition key holds its subject's NHS number.
-      keys: record.dynamodb?.Keys?.SK ? { SK: record.dynamodb.Keys.SK as AttributeValue } : {},
-    };
-  });
-}
+import { useLocalAws } from '../local/aws-env';
+import { dispatchFailureQueueName, type FailureMessage } from '../local/dispatch-failures';
+import { lambdaContext } from '../local/http-adapter';
+import { readRuntimeInfo } from '../local/runtime-file';
+import { type CliSpec, type Flag, runCli, UsageError, type Values } from './args';
 
 export interface RedriveResult {
   /** Messages read from the failure queue. */
@@ -293,13 +232,33 @@ export async function redriveCouncilDeadLetters(options: {
   return { moved };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { council: { type: 'string' }, 'runtime-file': { type: 'string' } },
-    strict: true,
-  });
+const CLI = {
+  usage: 'npm run --silent redrive -- [--council CODE] [--runtime-file FILE]',
+  about:
+    'Without --council: re-delivers, through the real dispatch function, the notifications the local\n' +
+    'stream poller gave up on (its dispatch-failures queue). With --council: moves the messages on that\n' +
+    "council's dead-letter queue back to its queue. Prints one JSON line of counts. Needs `npm start` running.",
+  flags: {
+    council: {
+      type: 'string',
+      value: 'CODE',
+      help: "move this council's dead-lettered messages back to its queue",
+    },
+    'runtime-file': {
+      type: 'string',
+      value: 'FILE',
+      help: "the local service's runtime file (default .local/runtime.json)",
+    },
+  },
+  examples: ['npm run --silent redrive', 'npm run --silent redrive -- --council E09000001'],
+  notes: 'Exit codes: 0 all redriven, 1 something could not be (it stays queued), 2 the redrive failed.',
+} satisfies CliSpec<Record<string, Flag>>;
+
+async function main(values: Values<typeof CLI.flags>): Promise<number> {
   if (values.council !== undefined && !/^[A-Z0-9]{3,10}$/.test(values.council)) {
-    throw new Error('Usage: npm run --silent redrive [-- --council E09000001]');
+    throw new UsageError(
+      '--council must be an ODS code of 3 to 10 capital letters and digits, e.g. --council E09000001',
+    );
   }
   const runtime = await readRuntimeInfo(values['runtime-file']);
   useLocalAws({ dynamodb: runtime.dynamodbEndpoint, sqs: runtime.sqsEndpoint });
@@ -314,19 +273,14 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${JSON.stringify({ mode: 'council-dead-letters', council: values.council, moved })}\n`,
     );
-    return;
+    return 0;
   }
   const result = await redriveDispatchFailures({
     tableName: runtime.tableName,
     queuePrefix: runtime.queuePrefix,
   });
   process.stdout.write(`${JSON.stringify({ mode: 'dispatch-failures', ...result })}\n`);
-  if (result.failed + result.missing + result.unreadable > 0) process.exitCode = 1;
+  return result.failed + result.missing + result.unreadable > 0 ? 1 : 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error) => {
-    console.error((error as Error).message);
-    process.exit(2);
-  });
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runCli(CLI, main);
