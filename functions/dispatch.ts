@@ -5,26 +5,53 @@
  * the other kind of record the stream's event filter passes.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type CouncilMessage, CouncilMessageSchema } from './core/schemas';
-import { councilQueueUrl, sendToCouncil } from './notify/council-queues';
-import { CouncilWithoutQueue } from './notify/stage-councils';
-import { logger } from './observability';
+import { environments, readEnvironment } from './environment';
+import { CouncilQueues, CouncilWithoutQueue, sendToCouncil } from './notify/council-queues';
+import { logger, METRIC_NAMES, metrics, publishMetrics } from './observability';
 import { tableDefinition } from './store/table-definition';
 
+// Checked when the function starts: a malformed setting fails the cold start, not each record.
+readEnvironment(environments.dispatch);
+const queuesBySettings = new Map<string, CouncilQueues>();
+
+/**
+ * The council queues of the settings in force. Deployed they never change; the local runtime and the
+ * tests may run services with other queue prefixes in one process, one after another.
+ */
+function councilQueues(): CouncilQueues {
+  const { COUNCIL_HOMES, COUNCIL_QUEUE_URL_PREFIX, COUNCIL_QUEUE_NAME_PREFIX, AWS_REGION } = process.env;
+  const key = JSON.stringify([
+    COUNCIL_HOMES,
+    COUNCIL_QUEUE_URL_PREFIX,
+    COUNCIL_QUEUE_NAME_PREFIX,
+    AWS_REGION,
+  ]);
+  let queues = queuesBySettings.get(key);
+  if (!queues) {
+    queues = new CouncilQueues(readEnvironment(environments.dispatch));
+    queuesBySettings.set(key, queues);
+  }
+  return queues;
+}
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 export const MALFORMED_MESSAGE = 'Audit event carries a malformed council message: not delivered';
 
 /**
  * An audit item changed or removed (its stream record passes the event filter for that alone): logged
- * for the AuditTrailChanged alarm, by its sort key (time and event id), never its subject's NHS number.
+ * and counted for the AuditTrailChanged alarm, by its sort key (time and event id), never its subject's
+ * NHS number.
  */
 function reportAuditChange(record: DynamoDBRecord): boolean {
   const pk = record.dynamodb?.Keys?.PK?.S;
   if (record.eventName === 'INSERT' || !pk?.startsWith(tableDefinition.auditKeyPrefix)) return false;
+  metrics.addMetric(METRIC_NAMES.auditTrailChanges, MetricUnit.Count, 1);
   logger.error(tableDefinition.auditChangedMessage, {
     change: record.eventName,
     auditEventKey: record.dynamodb?.Keys?.SK?.S,
@@ -42,12 +69,13 @@ function undeliverable(reason: string, auditEventKey: string, details: Record<st
 async function deliver(message: CouncilMessage, auditEventKey: string): Promise<void> {
   let queueUrl: string | undefined;
   try {
-    queueUrl = await councilQueueUrl(message.councilCode);
+    queueUrl = await councilQueues().queueUrl(message.councilCode);
   } catch (error) {
     if (!(error instanceof CouncilWithoutQueue)) throw error;
     // Retrying cannot help until the config gives the council a queue, and a failed record would hold
     // up every later notification of the shard. The audit event stays in the table to be delivered
-    // again (npm run redrive, or the runbook); the log line raises the UndeliverableNotifications alarm.
+    // again (npm run redrive, or the runbook); the metric raises the UndeliverableNotifications alarm.
+    metrics.addMetric(METRIC_NAMES.undeliverableNotifications, MetricUnit.Count, 1);
     undeliverable(tableDefinition.undeliverableMessage, auditEventKey, {
       type: message.type,
       eventId: message.eventId,
@@ -83,9 +111,10 @@ export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void>
   const auditEventKey = String(item.SK);
   const carried: unknown[] = Array.isArray(item.messages) ? item.messages : [item.messages];
   const messages: CouncilMessage[] = [];
+  // `messageIndex`, not `message`: the logger reserves `message` for the line's own text.
   if (carried.length === 0)
     undeliverable(MALFORMED_MESSAGE, auditEventKey, {
-      message: null,
+      messageIndex: null,
       issues: [{ path: 'messages', code: 'empty' }],
     });
   carried.forEach((candidate, index) => {
@@ -93,7 +122,7 @@ export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void>
     if (parsed.success) messages.push(parsed.data);
     else
       undeliverable(MALFORMED_MESSAGE, auditEventKey, {
-        message: index,
+        messageIndex: index,
         issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), code: issue.code })),
       });
   });
@@ -102,6 +131,9 @@ export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void>
   if (failed) throw failed.reason;
 }
 
-export const handler = middy<DynamoDBStreamEvent>().handler(async (event, context) =>
-  processPartialResponse(event, deliverStreamRecord, processor, { context }),
-);
+export const handler = middy<DynamoDBStreamEvent>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use({ after: publishMetrics, onError: publishMetrics })
+  .handler(async (event, context) =>
+    processPartialResponse(event, deliverStreamRecord, processor, { context }),
+  );

@@ -1,16 +1,8 @@
-import { clock } from './core/clock';
+import { routeHandler, store } from './api-wiring';
 import type { SensitivityBody } from './core/schemas';
-import { apiHandler } from './http/api-handler';
-import { setSensitivity } from './store/table';
+import { setSensitivity } from './features/set-sensitivity';
 
-export const handler = apiHandler<SensitivityBody>('sensitivity', async ({ params, body, claims }) => {
-  const nhsNumber = params.nhsNumber as string;
-  await setSensitivity(nhsNumber, body.sensitive, {
-    subject: nhsNumber,
-    action: 'SENSITIVITY_CHANGED',
-    outcome: 'SUCCESS',
-    actor: claims,
-    at: clock.now().toISOString(),
-  });
-  return { status: 200, body: { nhsNumber, sensitive: body.sensitive } };
-});
+export const handler = routeHandler<SensitivityBody>('sensitivity', async ({ params, body, claims }) => ({
+  status: 200,
+  body: await setSensitivity(store(), params.nhsNumber as string, body.sensitive, claims),
+}));

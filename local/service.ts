@@ -19,9 +19,9 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
 import { tableDefinition } from '../functions/store/table-definition';
+import { dispatchFailureQueueName, failureMessages } from './dispatch-failures';
 import { cachedAuthorizer, createHttpAdapter, lambdaContext, type ProxyHandler } from './http-adapter';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './rate-limiter';
-import { dispatchFailureQueueName, failureMessages } from './dispatch-failures';
 import {
   type FailedRecords,
   StreamPoller,
@@ -130,21 +130,21 @@ export function passesDispatchFilter(record: DynamoDBRecord): boolean {
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   process.env.TABLE_NAME = options.tableName;
   process.env.COUNCIL_QUEUE_NAME_PREFIX = options.queuePrefix;
-  // DynamoDB Local serialises transactions (see planWriteConcurrency in functions/config.ts).
+  // DynamoDB Local serialises transactions (docs/adr/0011).
   process.env.PLAN_WRITE_CONCURRENCY ??= '1';
   await createTable(options.tableName);
 
-  // One at a time: jest's ESM loader fails on concurrent imports of a shared dependency.
+  // Every function of the catalogue, one at a time: jest's ESM loader fails on concurrent imports of a
+  // shared dependency.
+  const { API_ENTRIES } = await import('../functions/http/routes');
+  const { catalog } = await import('../functions/catalog');
+  const apiHandlers: Record<string, ProxyHandler> = {};
+  for (const entry of API_ENTRIES) {
+    const module = (await import(`../functions/${catalog.api[entry].entry}.ts`)) as { handler: ProxyHandler };
+    apiHandlers[entry] = module.handler;
+  }
   const authorizer = await import('../functions/authorizer');
-  const registerCouncil = await import('../functions/register-council');
-  const putPlan = await import('../functions/put-plan');
-  const deletePlan = await import('../functions/delete-plan');
-  const lookup = await import('../functions/lookup');
-  const auditQuery = await import('../functions/audit-query');
   const dispatch = await import('../functions/dispatch');
-  const upload = await import('../functions/upload');
-  const supersede = await import('../functions/supersede');
-  const sensitivity = await import('../functions/sensitivity');
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const ensureCouncilQueues = async (councilCode: string): Promise<string> => {
     const dlq = await sqs.send(
@@ -169,24 +169,20 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   };
 
   // Councils registered in an earlier run (with a data directory) get their queues back.
-  const { listCouncilCodes } = await import('../functions/store/table');
-  for (const code of await listCouncilCodes()) await ensureCouncilQueues(code);
+  const { createDocumentClient, createStore } = await import('../functions/store');
+  const store = createStore({ client: createDocumentClient(), tableName: options.tableName });
+  for (const code of await store.councils.listCodes()) await ensureCouncilQueues(code);
 
+  const registerCouncil = apiHandlers['register-council'] as ProxyHandler;
   const handlers: Record<string, ProxyHandler> = {
+    ...apiHandlers,
     // Deployed, the messaging stack creates a council's queues from config; locally they appear when
     // the council registers, before its registration is answered.
     'register-council': async (event, context) => {
-      const result = await registerCouncil.handler(event, context);
+      const result = await registerCouncil(event, context);
       if (result.statusCode === 200) await ensureCouncilQueues(event.pathParameters?.councilCode as string);
       return result;
     },
-    'put-plan': putPlan.handler,
-    'delete-plan': deletePlan.handler,
-    lookup: lookup.handler,
-    'audit-query': auditQuery.handler,
-    upload: upload.handler,
-    supersede: supersede.handler,
-    sensitivity: sensitivity.handler,
   };
 
   const realDispatch: DispatchFunction = async (records) =>

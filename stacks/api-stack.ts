@@ -26,13 +26,15 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct, IConstruct } from 'constructs';
+import { catalog, type FunctionSpec } from '../functions/catalog';
+import { environments } from '../functions/environment';
 import { type RouteDefinition, routes as routeTable } from '../functions/http/routes';
 import { type RegionConfig, type StageConfig, stageCouncilCodes } from './config';
 import { addGatewayErrors, addMethodNotAllowed } from './constructs/api-errors';
 import { ApiFirewall } from './constructs/api-firewall';
 import { logsKey } from './constructs/keys';
 import { acknowledge } from './constructs/nag';
-import { ServiceFunction } from './constructs/service-function';
+import { functionSizing, ServiceFunction } from './constructs/service-function';
 import { regionalTable } from './constructs/service-table';
 import { apiTableAccess } from './constructs/table-access';
 import { API_STAGE_NAME, SERVICE, wafLogGroupName } from './naming';
@@ -78,14 +80,6 @@ const ACCESS_LOG_FIELDS = {
   protocol: '$context.protocol',
 };
 
-/**
- * Per-entry sizing where the default (1 GB, 10 s) does not fit. Uploads of up to 5,000 records get
- * the most API Gateway allows (29 s) and a full vCPU.
- */
-const FUNCTION_SIZING: Readonly<Record<string, { timeout: Duration; memorySize: number }>> = {
-  upload: { timeout: Duration.seconds(29), memorySize: 1769 },
-};
-
 /** Execution logs at ERROR, not INFO: INFO logs record path parameters, which carry NHS numbers. */
 const METHOD_LOGGING = {
   loggingLevel: MethodLoggingLevel.ERROR,
@@ -119,8 +113,7 @@ export class ApiStack extends Stack {
     const table = regionalTable(this, stage.name, props.tableKey.keyArn);
 
     this.authorizerFunction = new ServiceFunction(this, 'AuthorizerFunction', {
-      entry: 'authorizer',
-      description: 'Verifies bearer JWTs against the configured issuers and passes their claims on',
+      ...functionSizing(catalog.authorizer),
       reservedConcurrency: limits.reservedConcurrency.authorizer,
       logsKey: keyForLogs,
       logRetention: retention,
@@ -201,14 +194,17 @@ export class ApiStack extends Stack {
     for (const route of routes) {
       let fn = functions.get(route.entry);
       if (!fn) {
-        fn = new ServiceFunction(this, `${pascal(route.entry)}Function`, {
+        const spec: FunctionSpec = catalog.api[route.entry] ?? {
           entry: route.entry,
           description: route.summary.slice(0, 256),
+          environment: environments.api,
+        };
+        fn = new ServiceFunction(this, `${pascal(route.entry)}Function`, {
+          ...functionSizing(spec),
           reservedConcurrency:
             limits.reservedConcurrency.byEntry[route.entry] ?? limits.reservedConcurrency.api,
           logsKey: keyForLogs,
           logRetention: retention,
-          ...FUNCTION_SIZING[route.entry],
           environment: entryEnvironment[route.entry],
         });
         fn.bindTable(table, apiTableAccess(route.entry));

@@ -12,7 +12,7 @@ const AccountIdSchema = z.string().regex(/^\d{12}$/, { error: 'an AWS account id
 const RegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'not an AWS region name' });
 const positiveInt = z.int().positive();
 /** The API functions' entries (functions/<entry>.ts), one function each. */
-const API_ENTRIES = [...new Set(routes.map((route) => route.entry))].sort();
+const API_ENTRIES: readonly string[] = [...new Set(routes.map((route) => route.entry))].sort();
 
 export const CouncilConfigSchema = z.strictObject({
   /** ODS code: the key of the council's queue and of its messages. */

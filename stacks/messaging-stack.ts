@@ -5,22 +5,23 @@
  * council's queue. Councils homed elsewhere are skipped: their region delivers them.
  */
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { type IMetric, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { AccountPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { FilterPattern } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { catalog } from '../functions/catalog';
+import { METRIC_NAMES, SERVICE_NAME } from '../functions/metric-names';
 import { tableDefinition } from '../functions/store/table-definition';
 import { councilHomes, type RegionConfig, type StageConfig } from './config';
 import { CouncilQueue } from './constructs/council-queue';
 import { logsKey, serviceKey } from './constructs/keys';
 import { acknowledge } from './constructs/nag';
 import { ReplicaStream } from './constructs/replica-stream';
-import { ServiceFunction } from './constructs/service-function';
+import { functionSizing, ServiceFunction } from './constructs/service-function';
 import { regionalTable } from './constructs/service-table';
 import { councilQueuePrefix } from './naming';
 import { logRetention } from './retention';
@@ -116,13 +117,10 @@ export class MessagingStack extends Stack {
       encryptionKey: props.tableKey,
     });
 
+    const metricsNamespace = `ChildProtectionSharing/${stage.name}`;
     this.dispatch = new ServiceFunction(this, 'DispatchFunction', {
-      entry: 'dispatch',
-      description:
-        'Sends the council messages of audit events from the table stream to the queues of the councils homed in this region',
+      ...functionSizing(catalog.dispatch),
       reservedConcurrency: stage.limits.reservedConcurrency.dispatch,
-      timeout: Duration.seconds(30),
-      memorySize: 512,
       logsKey: keyForLogs,
       logRetention: retention,
       // Every council of the stage by home region: the queues of those homed here are sent to, the others
@@ -131,23 +129,21 @@ export class MessagingStack extends Stack {
         TABLE_NAME: table.tableName,
         COUNCIL_QUEUE_URL_PREFIX: queueUrlPrefix,
         COUNCIL_HOMES: councilHomes(stage),
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
       },
     });
     this.dispatch.grantSendToCouncilQueues(namePrefix, this.queueKey);
-    const logCount = (metricName: string, message: string) =>
-      this.dispatch.serviceLogGroup
-        .addMetricFilter(metricName, {
-          filterPattern: FilterPattern.stringValue('$.message', '=', message),
-          metricNamespace: `ChildProtectionSharing/${stage.name}`,
-          metricName,
-          metricValue: '1',
-        })
-        .metric({ period: Duration.minutes(1), statistic: 'Sum' });
-    this.auditTrailChanges = logCount('AuditTrailChanges', tableDefinition.auditChangedMessage);
-    this.undeliverableNotifications = logCount(
-      'UndeliverableNotifications',
-      tableDefinition.undeliverableMessage,
-    );
+    // Counted by the function itself (Powertools Metrics, embedded metric format).
+    const dispatchCount = (metricName: string) =>
+      new Metric({
+        namespace: metricsNamespace,
+        metricName,
+        dimensionsMap: { service: SERVICE_NAME },
+        period: Duration.minutes(1),
+        statistic: 'Sum',
+      });
+    this.auditTrailChanges = dispatchCount(METRIC_NAMES.auditTrailChanges);
+    this.undeliverableNotifications = dispatchCount(METRIC_NAMES.undeliverableNotifications);
     this.dispatch.addEventSource(
       new DynamoEventSource(streamSource, {
         startingPosition: StartingPosition.TRIM_HORIZON,

@@ -1,6 +1,6 @@
 /**
  * The baselines: the very DynamoDB calls a lookup and a plan publish make (same commands, parameters and
- * item shapes as functions/store/table.ts), issued straight through the SDK's document client, with no
+ * item shapes as functions/store/), issued straight through the SDK's document client, with no
  * HTTP, middy, token check or handler logic around them.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -14,19 +14,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { PlanType } from '../../functions/core/plans';
 import type { AuditAction, AuditOutcome } from '../../functions/core/schemas';
+import { accessHistoryQuery } from '../../functions/store/audit';
 import { newId } from '../../functions/store/ids';
-import {
-  type AuditEntry,
-  type AuditExtras,
-  accessHistoryQuery,
-  auditItem,
-  keys,
-  PLAN_RANGE,
-  planItem,
-  SK_PROFILE,
-  SK_STATUS,
-  statusCheck,
-} from '../../functions/store/table';
+import { type AuditEntry, type AuditExtras, auditItem, planItem } from '../../functions/store/items';
+import { keys, PLAN_RANGE, SK_PROFILE, SK_STATUS } from '../../functions/store/keys';
+import { statusCheck } from '../../functions/store/plans';
 
 /** Same client configuration as the table module. */
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -106,7 +98,7 @@ export async function directLookup(
           },
         }),
       ),
-      client.send(new QueryCommand(accessHistoryQuery(nhsNumber, tableName))),
+      client.send(new QueryCommand(accessHistoryQuery(tableName, nhsNumber))),
     ]);
     read.councils = result.Responses?.[tableName] ?? [];
     read.accesses = accesses.Items ?? [];
@@ -197,7 +189,7 @@ export async function directPublish(
           },
         },
         { Put: { ...audit, Item: { ...audit.Item, planType, councilCode } } },
-        statusCheck(nhsNumber, true, tableName),
+        statusCheck(tableName, nhsNumber, true),
       ],
     }),
   );

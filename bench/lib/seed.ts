@@ -1,7 +1,7 @@
 /**
  * Test data, written fast: council registration through the API (which also creates the council's
  * queues), and plan pointers straight into the table with parallel BatchWriteItem calls, in the item
- * shape of functions/store/table.ts.
+ * shape of functions/store/items.ts.
  */
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -42,8 +42,8 @@ export interface PlanSeed {
 
 const PLAN_TYPES = ['CPP', 'LAC', 'CPP', 'UCPP'] as const;
 
-/** The plan pointer of seed n, exactly as functions/store/table.ts writes it (marshalled). */
-function seedPlanItem(n: number, councilCode: string, table: typeof import('../../functions/store/table')) {
+/** The plan pointer of seed n, exactly as functions/store/items.ts writes it (marshalled). */
+function seedPlanItem(n: number, councilCode: string, table: typeof import('../../functions/store/items')) {
   const plan = {
     nhsNumber: benchNhsNumber(n),
     planType: PLAN_TYPES[n % PLAN_TYPES.length] as (typeof PLAN_TYPES)[number],
@@ -61,7 +61,7 @@ export async function seedPlans(
   seed: PlanSeed,
   options: { parallel?: number; log?: (text: string) => void } = {},
 ): Promise<number> {
-  const table = await import('../../functions/store/table');
+  const table = await import('../../functions/store/items');
   function* items() {
     for (let n = seed.start; n < seed.start + seed.count; n++)
       yield seedPlanItem(n, seed.councils[n % seed.councils.length] as string, table);

@@ -3,8 +3,7 @@
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { AuditEntry } from '../../functions/store/table';
-import { auditItem } from '../../functions/store/table';
+import { type AuditEntry, auditItem } from '../../functions/store/items';
 import { clinicianClaims } from './tokens';
 
 /**

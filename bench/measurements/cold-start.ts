@@ -346,7 +346,7 @@ const API_FIXTURES: Record<string, (i: number) => ApiFixture> = {
 async function apiEvent(entry: string, fixture: ApiFixture): Promise<APIGatewayProxyEvent> {
   const { routeByEntry } = await import('../../functions/http/routes');
   const { authorizerContext } = await import('../../functions/authorizer');
-  const route = routeByEntry(entry);
+  const route = routeByEntry(entry as Parameters<typeof routeByEntry>[0]);
   const requestPath = route.path.replace(/\{(\w+)\}/g, (_, name: string) => fixture.params[name] ?? name);
   const token = await signToken(fixture.claims);
   const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Host: 'localhost' };

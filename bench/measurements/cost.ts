@@ -6,7 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ACCESS_RANGE, EVENT_RANGE, keys, PLAN_RANGE, SK_PROFILE } from '../../functions/store/table';
+import { ACCESS_RANGE, EVENT_RANGE, keys, PLAN_RANGE, SK_PROFILE } from '../../functions/store/keys';
 import { lambdaContext } from '../../local/http-adapter';
 import {
   DEFAULT_INPUTS,

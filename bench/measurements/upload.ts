@@ -60,7 +60,7 @@ async function runCli(ctx: BenchContext, url: string, file: string): Promise<Cli
       'tsx',
       '--import',
       path.join(REPO_ROOT, 'bench', 'lib', 'peak-rss.mjs'),
-      path.join(REPO_ROOT, 'local', 'upload.ts'),
+      path.join(REPO_ROOT, 'cli', 'upload.ts'),
       '--council',
       COUNCIL,
       '--file',
@@ -87,7 +87,7 @@ async function runCli(ctx: BenchContext, url: string, file: string): Promise<Cli
 /** Plans the council holds, counted from its index (what the upload left in the table). */
 async function countCouncilPlans(tableName: string): Promise<number> {
   const { DynamoDBClient, QueryCommand } = await import('@aws-sdk/client-dynamodb');
-  const { keys, GSI1 } = await import('../../functions/store/table');
+  const { keys, GSI1 } = await import('../../functions/store/keys');
   const dynamodb = new DynamoDBClient({});
   let count = 0;
   let startKey: Record<string, never> | undefined;
@@ -127,7 +127,7 @@ function rowWrite(n: number, at: string) {
 }
 
 /** The items an accepted upload row leaves in the table (its plan pointer and audit event), marshalled. */
-function* sameItems(table: typeof import('../../functions/store/table'), rows: number) {
+function* sameItems(table: typeof import('../../functions/store/items'), rows: number) {
   const at = new Date().toISOString();
   for (let n = 0; n < rows; n++) {
     const { plan, audit } = rowWrite(n, at);
@@ -156,8 +156,7 @@ export const uploadMeasurement: Measurement = {
     const baselineTable = 'bench-upload-baseline';
     await createTable(baselineTable);
     // Built before the clock starts, so the baseline is the writes alone.
-    const table = await import('../../functions/store/table');
-    const items = [...sameItems(table, rows)];
+    const items = [...sameItems(await import('../../functions/store/items'), rows)];
     let baselineSeconds = 0;
     await withStreamOff(baselineTable, async () => {
       baselineSeconds = await batchWriteItems(baselineTable, items[Symbol.iterator](), {
@@ -179,20 +178,18 @@ export const uploadMeasurement: Measurement = {
     // A sample is enough for a rate, and spares a full run twenty minutes of emulator time.
     const directRows = Math.min(rows, 10_000);
     const writes = Array.from({ length: directRows }, (_, n) => rowWrite(n, at));
-    const tableBefore = process.env.TABLE_NAME;
-    process.env.TABLE_NAME = directTable;
+    const { createDocumentClient, createStore } = await import('../../functions/store');
+    const directStore = createStore({ client: createDocumentClient(), tableName: directTable });
     let directSeconds = 0;
     await withStreamOff(directTable, async () => {
       const directStarted = performance.now();
       // As the upload runs them locally: two requests in flight (the CLI), one transaction in flight
       // for each (planWriteConcurrency), so two transactions at a time.
-      for (let i = 0; i < writes.length; i += 5_000) await table.writePlans(writes.slice(i, i + 5_000), 2);
+      for (let i = 0; i < writes.length; i += 5_000)
+        await directStore.plans.writeMany(writes.slice(i, i + 5_000), 2);
       directSeconds = (performance.now() - directStarted) / 1000;
     });
     const directRate = directRows / directSeconds;
-    // Assigning undefined to process.env would store the string "undefined".
-    if (tableBefore === undefined) delete process.env.TABLE_NAME;
-    else process.env.TABLE_NAME = tableBefore;
     await dropTables([directTable]);
     ctx.log(
       `  same transactions, direct: ${directRows.toLocaleString('en-GB')} rows in ${round(directSeconds, 1)} s`,

@@ -3,19 +3,18 @@
  * (the authorizer's claims), role, permission code and organisation, then input (path, media type,
  * size, body, query); the error responder turns any failure into the documented error body.
  */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { tokenHonoured } from '../core/claims';
-import { clock } from '../core/clock';
 import { isValidNhsNumber } from '../core/nhs-number';
-import { isPlanType } from '../core/plans';
 import { type Claims, ClaimsSchema, CouncilCodeSchema, PlanTypeSchema } from '../core/schemas';
 import { logger } from '../observability';
-import { appendAudit } from '../store/table';
+import { fromDomainError } from './domain-errors';
 import { ApiError, apiErrors, baseHeaders, errorResult, fromSchemaIssues } from './errors';
-import { type RouteDefinition, routeByEntry } from './routes';
+import { type ApiEntry, type RouteDefinition, routeByEntry } from './routes';
 
 export interface ApiRequest<TBody = unknown, TQuery = Record<string, unknown>> {
   claims: Claims;
@@ -33,10 +32,15 @@ export interface ApiResponse {
   headers?: Record<string, string>;
 }
 
+/** A refused call, handed to whatever the wiring records refusals with (the audit trail). */
+export type DenialRecorder = (claims: Claims, params: Record<string, string>) => Promise<void>;
+
 export interface ApiHandlerOptions {
   maxBodyBytes?: number;
   /** A check that needs the table (e.g. "holds a plan for this number"): the reason to refuse, or undefined. */
   authorize?: (claims: Claims, params: Record<string, string>) => Promise<string | undefined>;
+  /** Told of every call refused with 403; the HTTP layer decides, the wiring records. */
+  recordDenial: DenialRecorder;
 }
 
 /** A body handed over unparsed (routes with `rawBody`), once its media type and size are checked. */
@@ -175,7 +179,7 @@ function apiInput(
       );
       const denial = accessDenial(route, claims, params) ?? (await options.authorize?.(claims, params));
       if (denial) {
-        await auditDenial(claims, params);
+        await options.recordDenial(claims, params);
         throw apiErrors.forbidden(denial);
       }
       validateParams(params);
@@ -198,33 +202,13 @@ function apiInput(
   };
 }
 
-/** A refused call on a valid NHS number is itself an audited event. */
-async function auditDenial(claims: Claims, params: Record<string, string>): Promise<void> {
-  const nhsNumber = params.nhsNumber ?? params.oldNhsNumber;
-  if (nhsNumber === undefined || !isValidNhsNumber(nhsNumber)) return;
-  await appendAudit({
-    subject: nhsNumber,
-    action: 'ACCESS_DENIED',
-    outcome: 'DENIED',
-    actor: claims,
-    at: clock.now().toISOString(),
-    planType: params.planType && isPlanType(params.planType) ? params.planType : undefined,
-    councilCode:
-      params.councilCode && CouncilCodeSchema.safeParse(params.councilCode).success
-        ? params.councilCode
-        : undefined,
-  });
-}
-
 function errorResponder(route: RouteDefinition): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
       const requestId = request.event.requestContext?.requestId ?? 'unknown';
       const error = request.error;
-      let apiError: ApiError;
-      if (error instanceof ApiError) {
-        apiError = error;
-      } else {
+      let apiError = error instanceof ApiError ? error : fromDomainError(error);
+      if (!apiError) {
         logger.error('Request failed', { route: route.entry, errorName: error?.name, stack: error?.stack });
         apiError = apiErrors.internal();
       }
@@ -236,12 +220,13 @@ function errorResponder(route: RouteDefinition): MiddlewareObj<APIGatewayProxyEv
 
 /** Builds a Lambda handler for the route whose entry name is given. */
 export function apiHandler<TBody = unknown, TQuery = Record<string, unknown>>(
-  entry: string,
+  entry: ApiEntry,
   handle: (request: ApiRequest<TBody, TQuery>) => Promise<ApiResponse>,
-  options: ApiHandlerOptions = {},
+  options: ApiHandlerOptions,
 ) {
   const route = routeByEntry(entry);
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(errorResponder(route))
     .use(apiInput(route, options))

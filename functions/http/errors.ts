@@ -46,12 +46,8 @@ export const apiErrors = {
     ),
   payloadTooLarge: (limitBytes: number) =>
     new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body must be at most ${limitBytes} bytes`),
-  tooManyRecords: (count: number, max: number) =>
-    new ApiError(
-      413,
-      'PAYLOAD_TOO_LARGE',
-      `An upload holds at most ${max} records; this one has ${count}. Split the file (the upload CLI does this for you)`,
-    ),
+  /** An upload of more records than one request may hold (the message names both counts). */
+  tooManyRecords: (message: string) => new ApiError(413, 'PAYLOAD_TOO_LARGE', message),
   unsupportedMediaType: (accepted: string[]) =>
     new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send the body as ${accepted.join(' or ')}`),
   throttled: (retryAfterSeconds: number) =>

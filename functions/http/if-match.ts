@@ -11,10 +11,3 @@ export function parseIfMatch(header: string | undefined): string[] | undefined {
     )
     .filter((part) => part !== '');
 }
-
-/** True when the stored version satisfies the header ("*" matches any existing plan). */
-export function ifMatchHolds(wanted: string[] | undefined, storedVersion: number | undefined): boolean {
-  if (wanted === undefined) return true;
-  if (storedVersion === undefined) return false;
-  return wanted.includes('*') || wanted.includes(String(storedVersion));
-}

@@ -32,9 +32,22 @@ export interface AccessRule {
   ownOrganisationParam?: string;
 }
 
+/** The API functions, one handler file each: functions/<entry>.ts. */
+export const API_ENTRIES = [
+  'register-council',
+  'put-plan',
+  'delete-plan',
+  'lookup',
+  'audit-query',
+  'upload',
+  'supersede',
+  'sensitivity',
+] as const;
+export type ApiEntry = (typeof API_ENTRIES)[number];
+
 export interface RouteDefinition {
   /** Function id and handler file: functions/<entry>.ts */
-  entry: string;
+  entry: ApiEntry;
   method: HttpMethod;
   path: string;
   summary: string;
@@ -199,7 +212,7 @@ export function matchRoute(method: string, path: string): { match?: RouteMatch; 
   return { match, allowed };
 }
 
-export function routeByEntry(entry: string): RouteDefinition {
+export function routeByEntry(entry: ApiEntry): RouteDefinition {
   const route = routes.find((candidate) => candidate.entry === entry);
   if (!route) throw new Error(`No route has entry ${entry}`);
   return route;

@@ -1,14 +1,19 @@
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { CouncilMessage } from '../core/schemas';
 import { type CouncilHomes, councilQueueName } from './queue-names';
-import { CouncilWithoutQueue } from './stage-councils';
 
 export { councilDeadLetterQueueName, councilQueueName } from './queue-names';
 
+/** A message for a council that no region of the stage has a queue for: it cannot be delivered. */
+export class CouncilWithoutQueue extends Error {
+  constructor(readonly councilCode: string) {
+    super(`council ${councilCode} has no queue in any region of this stage`);
+    this.name = 'CouncilWithoutQueue';
+  }
+}
+
 /** fauxqs answers with *.localhost queue URLs, so the client keeps its configured endpoint. */
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-
-const resolved = new Map<string, string>();
 
 interface DeployedQueues {
   /** Queue URL of a council homed here, less its code: `https://sqs.<region>.<suffix>/<account>/<prefix>`. */
@@ -16,73 +21,61 @@ interface DeployedQueues {
   homedHere: ReadonlySet<string>;
   homedElsewhere: ReadonlySet<string>;
 }
-let deployed: DeployedQueues | null | undefined;
 
-/**
- * Deployed, the stacks give every council of the stage by home region (COUNCIL_HOMES) and this
- * region's queue URL prefix (COUNCIL_QUEUE_URL_PREFIX): the queue names follow from the codes, so the
- * environment stays within Lambda's 4 KB however many councils a region homes. Locally both are unset.
- */
-function deployedQueues(): DeployedQueues | null {
-  if (deployed !== undefined) return deployed;
-  const homes = process.env.COUNCIL_HOMES;
-  const urlPrefix = process.env.COUNCIL_QUEUE_URL_PREFIX;
-  if (homes === undefined && urlPrefix === undefined) {
-    deployed = null;
-    return deployed;
-  }
-  let parsed: unknown;
-  try {
-    parsed = homes === undefined ? undefined : JSON.parse(homes);
-  } catch {
-    parsed = undefined;
-  }
-  const valid =
-    typeof parsed === 'object' &&
-    parsed !== null &&
-    !Array.isArray(parsed) &&
-    Object.values(parsed).every(
-      (codes) => Array.isArray(codes) && codes.every((code) => typeof code === 'string' && code !== ''),
-    );
-  if (!valid || !urlPrefix || !/^https?:\/\//.test(urlPrefix) || !process.env.AWS_REGION) {
-    throw new Error(
-      'The dispatch function needs COUNCIL_HOMES (a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}), COUNCIL_QUEUE_URL_PREFIX (https://sqs.<region>.amazonaws.com/<account>/<queue name prefix>) and AWS_REGION; the stacks set all three',
-    );
-  }
-  const byRegion = parsed as CouncilHomes;
-  const region = process.env.AWS_REGION;
-  deployed = {
-    urlPrefix,
-    homedHere: new Set(byRegion[region] ?? []),
-    homedElsewhere: new Set(
-      Object.entries(byRegion).flatMap(([home, codes]) => (home === region ? [] : codes)),
-    ),
-  };
-  return deployed;
+/** The dispatch function's queue settings, as its environment schema checked them. */
+export interface CouncilQueueSettings {
+  COUNCIL_HOMES?: string;
+  COUNCIL_QUEUE_URL_PREFIX?: string;
+  COUNCIL_QUEUE_NAME_PREFIX: string;
+  AWS_REGION?: string;
 }
 
 /**
- * The queue of a council homed in this region; undefined when the council is homed in another region
- * (whose own dispatch function delivers it from its replica of the table). Throws CouncilWithoutQueue
- * for a council no region of the stage serves, rather than passing it off as homed elsewhere.
+ * Where each council's messages go. Deployed, the stacks give every council of the stage by home region
+ * (COUNCIL_HOMES) and this region's queue URL prefix: queue names follow from the codes, so the
+ * environment stays within Lambda's 4 KB however many councils a region homes. Locally both are unset
+ * and queues are found by name.
  */
-export async function councilQueueUrl(councilCode: string): Promise<string | undefined> {
-  const queues = deployedQueues();
-  if (queues) {
-    if (queues.homedHere.has(councilCode)) return `${queues.urlPrefix}${councilCode}`;
-    if (queues.homedElsewhere.has(councilCode)) return undefined;
-    throw new CouncilWithoutQueue(councilCode);
+export class CouncilQueues {
+  private readonly deployed: DeployedQueues | undefined;
+  private readonly resolved = new Map<string, string>();
+
+  constructor(private readonly settings: CouncilQueueSettings) {
+    if (settings.COUNCIL_HOMES === undefined || settings.COUNCIL_QUEUE_URL_PREFIX === undefined) return;
+    const byRegion = JSON.parse(settings.COUNCIL_HOMES) as CouncilHomes;
+    const region = settings.AWS_REGION ?? '';
+    this.deployed = {
+      urlPrefix: settings.COUNCIL_QUEUE_URL_PREFIX,
+      homedHere: new Set(byRegion[region] ?? []),
+      homedElsewhere: new Set(
+        Object.entries(byRegion).flatMap(([home, codes]) => (home === region ? [] : codes)),
+      ),
+    };
   }
-  const known = resolved.get(councilCode);
-  if (known) return known;
-  const result = await sqs.send(
-    new GetQueueUrlCommand({
-      QueueName: councilQueueName(process.env.COUNCIL_QUEUE_NAME_PREFIX ?? 'cpis-council-', councilCode),
-    }),
-  );
-  if (!result.QueueUrl) throw new Error('GetQueueUrl returned no URL');
-  resolved.set(councilCode, result.QueueUrl);
-  return result.QueueUrl;
+
+  /**
+   * The queue of a council homed in this region; undefined when the council is homed in another region
+   * (whose own dispatch function delivers it from its replica of the table). Throws CouncilWithoutQueue
+   * for a council no region of the stage serves, rather than passing it off as homed elsewhere.
+   */
+  async queueUrl(councilCode: string): Promise<string | undefined> {
+    const queues = this.deployed;
+    if (queues) {
+      if (queues.homedHere.has(councilCode)) return `${queues.urlPrefix}${councilCode}`;
+      if (queues.homedElsewhere.has(councilCode)) return undefined;
+      throw new CouncilWithoutQueue(councilCode);
+    }
+    const known = this.resolved.get(councilCode);
+    if (known) return known;
+    const result = await sqs.send(
+      new GetQueueUrlCommand({
+        QueueName: councilQueueName(this.settings.COUNCIL_QUEUE_NAME_PREFIX, councilCode),
+      }),
+    );
+    if (!result.QueueUrl) throw new Error('GetQueueUrl returned no URL');
+    this.resolved.set(councilCode, result.QueueUrl);
+    return result.QueueUrl;
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { Architecture, type EnvironmentOptions, Runtime, Tracing } from 'aws-cdk
 import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { FunctionSpec } from '../../functions/catalog';
 import { councilDeadLetterQueueName, councilQueueName } from '../../functions/notify/queue-names';
 import { acknowledge } from './nag';
 import type { ServiceTable } from './service-table';
@@ -31,6 +32,16 @@ export const LOCAL_ONLY_ENVIRONMENT = ['LOCAL_JWT_PUBLIC_JWK'] as const;
 /** Lets the ESM bundle load CommonJS dependencies that call require(). */
 const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** A catalogue entry's handler, description, memory and timeout, as ServiceFunction takes them. */
+export function functionSizing(spec: FunctionSpec) {
+  return {
+    entry: spec.entry,
+    description: spec.description,
+    ...(spec.memorySize ? { memorySize: spec.memorySize } : {}),
+    ...(spec.timeoutSeconds ? { timeout: Duration.seconds(spec.timeoutSeconds) } : {}),
+  };
+}
 
 export interface ServiceFunctionProps {
   /** Handler file functions/<entry>.ts, exporting `handler`. */

@@ -1,60 +1,23 @@
 /**
- * Which DynamoDB actions each function may use on the table: named actions only, never `dynamodb:*`,
- * never Scan. The audit trail is append-only for every function role, whatever it is allowed here.
+ * IAM for the table: what each function may do comes from the function catalogue (named actions only,
+ * never `dynamodb:*`, never Scan); the audit trail is append-only for every function role, whatever it
+ * is allowed there.
  */
+import { type ApiFunctionSpec, catalog, type ItemAction, type TableAccess } from '../../functions/catalog';
+import type { ApiEntry } from '../../functions/http/routes';
 import { tableDefinition } from '../../functions/store/table-definition';
 
-export type ItemAction =
-  | 'dynamodb:GetItem'
-  | 'dynamodb:BatchGetItem'
-  | 'dynamodb:Query'
-  | 'dynamodb:PutItem'
-  | 'dynamodb:ConditionCheckItem'
-  | 'dynamodb:UpdateItem'
-  | 'dynamodb:DeleteItem';
+export type { ItemAction, TableAccess };
 
-export interface TableAccess {
-  readonly actions: readonly ItemAction[];
-  /** Query the global secondary indexes too. */
-  readonly indexes?: boolean;
-}
+/** Each API entry's table access, as the catalogue gives it. */
+export const API_TABLE_ACCESS: Readonly<Record<string, TableAccess>> = Object.fromEntries(
+  Object.entries(catalog.api).map(([entry, spec]) => [entry, (spec as ApiFunctionSpec).table]),
+);
 
 /**
- * What each API entry does with the table (see functions/store/table.ts). Every API function may
- * PutItem: it appends audit events (ACCESS_DENIED included) and writes its items in transactions,
- * whose Put, Update, Delete and ConditionCheck parts are authorized as PutItem, UpdateItem, DeleteItem,
- * ConditionCheckItem. test/integration/reliability/iam-actions.test.ts checks each entry against the
- * requests its function really sends.
- */
-export const API_TABLE_ACCESS: Readonly<Record<string, TableAccess>> = {
-  'register-council': { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] },
-  'put-plan': { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'] },
-  'delete-plan': { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] },
-  lookup: { actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'] },
-  'audit-query': { actions: ['dynamodb:Query', 'dynamodb:PutItem'] },
-  // Snapshot uploads list the council's plans from its index.
-  upload: {
-    actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
-    indexes: true,
-  },
-  // Moves plans: deletes them under the old number and puts them under the new one; marks the old
-  // number's status item (an Update).
-  supersede: {
-    actions: [
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
-    ],
-  },
-  // Sets the flag on the number's status item (an Update).
-  sensitivity: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
-};
-
-/**
- * A route added to routes.ts without an entry above still deploys, with item reads and writes but no
- * Scan and, like every function, no way to change or remove audit items. Name it above to narrow it.
+ * A route added to the route table under an entry the catalogue does not know (only possible in tests
+ * that pass their own routes) still deploys, with item reads and writes but no Scan and, like every
+ * function, no way to change or remove audit items.
  */
 export const DEFAULT_API_TABLE_ACCESS: TableAccess = {
   actions: [
@@ -69,7 +32,7 @@ export const DEFAULT_API_TABLE_ACCESS: TableAccess = {
   indexes: true,
 };
 
-export function apiTableAccess(entry: string): TableAccess {
+export function apiTableAccess(entry: ApiEntry | string): TableAccess {
   return API_TABLE_ACCESS[entry] ?? DEFAULT_API_TABLE_ACCESS;
 }
 

@@ -259,3 +259,9 @@ export async function lookupChild(
     token: await tokens.clinician(activities, extra),
   });
 }
+
+/** The service's store, as its handlers use it: for tests that drive a repository directly. */
+export async function serviceStore(service: Pick<LocalService, 'tableName'>) {
+  const { createDocumentClient, createStore } = await import('../../functions/store');
+  return createStore({ client: createDocumentClient(), tableName: service.tableName });
+}

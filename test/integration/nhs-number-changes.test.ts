@@ -1,4 +1,4 @@
-import { lookupChild, publishPlan, testNhsNumber, tokens, useTestService } from './harness';
+import { lookupChild, publishPlan, serviceStore, testNhsNumber, tokens, useTestService } from './harness';
 
 const service = useTestService(['E09000001', 'E08000025']);
 
@@ -119,7 +119,8 @@ describe('NHS number supersession', () => {
   });
 
   it('refuses a supersession that read a stale list of the numbers the old one replaces', async () => {
-    const { recordSupersession, WriteConflict } = await import('../../functions/store/table');
+    const { supersessions } = await serviceStore(service);
+    const { WriteConflict } = await import('../../functions/core/errors');
     const [a, b, d] = [4940, 4950, 4960].map(testNhsNumber) as [string, string, string];
     await publishPlan(service, 'E09000001', a, 'CPP', { startDate: '2026-01-01' });
     expect((await supersede(a, b)).status).toBe(200);
@@ -132,7 +133,7 @@ describe('NHS number supersession', () => {
     const before = await service.scanTable();
     // Read before a became b's: b would pass on none, and d would lose a's history.
     await expect(
-      recordSupersession({
+      supersessions.record({
         oldNhsNumber: b,
         newNhsNumber: d,
         moves: [],
@@ -154,13 +155,13 @@ describe('NHS number supersession', () => {
   });
 
   it('moves a plan written under the old number while the change was being recorded, once reported again', async () => {
-    const { readChild, recordSupersession } = await import('../../functions/store/table');
+    const { plans, supersessions } = await serviceStore(service);
     const oldNumber = testNhsNumber(4030);
     const newNumber = testNhsNumber(4031);
     await publishPlan(service, 'E09000001', oldNumber, 'CPP', { startDate: '2026-02-01' });
     // The race: the supersession reads the old number, a council publishes another plan there, then the
     // supersession's transaction marks the number, moving only the plan it read.
-    const read = await readChild(oldNumber, { consistent: true });
+    const read = await plans.readChild(oldNumber, { consistent: true });
     expect(
       (await publishPlan(service, 'E08000025', oldNumber, 'LAC', { startDate: '2026-03-01' })).status,
     ).toBe(201);
@@ -173,7 +174,7 @@ describe('NHS number supersession', () => {
       actor: { sub: 'pds', name: 'Demographics feed', org: 'X26', role: 'demographics' as const },
       at,
     };
-    await recordSupersession({
+    await supersessions.record({
       oldNhsNumber: oldNumber,
       newNhsNumber: newNumber,
       moves: [{ from: first, into: { ...first, nhsNumber: newNumber, version: 1 } }],
@@ -355,12 +356,12 @@ describe('a plan write decided before the NHS number changed status', () => {
       .sort();
 
   it('refuses a new plan for a number superseded since, naming the replacement', async () => {
-    const { writePlans } = await import('../../functions/store/table');
+    const { plans } = await serviceStore(service);
     const oldNumber = testNhsNumber(4730);
     const newNumber = testNhsNumber(4731);
     expect((await supersede(oldNumber, newNumber)).status).toBe(200);
 
-    await expect(writePlans([write(oldNumber, 'CPP')])).rejects.toMatchObject({
+    await expect(plans.writeMany([write(oldNumber, 'CPP')])).rejects.toMatchObject({
       reason: 'SUPERSEDED',
       supersededBy: newNumber,
     });
@@ -368,19 +369,19 @@ describe('a plan write decided before the NHS number changed status', () => {
   });
 
   it('refuses a new plan for a number flagged sensitive since, but not a change to a plan already held', async () => {
-    const { writePlans } = await import('../../functions/store/table');
+    const { plans } = await serviceStore(service);
     const child = testNhsNumber(4710);
     await publishPlan(service, 'E09000001', child, 'LAC', { startDate: '2026-01-01' });
     await flagSensitive(child);
 
-    await expect(writePlans([write(child, 'CPP')])).rejects.toMatchObject({ reason: 'SENSITIVE' });
+    await expect(plans.writeMany([write(child, 'CPP')])).rejects.toMatchObject({ reason: 'SENSITIVE' });
     // One transaction, one check per number: a change first, then a new plan, must get the stricter check.
-    await expect(writePlans([write(child, 'LAC', 1), write(child, 'CPP')])).rejects.toMatchObject({
+    await expect(plans.writeMany([write(child, 'LAC', 1), write(child, 'CPP')])).rejects.toMatchObject({
       reason: 'SENSITIVE',
     });
     expect(await plansOf(child)).toEqual(['LAC v1']);
 
-    await writePlans([write(child, 'LAC', 1)]);
+    await plans.writeMany([write(child, 'LAC', 1)]);
     expect(await plansOf(child)).toEqual(['LAC v2']);
   });
 

@@ -272,6 +272,7 @@ describe('messaging', () => {
       expect(Object.keys(variables).sort()).toEqual([
         'COUNCIL_HOMES',
         'COUNCIL_QUEUE_URL_PREFIX',
+        'POWERTOOLS_METRICS_NAMESPACE',
         'TABLE_NAME',
       ]);
       const everyCouncil = stage.regions.flatMap((r) => r.councils.map((c) => c.code)).sort();
@@ -883,29 +884,24 @@ describe('monitoring', () => {
       );
       expect(alarms.some((a) => a.MetricName === 'IteratorAge')).toBe(true);
       // Any change to an audit item, and any notification no region can deliver: the dispatch function
-      // logs each, a metric filter counts them.
+      // counts each in its own namespace (embedded metric format), with Powertools' service dimension.
       const messaging = regionStacks(built, stage.name, region.region).messaging;
-      const dispatchLogs = messaging.getLogicalId(
-        messaging.dispatch.serviceLogGroup.node.defaultChild as never,
-      );
-      for (const [metricName, message] of [
-        ['AuditTrailChanges', tableDefinition.auditChangedMessage],
-        ['UndeliverableNotifications', tableDefinition.undeliverableMessage],
-      ]) {
+      const namespace = `ChildProtectionSharing/${stage.name}`;
+      for (const metricName of ['AuditTrailChanges', 'UndeliverableNotifications']) {
         expect(alarms).toContainEqual(
           expect.objectContaining({
             MetricName: metricName,
-            Namespace: `ChildProtectionSharing/${stage.name}`,
+            Namespace: namespace,
+            Dimensions: [{ Name: 'service', Value: 'child-protection-sharing' }],
             Threshold: 0,
             ComparisonOperator: 'GreaterThanThreshold',
           }),
         );
-        template(messaging).hasResourceProperties('AWS::Logs::MetricFilter', {
-          LogGroupName: { Ref: dispatchLogs },
-          FilterPattern: `{ $.message = "${message}" }`,
-          MetricTransformations: [Match.objectLike({ MetricName: metricName, MetricValue: '1' })],
-        });
       }
+      template(messaging).resourceCountIs('AWS::Logs::MetricFilter', 0);
+      template(messaging).hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_METRICS_NAMESPACE: namespace }) },
+      });
       template(monitoring).resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       template(monitoring).hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       template(monitoring).resourceCountIs('AWS::SNS::Subscription', region.alarmEmails.length);

@@ -1,4 +1,10 @@
-import { planWriteConcurrency, snapshotMaxEndShare } from '../../functions/config';
+import { environments, readEnvironment } from '../../functions/environment';
+
+/** The upload function's settings, read from the environment as it reads them when it starts. */
+const uploadSettings = () =>
+  readEnvironment(environments.upload, { ...process.env, TABLE_NAME: 'unit-config' });
+const planWriteConcurrency = () => Number(uploadSettings().PLAN_WRITE_CONCURRENCY);
+const snapshotMaxEndShare = () => Number(uploadSettings().SNAPSHOT_MAX_END_SHARE);
 
 describe('PLAN_WRITE_CONCURRENCY', () => {
   const saved = process.env.PLAN_WRITE_CONCURRENCY;
@@ -83,7 +89,9 @@ describe('the upload function with a bad SNAPSHOT_MAX_END_SHARE', () => {
       execFile(
         process.execPath,
         ['--no-warnings', '--import', 'tsx', '--eval', "await import('./functions/upload.ts')"],
-        { env: { ...env, AWS_REGION: 'eu-west-2', SNAPSHOT_MAX_END_SHARE: share } },
+        {
+          env: { ...env, AWS_REGION: 'eu-west-2', TABLE_NAME: 'unit-config', SNAPSHOT_MAX_END_SHARE: share },
+        },
         (error, _stdout, stderr) =>
           resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stderr }),
       );

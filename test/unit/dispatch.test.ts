@@ -69,7 +69,11 @@ describe('dispatch fault paths', () => {
     expect(sent.map((message) => message.eventId)).toEqual(['01JD7Q0Z8M3X4V5B6N7M8K9J0H']);
     // One line for each message that could not be sent: the first of record 3, the empty list, the string.
     const malformed = error.mock.calls.filter(([message]) => message === MALFORMED_MESSAGE);
-    expect(malformed.map(([, fields]) => (fields as { message: unknown }).message)).toEqual([0, null, 0]);
+    expect(malformed.map(([, fields]) => (fields as { messageIndex: unknown }).messageIndex)).toEqual([
+      0,
+      null,
+      0,
+    ]);
     for (const [, fields] of malformed) expect(JSON.stringify(fields)).not.toContain('9990000018');
     error.mockRestore();
   });

@@ -165,7 +165,7 @@ it('each API function uses exactly the table actions its role allows', async () 
   const marking = await actionsDuring(supersede);
   // The race its sweep mends: a plan that reached the old number as it was being marked (written here
   // directly, as the API refuses it now), moved by the change reported again.
-  const { planItem } = await import('../../../functions/store/table');
+  const { planItem } = await import('../../../functions/store/items');
   const { DynamoDBDocumentClient, PutCommand } = await import('@aws-sdk/lib-dynamodb');
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const late = {

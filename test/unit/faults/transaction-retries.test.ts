@@ -1,5 +1,5 @@
 /**
- * The table module under DynamoDB faults (injected with aws-sdk-client-mock): transactions cancelled by
+ * The store under DynamoDB faults (injected with aws-sdk-client-mock): transactions cancelled by
  * conflicts or throttling, or refused while another is in progress, are tried again with backoff, a
  * bounded number of times; condition failures are not retried; and a notifying lookup writes its access
  * record as one item (its audit event, carrying the council messages), so one never exists without the
@@ -15,10 +15,13 @@ process.env.AWS_REGION ??= 'eu-west-2';
 process.env.TABLE_NAME = 'unit-faults';
 
 const dynamodb = mockClient(DynamoDBDocumentClient);
-let table: typeof import('../../../functions/store/table');
+let store: import('../../../functions/store').Store;
+let WriteConflict: typeof import('../../../functions/core/errors').WriteConflict;
 
 beforeAll(async () => {
-  table = await import('../../../functions/store/table');
+  const { createDocumentClient, createStore } = await import('../../../functions/store');
+  ({ WriteConflict } = await import('../../../functions/core/errors'));
+  store = createStore({ client: createDocumentClient(), tableName: 'unit-faults' });
 });
 
 beforeEach(() => {
@@ -62,7 +65,7 @@ describe('transaction retries', () => {
     ],
   ])('retries %s, sending the same items each time', async (_name, fault) => {
     dynamodb.on(TransactWriteCommand).rejectsOnce(fault()).rejectsOnce(fault()).resolves({});
-    await table.writePlan(plan, undefined, audit);
+    await store.plans.write(plan, undefined, audit);
     const calls = dynamodb.commandCalls(TransactWriteCommand);
     expect(calls).toHaveLength(3);
     expect(calls[1]?.args[0].input).toEqual(calls[0]?.args[0].input);
@@ -71,7 +74,7 @@ describe('transaction retries', () => {
 
   it('gives up after a bounded number of attempts, passing the cancellation on', async () => {
     dynamodb.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'None', 'None', 'None'));
-    await expect(table.writePlan(plan, undefined, audit)).rejects.toMatchObject({
+    await expect(store.plans.write(plan, undefined, audit)).rejects.toMatchObject({
       name: 'TransactionCanceledException',
     });
     expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(5);
@@ -81,7 +84,7 @@ describe('transaction retries', () => {
     dynamodb
       .on(TransactWriteCommand)
       .rejects(cancelled('None', 'ConditionalCheckFailed', 'TransactionConflict', 'None'));
-    await expect(table.writePlan(plan, undefined, audit)).rejects.toBeInstanceOf(table.WriteConflict);
+    await expect(store.plans.write(plan, undefined, audit)).rejects.toBeInstanceOf(WriteConflict);
     expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 });
@@ -105,7 +108,7 @@ describe('a notifying lookup is all or nothing', () => {
 
   it('writes one item: its audit event is the access record and carries every council message', async () => {
     dynamodb.on(PutCommand).resolves({});
-    await table.recordNotifyingLookup(lookup);
+    await store.audit.recordNotifyingLookup(lookup);
     const calls = dynamodb.commandCalls(PutCommand);
     expect(calls).toHaveLength(1);
     const put = calls[0]?.args[0].input;
@@ -124,7 +127,7 @@ describe('a notifying lookup is all or nothing', () => {
   it('through a superseded number, audits both numbers in one transaction: when it fails for good, nothing was written', async () => {
     const viaOld = { ...lookup, others: [{ ...access, subject: '9990000026' }] };
     dynamodb.on(TransactWriteCommand).rejects(cancelled('ThrottlingError', 'None'));
-    await expect(table.recordNotifyingLookup(viaOld)).rejects.toBeDefined();
+    await expect(store.audit.recordNotifyingLookup(viaOld)).rejects.toBeDefined();
     expect(dynamodb.commandCalls(PutCommand)).toHaveLength(0);
     const calls = dynamodb.commandCalls(TransactWriteCommand);
     expect(calls).toHaveLength(5);

@@ -1,0 +1,135 @@
+/**
+ * Every function of the service in one place: its handler file, the routes it serves, what it may do
+ * with the table, its size and its environment. The stacks, the local runtime and the tests read it;
+ * `satisfies` makes a function missing from it a type error. No AWS imports: the functions may read it.
+ */
+import type * as z from 'zod/mini';
+import { environments } from './environment';
+import { API_ENTRIES, type ApiEntry, type RouteDefinition, routes } from './http/routes';
+
+export type ItemAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem';
+
+export interface TableAccess {
+  readonly actions: readonly ItemAction[];
+  /** Query the global secondary indexes too. */
+  readonly indexes?: boolean;
+}
+
+export interface FunctionSpec {
+  /** Handler file functions/<entry>.ts, exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** The table actions its role allows; none: no table access. */
+  readonly table?: TableAccess;
+  readonly memorySize?: number;
+  readonly timeoutSeconds?: number;
+  /** What it reads from its environment, checked when it starts. */
+  readonly environment: z.ZodMiniType;
+}
+
+export interface ApiFunctionSpec extends FunctionSpec {
+  readonly table: TableAccess;
+}
+
+/**
+ * What each API function does with the table. Every one may PutItem: it appends audit events
+ * (ACCESS_DENIED included) and writes its items in transactions, whose parts are authorized as PutItem,
+ * UpdateItem, DeleteItem and ConditionCheckItem. test/integration/reliability/iam-actions.test.ts checks
+ * each against the requests its function really sends.
+ */
+const apiFunctions = {
+  'register-council': {
+    table: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'] },
+    environment: environments.registerCouncil,
+  },
+  'put-plan': {
+    table: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'] },
+    environment: environments.api,
+  },
+  'delete-plan': {
+    table: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] },
+    environment: environments.api,
+  },
+  lookup: {
+    table: { actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'] },
+    environment: environments.api,
+  },
+  'audit-query': {
+    table: { actions: ['dynamodb:Query', 'dynamodb:PutItem'] },
+    environment: environments.api,
+  },
+  // Snapshot uploads list the council's plans from its index; uploads of 5,000 records get the most
+  // API Gateway allows (29 s) and a full vCPU.
+  upload: {
+    table: {
+      actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+      indexes: true,
+    },
+    memorySize: 1769,
+    timeoutSeconds: 29,
+    environment: environments.upload,
+  },
+  // Moves plans: deletes them under the old number and puts them under the new one; marks the old
+  // number's status item (an Update).
+  supersede: {
+    table: {
+      actions: [
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:ConditionCheckItem',
+      ],
+    },
+    environment: environments.api,
+  },
+  // Sets the flag on the number's status item (an Update).
+  sensitivity: {
+    table: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+    environment: environments.api,
+  },
+} satisfies Record<ApiEntry, Omit<ApiFunctionSpec, 'entry' | 'description'>>;
+
+const describe = (entry: ApiEntry) =>
+  (routes.find((route) => route.entry === entry) as RouteDefinition).summary.slice(0, 256);
+
+export const catalog = {
+  api: Object.fromEntries(
+    API_ENTRIES.map((entry) => [entry, { entry, description: describe(entry), ...apiFunctions[entry] }]),
+  ) as unknown as Record<ApiEntry, ApiFunctionSpec>,
+  authorizer: {
+    entry: 'authorizer',
+    description: 'Verifies bearer JWTs against the configured issuers and passes their claims on',
+    environment: environments.authorizer,
+  },
+  dispatch: {
+    entry: 'dispatch',
+    description:
+      'Sends the council messages of audit events from the table stream to the queues of the councils homed in this region',
+    memorySize: 512,
+    timeoutSeconds: 30,
+    environment: environments.dispatch,
+  },
+} as const satisfies {
+  api: Record<ApiEntry, ApiFunctionSpec>;
+  authorizer: FunctionSpec;
+  dispatch: FunctionSpec;
+};
+
+/** The routes an API function serves. */
+export const routesOf = (entry: ApiEntry): RouteDefinition[] =>
+  routes.filter((route) => route.entry === entry);
+
+/** Every function's spec, API functions first. */
+export const allFunctions = (): FunctionSpec[] => [
+  ...API_ENTRIES.map((entry) => catalog.api[entry]),
+  catalog.authorizer,
+  catalog.dispatch,
+];

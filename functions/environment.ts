@@ -1,0 +1,145 @@
+/**
+ * Each function's environment, as a schema: read once when the function starts, so that a missing or
+ * malformed variable stops it at once with a message naming the variable and its expected form,
+ * instead of failing (or silently misbehaving) on some later event. zod/mini: the authorizer and the
+ * dispatch function import this too.
+ */
+import * as z from 'zod/mini';
+
+/** Thrown at start-up when a variable is missing or malformed; the message names each one. */
+export class EnvironmentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EnvironmentError';
+  }
+}
+
+const setTo = (form: string) => z.string().check(z.minLength(1, `must not be empty: ${form}`));
+
+/** A variable holding JSON that `schema` accepts. */
+const jsonOf = (schema: z.ZodMiniType, form: string) =>
+  z.string().check(
+    z.refine((value) => {
+      try {
+        return schema.safeParse(JSON.parse(value)).success;
+      } catch {
+        return false;
+      }
+    }, `must be ${form}`),
+  );
+
+/**
+ * An optional setting written as text matching `pattern`: unset gives `fallback`; set (even to "") it
+ * must match, so 0x8, 1e1, " 8" or an empty value are refused rather than read as Number() would.
+ */
+const setting = (pattern: RegExp, form: string, fallback?: string) =>
+  z.string().check(
+    z.superRefine((value, context) => {
+      if (value === '' && fallback !== undefined)
+        context.addIssue({
+          code: 'custom',
+          input: value,
+          message: `is set but empty: unset it for the default (${fallback}), or give ${form}`,
+        });
+      else if (!pattern.test(value))
+        context.addIssue({ code: 'custom', input: value, message: `must be ${form}, not "${value}"` });
+    }),
+  );
+
+export const IssuerSchema = z.strictObject({
+  issuer: z.url(),
+  jwksUri: z.url().check(z.startsWith('https://')),
+  audience: z.optional(z.string().check(z.minLength(1))),
+});
+export type IssuerConfig = z.infer<typeof IssuerSchema>;
+export const IssuersSchema = z.array(IssuerSchema);
+
+const CouncilCodesSchema = z.array(z.string().check(z.minLength(1)));
+const CouncilHomesSchema = z.record(z.string(), CouncilCodesSchema);
+
+const TABLE_NAME = setTo('the DynamoDB table name (the stacks set it)');
+
+export const TableEnvironment = z.object({ TABLE_NAME });
+
+export const environments = {
+  authorizer: z
+    .object({
+      JWT_ISSUERS: z.optional(
+        jsonOf(
+          IssuersSchema,
+          'a JSON list of { "issuer", "jwksUri" (https), "audience"? } (the stacks set it)',
+        ),
+      ),
+      JWT_AUDIENCE: z._default(setTo('the audience tokens must name'), 'child-protection-sharing'),
+      LOCAL_JWT_PUBLIC_JWK: z.optional(setTo('the local development public key (local runtime only)')),
+    })
+    .check(
+      z.refine((env) => env.JWT_ISSUERS !== undefined || env.LOCAL_JWT_PUBLIC_JWK !== undefined, {
+        message:
+          'must be set: a JSON list of { "issuer", "jwksUri", "audience"? } (without it every token is refused)',
+        path: ['JWT_ISSUERS'],
+      }),
+    ),
+  api: TableEnvironment,
+  registerCouncil: z.object({
+    TABLE_NAME,
+    STAGE_COUNCIL_CODES: z.optional(
+      jsonOf(CouncilCodesSchema, 'a JSON array of council codes, e.g. ["E09000001"]'),
+    ),
+  }),
+  upload: z.object({
+    TABLE_NAME,
+    PLAN_WRITE_CONCURRENCY: z._default(
+      setting(/^([1-9]|[12]\d|3[0-2])$/, 'a whole number from 1 to 32', '8'),
+      '8',
+    ),
+    SNAPSHOT_MAX_END_SHARE: z._default(
+      setting(/^(0(\.\d+)?|1(\.0+)?)$/, 'a number from 0 to 1, e.g. 0.1', '0.1'),
+      '0.1',
+    ),
+  }),
+  dispatch: z
+    .object({
+      COUNCIL_HOMES: z.optional(
+        jsonOf(
+          CouncilHomesSchema,
+          'a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}',
+        ),
+      ),
+      COUNCIL_QUEUE_URL_PREFIX: z.optional(
+        setting(/^https?:\/\/\S+$/, 'https://sqs.<region>.amazonaws.com/<account>/<queue name prefix>'),
+      ),
+      COUNCIL_QUEUE_NAME_PREFIX: z._default(setTo('the local council queue name prefix'), 'cpis-council-'),
+      AWS_REGION: z.optional(setTo('the region the function runs in')),
+    })
+    .check(
+      z.refine(
+        (env) =>
+          (env.COUNCIL_HOMES === undefined && env.COUNCIL_QUEUE_URL_PREFIX === undefined) ||
+          (env.COUNCIL_HOMES !== undefined &&
+            env.COUNCIL_QUEUE_URL_PREFIX !== undefined &&
+            env.AWS_REGION !== undefined),
+        {
+          message:
+            'deployed, the dispatch function needs COUNCIL_HOMES (a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}), COUNCIL_QUEUE_URL_PREFIX and AWS_REGION together; the stacks set all three',
+          path: ['COUNCIL_HOMES'],
+        },
+      ),
+    ),
+} as const;
+
+/** Checks `source` against a function's schema; the error lists every variable that is wrong. */
+export function readEnvironment<T extends z.ZodMiniType>(
+  schema: T,
+  source: Record<string, string | undefined> = process.env,
+): z.infer<T> {
+  const parsed = schema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.join('.') || 'environment';
+    const message =
+      issue.code === 'invalid_type' && issue.input === undefined ? 'must be set' : issue.message;
+    return `${name} ${message}`;
+  });
+  throw new EnvironmentError(`Invalid environment: ${problems.join('; ')}`);
+}

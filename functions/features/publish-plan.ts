@@ -1,0 +1,69 @@
+import { clock } from '../core/clock';
+import { todayUtc } from '../core/dates';
+import { invalidInput, WriteConflict } from '../core/errors';
+import { classifyPlanChange, type PlanType } from '../core/plans';
+import { versionMatches } from '../core/versions';
+import type { Store, StoredPlan } from '../store';
+import type { Actor } from './actor';
+import { withWriteRetry } from './write-retry';
+
+/** Concurrent writers without If-Match read again and retry this many times in all before a conflict. */
+const PUBLISH_ATTEMPTS = 3;
+
+export interface PublishPlan {
+  councilCode: string;
+  nhsNumber: string;
+  planType: PlanType;
+  startDate: string;
+  endDate: string | null;
+  /** The version the caller last read (If-Match), when the write is conditional. */
+  ifMatch?: readonly string[];
+  actor: Actor;
+}
+
+/** Publishes, updates or ends a plan; the stored plan and whether it was created. */
+export async function publishPlan(
+  store: Store,
+  request: PublishPlan,
+): Promise<{ plan: StoredPlan; created: boolean }> {
+  const { councilCode, nhsNumber, planType, ifMatch } = request;
+  if (request.startDate > todayUtc(clock.now()))
+    throw invalidInput('startDate must not be in the future', 'startDate');
+  const next = { startDate: request.startDate, endDate: request.endDate };
+  return withWriteRetry(
+    async () => {
+      const context = await store.plans.readWriteContext(councilCode, nhsNumber, planType);
+      if (!context.councilRegistered)
+        throw new WriteConflict('COUNCIL_NOT_REGISTERED', undefined, councilCode);
+      if (context.supersededBy) throw new WriteConflict('SUPERSEDED', context.supersededBy);
+      // Sensitivity stops new pointers; a council can still update or end a plan it already holds.
+      if (context.sensitive && !context.plan) throw new WriteConflict('SENSITIVE');
+      if (!versionMatches(ifMatch, context.plan?.version)) throw new WriteConflict('VERSION');
+
+      const change = classifyPlanChange(context.plan, next);
+      if (change === 'UNCHANGED' && context.plan) return { plan: context.plan, created: false };
+      const plan: StoredPlan = {
+        nhsNumber,
+        planType,
+        councilCode,
+        ...next,
+        version: (context.plan?.version ?? 0) + 1,
+      };
+      await store.plans.write(plan, context.plan?.version, {
+        subject: nhsNumber,
+        action: change === 'UNCHANGED' ? 'PLAN_UPDATED' : change,
+        outcome: 'SUCCESS',
+        actor: request.actor,
+        // Taken per attempt: a retry after losing a race is audited after the write it lost to.
+        at: clock.now().toISOString(),
+        planType,
+        councilCode,
+      });
+      return { plan, created: change === 'PLAN_CREATED' };
+    },
+    {
+      attempts: PUBLISH_ATTEMPTS,
+      retryable: (conflict) => conflict.reason === 'VERSION' && ifMatch === undefined,
+    },
+  );
+}

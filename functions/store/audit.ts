@@ -1,0 +1,140 @@
+/** The audit trail: append-only events, the access history, and paging through a subject's events. */
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { MAX_PREVIOUS_ACCESSES, recentAccesses } from '../core/access-history';
+import type { AuditEvent, CouncilMessage, PreviousAccess } from '../core/schemas';
+import type { StoreContext } from './context';
+import { type AuditEntry, type AuditExtras, auditItem, parseAccess, parseAuditEvent } from './items';
+import { ACCESS_RANGE, AUDIT_RANGES, auditPosition, keys } from './keys';
+import { transact } from './transactions';
+
+export interface NotifyingLookup {
+  /** The lookup's audit event about the NHS number whose plans it found: its access record. */
+  access: AuditEntry;
+  setting: string | null;
+  /** Its audit events about other numbers it is about (a superseded number it was asked by). */
+  others: readonly AuditEntry[];
+  messages: readonly CouncilMessage[];
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  /** The last event's position (`<at>#<id>`) when more may follow. */
+  lastKey?: string;
+}
+
+/** A Put of a new audit item; its key holds an event id made for this write, so it never overwrites. */
+export function auditPut(tableName: string, entry: AuditEntry, extras?: AuditExtras) {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: auditItem(entry, extras),
+      ConditionExpression: 'attribute_not_exists(PK)',
+    },
+  };
+}
+
+/** The Query of one NHS number's most recent accesses, newest first. */
+export function accessHistoryQuery(tableName: string, nhsNumber: string) {
+  return {
+    TableName: tableName,
+    KeyConditionExpression: 'PK = :pk AND begins_with(SK, :access)',
+    ExpressionAttributeValues: { ':pk': keys.audit(nhsNumber), ':access': ACCESS_RANGE },
+    ScanIndexForward: false,
+    Limit: MAX_PREVIOUS_ACCESSES,
+  };
+}
+
+export class AuditRepository {
+  constructor(private readonly store: StoreContext) {}
+
+  async append(entry: AuditEntry): Promise<void> {
+    await this.putNew(auditPut(this.store.tableName, entry).Put);
+  }
+
+  /** Audit events of one act about several subjects: all written, or none. */
+  async appendAll(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 1) await this.append(entries[0] as AuditEntry);
+    else
+      await transact(
+        this.store,
+        entries.map((entry) => auditPut(this.store.tableName, entry)),
+      );
+  }
+
+  /**
+   * A notifying lookup that found plans: its access record, which is its audit event and carries the
+   * council messages, plus any other audit events of the lookup. One PutItem, or all in one transaction.
+   */
+  async recordNotifyingLookup(lookup: NotifyingLookup): Promise<void> {
+    const access = auditPut(this.store.tableName, lookup.access, {
+      access: { setting: lookup.setting },
+      messages: lookup.messages,
+    });
+    if (lookup.others.length === 0) await this.putNew(access.Put);
+    else
+      await transact(this.store, [
+        access,
+        ...lookup.others.map((entry) => auditPut(this.store.tableName, entry)),
+      ]);
+  }
+
+  /** The most recent accesses of a child known by these NHS numbers, newest first. */
+  async readAccesses(nhsNumbers: readonly string[]): Promise<PreviousAccess[]> {
+    const pages = await Promise.all(
+      nhsNumbers.map((nhsNumber) =>
+        this.store.client.send(new QueryCommand(accessHistoryQuery(this.store.tableName, nhsNumber))),
+      ),
+    );
+    return recentAccesses(pages.flatMap((page) => (page.Items ?? []).map(parseAccess)));
+  }
+
+  /**
+   * One page of a subject's audit events, newest first, after the event at `afterPosition`. Accesses and
+   * other events are two ranges of the partition: each is read backwards from the position (one more
+   * than the page, to know whether more follow) and the two merged in time order.
+   */
+  async page(subject: string, limit: number, afterPosition?: string): Promise<AuditPage> {
+    const ranges = await Promise.all(
+      AUDIT_RANGES.map(async (prefix) => {
+        const below = afterPosition === undefined ? undefined : `${prefix}${afterPosition}`;
+        const result = await this.store.client.send(
+          new QueryCommand({
+            TableName: this.store.tableName,
+            KeyConditionExpression: below
+              ? 'PK = :pk AND SK < :below'
+              : 'PK = :pk AND begins_with(SK, :prefix)',
+            ExpressionAttributeValues: {
+              ':pk': keys.audit(subject),
+              ...(below ? { ':below': below } : { ':prefix': prefix }),
+            },
+            ScanIndexForward: false,
+            Limit: limit + 1,
+          }),
+        );
+        // Read backwards from below `EVENT#…`, the range runs on into the ACCESS# range: cut it there.
+        return (result.Items ?? []).filter((item) => String(item.SK).startsWith(prefix));
+      }),
+    );
+    const items = ranges
+      .flat()
+      .map((item) => ({ item, position: auditPosition(String(item.SK)) }))
+      .sort((a, b) => (a.position < b.position ? 1 : a.position > b.position ? -1 : 0));
+    const page = items.slice(0, limit);
+    return {
+      events: page.map(({ item }) => parseAuditEvent(item)),
+      lastKey: items.length > limit ? page[page.length - 1]?.position : undefined,
+    };
+  }
+
+  /**
+   * Its condition can fail only when an earlier attempt of this very write committed and its answer
+   * was lost (the SDK then retries): that is success, not an error.
+   */
+  private async putNew(put: ReturnType<typeof auditPut>['Put']): Promise<void> {
+    try {
+      await this.store.client.send(new PutCommand(put));
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/** The council directory: each council's name and duty phone numbers, held once per council. */
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { Council } from '../core/schemas';
+import { auditPut } from './audit';
+import { batchGet } from './batch-get';
+import type { StoreContext } from './context';
+import { type AuditEntry, councilItem, parseCouncil } from './items';
+import { councilKey, GSI1, keys } from './keys';
+import { transact } from './transactions';
+
+export class CouncilRepository {
+  constructor(private readonly store: StoreContext) {}
+
+  /** Councils by code, in one batch read. */
+  async getMany(codes: readonly string[]): Promise<Map<string, Council>> {
+    const items = await batchGet(this.store, [...new Set(codes)].map(councilKey));
+    return new Map(items.map((item) => parseCouncil(item)).map((council) => [council.code, council]));
+  }
+
+  async get(code: string): Promise<Council | undefined> {
+    return (await this.getMany([code])).get(code);
+  }
+
+  /**
+   * Stores a council's directory entry, audited under the council's own key; returns false (and writes
+   * nothing) when it is already so.
+   */
+  async put(council: Council, audit: Omit<AuditEntry, 'subject'>): Promise<boolean> {
+    const existing = await this.get(council.code);
+    if (
+      existing &&
+      existing.name === council.name &&
+      existing.officeHoursPhone === council.officeHoursPhone &&
+      existing.emergencyDutyPhone === council.emergencyDutyPhone
+    ) {
+      return false;
+    }
+    await transact(this.store, [
+      { Put: { TableName: this.store.tableName, Item: councilItem(council, audit.at) } },
+      auditPut(this.store.tableName, { ...audit, subject: keys.council(council.code) }),
+    ]);
+    return true;
+  }
+
+  /** Every registered council's code, from the council directory in GSI1 (eventually consistent). */
+  async listCodes(): Promise<string[]> {
+    const codes: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.store.client.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          IndexName: GSI1,
+          KeyConditionExpression: 'GSI1PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.councilDirectory },
+          ProjectionExpression: 'GSI1SK',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      codes.push(...(page.Items ?? []).map((item) => String(item.GSI1SK)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return codes;
+  }
+}

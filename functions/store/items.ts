@@ -1,0 +1,191 @@
+/**
+ * Items as stored, and their parsing back into domain types. Every item read goes through a schema:
+ * an item of the wrong shape fails loudly instead of flowing on as a half-typed object.
+ */
+import * as z from 'zod/mini';
+import type { PlanType } from '../core/plans';
+import { PLAN_TYPES } from '../core/plans';
+import {
+  AUDIT_ACTIONS,
+  AUDIT_OUTCOMES,
+  type AuditEvent,
+  type Claims,
+  type Council,
+  type CouncilMessage,
+  type PreviousAccess,
+  ROLES,
+} from '../core/schemas';
+import { newId } from './ids';
+import { keys, SK_PROFILE } from './keys';
+import { tableDefinition } from './table-definition';
+
+export interface StoredPlan {
+  nhsNumber: string;
+  planType: PlanType;
+  councilCode: string;
+  startDate: string;
+  endDate: string | null;
+  version: number;
+}
+
+/** Sensitivity and supersession of one NHS number (its status item). */
+export interface NhsNumberMarkers {
+  supersededBy?: string;
+  sensitive: boolean;
+}
+
+export interface AuditEntry {
+  subject: string;
+  action: AuditEvent['action'];
+  outcome: AuditEvent['outcome'];
+  actor: Pick<Claims, 'sub' | 'name' | 'org' | 'role'>;
+  at: string;
+  planType?: PlanType;
+  councilCode?: string;
+}
+
+/**
+ * What an audit event may carry besides the event: `access` makes it the access record of a notifying
+ * lookup that found plans; `messages` are council notifications the dispatch function sends when the
+ * event is written.
+ */
+export interface AuditExtras {
+  access?: { setting: string | null };
+  messages?: readonly CouncilMessage[];
+}
+
+const PlanItemSchema = z.object({
+  nhsNumber: z.string(),
+  planType: z.enum(PLAN_TYPES),
+  councilCode: z.string(),
+  startDate: z.string(),
+  endDate: z.optional(z.string()),
+  version: z.number(),
+});
+
+const CouncilItemSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  officeHoursPhone: z.optional(z.string()),
+  emergencyDutyPhone: z.string(),
+});
+
+const StatusItemSchema = z.object({
+  newNhsNumber: z.optional(z.string()),
+  sensitive: z.optional(z.boolean()),
+  replaces: z.optional(z.set(z.string())),
+});
+
+const ActorSchema = z.object({ sub: z.string(), name: z.string(), org: z.string(), role: z.enum(ROLES) });
+
+const AuditItemSchema = z.object({
+  SK: z.string(),
+  eventId: z.string(),
+  at: z.string(),
+  action: z.enum(AUDIT_ACTIONS),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  actor: ActorSchema,
+  planType: z.optional(z.enum(PLAN_TYPES)),
+  councilCode: z.optional(z.string()),
+  setting: z.optional(z.string()),
+});
+
+type Item = Record<string, unknown>;
+
+export function parsePlan(item: Item): StoredPlan {
+  const { endDate, ...plan } = PlanItemSchema.parse(item);
+  return { ...plan, endDate: endDate ?? null };
+}
+
+export function parseCouncil(item: Item): Council {
+  const { officeHoursPhone, ...council } = CouncilItemSchema.parse(item);
+  return { ...council, officeHoursPhone: officeHoursPhone ?? null };
+}
+
+/** Markers of a status item (none when the number has no status item). */
+export function parseStatus(item: Item | undefined): NhsNumberMarkers & { replaces: string[] } {
+  const status = item ? StatusItemSchema.parse(item) : {};
+  return {
+    ...(status.newNhsNumber ? { supersededBy: status.newNhsNumber } : {}),
+    sensitive: status.sensitive === true,
+    replaces: [...(status.replaces ?? [])].sort(),
+  };
+}
+
+export function parseAuditEvent(item: Item): AuditEvent {
+  const event = AuditItemSchema.parse(item);
+  return {
+    eventId: event.eventId,
+    at: event.at,
+    action: event.action,
+    actor: event.actor,
+    ...(event.planType ? { planType: event.planType } : {}),
+    ...(event.councilCode ? { councilCode: event.councilCode } : {}),
+    outcome: event.outcome,
+  };
+}
+
+export function parseAccess(item: Item): PreviousAccess {
+  const event = AuditItemSchema.parse(item);
+  return {
+    accessedAt: event.at,
+    userId: event.actor.sub,
+    userName: event.actor.name,
+    organisation: event.actor.org,
+    setting: event.setting ?? null,
+  };
+}
+
+/** A plan pointer as stored. */
+export function planItem(plan: StoredPlan, updatedAt: string) {
+  return {
+    PK: keys.child(plan.nhsNumber),
+    SK: keys.plan(plan.councilCode, plan.planType),
+    kind: 'PLAN',
+    nhsNumber: plan.nhsNumber,
+    planType: plan.planType,
+    councilCode: plan.councilCode,
+    startDate: plan.startDate,
+    endDate: plan.endDate ?? undefined,
+    version: plan.version,
+    updatedAt,
+    GSI1PK: keys.councilPlans(plan.councilCode),
+    GSI1SK: keys.councilPlan(plan.nhsNumber, plan.planType),
+  };
+}
+
+/** A council's directory entry as stored. */
+export function councilItem(council: Council, updatedAt: string) {
+  return {
+    PK: keys.council(council.code),
+    SK: SK_PROFILE,
+    kind: 'COUNCIL',
+    code: council.code,
+    name: council.name,
+    officeHoursPhone: council.officeHoursPhone ?? undefined,
+    emergencyDutyPhone: council.emergencyDutyPhone,
+    updatedAt,
+    GSI1PK: keys.councilDirectory,
+    GSI1SK: council.code,
+  };
+}
+
+/** An audit event as stored, under a new event id. */
+export function auditItem(entry: AuditEntry, extras: AuditExtras = {}) {
+  const eventId = newId();
+  const notifies = (extras.messages?.length ?? 0) > 0;
+  return {
+    PK: keys.audit(entry.subject),
+    SK: extras.access ? keys.auditAccess(entry.at, eventId) : keys.auditEvent(entry.at, eventId),
+    kind: 'AUDIT',
+    eventId,
+    at: entry.at,
+    action: entry.action,
+    outcome: entry.outcome,
+    actor: { sub: entry.actor.sub, name: entry.actor.name, org: entry.actor.org, role: entry.actor.role },
+    planType: entry.planType,
+    councilCode: entry.councilCode,
+    ...(extras.access ? { setting: extras.access.setting ?? undefined } : {}),
+    ...(notifies ? { [tableDefinition.notifiesAttribute]: true, messages: extras.messages } : {}),
+  };
+}

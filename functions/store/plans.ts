@@ -1,0 +1,296 @@
+/** Plan pointers: a child's partition, a council's plans, and plan writes each with its audit event. */
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { PlanWriteConflict, WriteConflict } from '../core/errors';
+import type { PlanType } from '../core/plans';
+import { planKey as uploadPlanKey } from '../core/uploads';
+import { auditPut } from './audit';
+import { batchGet } from './batch-get';
+import type { StoreContext } from './context';
+import {
+  type AuditEntry,
+  type NhsNumberMarkers,
+  parsePlan,
+  parseStatus,
+  planItem,
+  type StoredPlan,
+} from './items';
+import { councilKey, GSI1, keys, PLAN_RANGE, planKey, SK_PROFILE, SK_STATUS, statusKey } from './keys';
+import { runPool } from './pool';
+import {
+  cancellationReasons,
+  MAX_TRANSACTION_ITEMS,
+  sendTransaction,
+  type TransactItem,
+  transact,
+} from './transactions';
+
+export interface ChildView extends NhsNumberMarkers {
+  plans: StoredPlan[];
+  /** NHS numbers superseded by this one (directly or through a chain): their accesses are this child's. */
+  replaces: string[];
+}
+
+export interface PlanWriteContext extends NhsNumberMarkers {
+  plan?: StoredPlan;
+  councilRegistered: boolean;
+}
+
+/** A plan to write with its audit event; no `expectedVersion` means the plan must not exist yet. */
+export interface PlanWrite {
+  plan: StoredPlan;
+  expectedVersion?: number;
+  audit: AuditEntry;
+}
+
+interface TaggedItem {
+  item: TransactItem;
+  /** STATUS: superseded or sensitive, told apart by the status item DynamoDB returns. */
+  reason: WriteConflict['reason'] | 'STATUS';
+  /** Index of the write this item belongs to. */
+  write: number;
+}
+
+/**
+ * The check a plan write makes on its NHS number's status item: not superseded since the write was
+ * decided and, for a new plan, not flagged sensitive since. On failure DynamoDB returns the item,
+ * which tells the two apart.
+ */
+export function statusCheck(tableName: string, nhsNumber: string, newPlan: boolean) {
+  return {
+    ConditionCheck: {
+      TableName: tableName,
+      Key: statusKey(nhsNumber),
+      ...(newPlan
+        ? {
+            ConditionExpression:
+              'attribute_not_exists(newNhsNumber) AND (attribute_not_exists(#sensitive) OR #sensitive <> :true)',
+            ExpressionAttributeNames: { '#sensitive': 'sensitive' },
+            ExpressionAttributeValues: { ':true': true },
+          }
+        : { ConditionExpression: 'attribute_not_exists(newNhsNumber)' }),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    },
+  };
+}
+
+/** The Put of a plan, conditional on the version it replaces (or on there being none). */
+export function planPut(tableName: string, plan: StoredPlan, updatedAt: string, expectedVersion?: number) {
+  return {
+    Put: {
+      TableName: tableName,
+      Item: planItem(plan, updatedAt),
+      ...(expectedVersion === undefined
+        ? { ConditionExpression: 'attribute_not_exists(PK)' }
+        : {
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          }),
+    },
+  };
+}
+
+export class PlanRepository {
+  constructor(private readonly store: StoreContext) {}
+
+  /**
+   * Markers and plans of one NHS number, from one Query of its partition; `consistent` for a read that
+   * decides a write the transaction cannot guard (which plans a supersession moves).
+   */
+  async readChild(nhsNumber: string, { consistent = false } = {}): Promise<ChildView> {
+    const view: ChildView = { plans: [], replaces: [], sensitive: false };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.store.client.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.child(nhsNumber) },
+          ExclusiveStartKey: startKey,
+          // Sent only when asked: the field alone, even false, costs the emulator measurably (docs/adr).
+          ...(consistent ? { ConsistentRead: true } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const sk = String(item.SK);
+        if (sk === SK_STATUS) Object.assign(view, parseStatus(item));
+        else if (sk.startsWith(PLAN_RANGE)) view.plans.push(parsePlan(item));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return view;
+  }
+
+  /** What a plan write depends on: the plan itself, the council, and the NHS number's markers. */
+  async readWriteContext(
+    councilCode: string,
+    nhsNumber: string,
+    planType: PlanType,
+  ): Promise<PlanWriteContext> {
+    const items = await batchGet(
+      this.store,
+      [planKey(nhsNumber, councilCode, planType), statusKey(nhsNumber), councilKey(councilCode)],
+      true,
+    );
+    const context: PlanWriteContext = { councilRegistered: false, sensitive: false };
+    for (const item of items) {
+      const sk = String(item.SK);
+      if (sk === SK_PROFILE) context.councilRegistered = true;
+      else if (sk === SK_STATUS) {
+        const { replaces: _replaces, ...markers } = parseStatus(item);
+        Object.assign(context, markers);
+      } else context.plan = parsePlan(item);
+    }
+    return context;
+  }
+
+  /** One council's plans for these NHS number and plan type pairs, by core/uploads' planKey (consistent). */
+  async readCouncilPlans(
+    councilCode: string,
+    pairs: readonly { nhsNumber: string; planType: string }[],
+  ): Promise<Map<string, StoredPlan>> {
+    const items = await batchGet(
+      this.store,
+      pairs.map((pair) => planKey(pair.nhsNumber, councilCode, pair.planType)),
+      true,
+    );
+    return new Map(
+      items
+        .map((item) => parsePlan(item))
+        .map((plan) => [uploadPlanKey(plan.nhsNumber, plan.planType), plan]),
+    );
+  }
+
+  /** Every plan a council holds (from the council index, so eventually consistent). */
+  async listCouncilPlans(councilCode: string): Promise<StoredPlan[]> {
+    const plans: StoredPlan[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.store.client.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          IndexName: GSI1,
+          KeyConditionExpression: 'GSI1PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.councilPlans(councilCode) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      plans.push(...(page.Items ?? []).map(parsePlan));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return plans;
+  }
+
+  /** Creates or replaces one plan and audits it, in one transaction. */
+  async write(plan: StoredPlan, expectedVersion: number | undefined, audit: AuditEntry): Promise<void> {
+    await this.writeMany([{ plan, expectedVersion, audit }]);
+  }
+
+  /**
+   * Writes plans, each with its audit event, in as few transactions as DynamoDB allows (`concurrency`
+   * at once). Each transaction is all-or-nothing. On a refused condition it throws PlanWriteConflict
+   * naming the write; `applied` then lists the indexes of writes that did land.
+   */
+  async writeMany(writes: readonly PlanWrite[], concurrency = 4): Promise<{ applied: number[] }> {
+    const applied: number[] = [];
+    const tasks = this.planTransactions(writes).map((tagged) => async () => {
+      await this.transactTagged(tagged);
+      applied.push(...new Set(tagged.map((entry) => entry.write)));
+    });
+    try {
+      await runPool(tasks, concurrency);
+    } catch (failure) {
+      if (failure instanceof PlanWriteConflict) failure.applied = applied;
+      throw failure;
+    }
+    return { applied };
+  }
+
+  /** Removes a plan entered in error, auditing it in the same transaction (NOT_FOUND if it changed). */
+  async delete(plan: StoredPlan, audit: AuditEntry): Promise<void> {
+    await transact(this.store, [
+      {
+        Delete: {
+          TableName: this.store.tableName,
+          Key: planKey(plan.nhsNumber, plan.councilCode, plan.planType),
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': plan.version },
+        },
+      },
+      auditPut(this.store.tableName, audit),
+    ]);
+  }
+
+  private writeItems(write: PlanWrite, index: number): TaggedItem[] {
+    const { tableName } = this.store;
+    return [
+      {
+        item: planPut(tableName, write.plan, write.audit.at, write.expectedVersion),
+        reason: 'VERSION',
+        write: index,
+      },
+      { item: auditPut(tableName, write.audit), reason: 'VERSION', write: index },
+    ];
+  }
+
+  /**
+   * One status check per NHS number per transaction (DynamoDB refuses two operations on one item in a
+   * transaction): the first write of a number adds it; a later new plan of the same number makes it
+   * the stricter new-plan check.
+   */
+  private statusChecks(write: PlanWrite, index: number, checks: Map<string, TaggedItem>): TaggedItem[] {
+    const nhsNumber = write.plan.nhsNumber;
+    const newPlan = write.expectedVersion === undefined;
+    const existing = checks.get(nhsNumber);
+    if (existing) {
+      if (newPlan) existing.item = statusCheck(this.store.tableName, nhsNumber, true);
+      return [];
+    }
+    const tagged: TaggedItem = {
+      item: statusCheck(this.store.tableName, nhsNumber, newPlan),
+      reason: 'STATUS',
+      write: index,
+    };
+    checks.set(nhsNumber, tagged);
+    return [tagged];
+  }
+
+  /**
+   * Splits writes into transactions of at most 100 items. The council's registration is checked when
+   * the write is prepared, not inside the transaction: a ConditionCheck on the one profile item would
+   * make every concurrent plan write of a council conflict with every other (docs/adr).
+   */
+  private planTransactions(writes: readonly PlanWrite[]): TaggedItem[][] {
+    const transactions: TaggedItem[][] = [];
+    let current: TaggedItem[] = [];
+    let checks = new Map<string, TaggedItem>();
+    writes.forEach((write, index) => {
+      // Split before building the write's items (at most 3): statusChecks registers its check, or makes
+      // an earlier write's check stricter, in the transaction the write goes into.
+      if (current.length > 0 && current.length + 3 > MAX_TRANSACTION_ITEMS) {
+        transactions.push(current);
+        current = [];
+        checks = new Map();
+      }
+      current.push(...this.writeItems(write, index), ...this.statusChecks(write, index, checks));
+    });
+    if (current.length > 0) transactions.push(current);
+    return transactions;
+  }
+
+  private async transactTagged(tagged: TaggedItem[]): Promise<void> {
+    try {
+      await sendTransaction(
+        this.store,
+        tagged.map((entry) => entry.item),
+      );
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      const failed = reasons?.findIndex((reason) => reason.Code === 'ConditionalCheckFailed') ?? -1;
+      const entry = tagged[failed];
+      if (!reasons || !entry) throw error;
+      const supersededBy = reasons[failed]?.Item?.newNhsNumber as string | undefined;
+      const reason = entry.reason !== 'STATUS' ? entry.reason : supersededBy ? 'SUPERSEDED' : 'SENSITIVE';
+      throw new PlanWriteConflict(new WriteConflict(reason, supersededBy), entry.write);
+    }
+  }
+}
