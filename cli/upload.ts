@@ -64,7 +64,7 @@ const n = (value: number) => value.toLocaleString('en-GB');
 const DEFAULT_DELTA_BATCH = 1_000;
 /**
  * Requests in flight: while the service writes one request's rows, it reads and checks the next one's.
- * Locally that also gives DynamoDB Local two transactions at a time (it timed some out with 8);
+ * Locally that also gives DynamoDB Local two transactions at a time, which it handles (docs/adr/0011);
  * deployed, each request already keeps several transactions in flight.
  */
 const REQUESTS_IN_FLIGHT = 2;

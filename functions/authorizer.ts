@@ -2,20 +2,24 @@
  * API Gateway TOKEN authorizer: verifies the bearer JWT (signature, issuer, audience, expiry,
  * algorithm) and hands the claims to the API functions as authorizer context.
  */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { type Claims, ClaimsSchema } from './core/claims';
-import { type IssuerConfig, parseIssuers, TokenVerifier } from './http/tokens';
+import { environments, readEnvironment } from './environment';
+import { parseIssuers, TokenVerifier } from './http/tokens';
 import { logger } from './observability';
+
+// Checked when the function starts: without issuers (and outside the local runtime) it would refuse
+// every token, so it refuses to start instead.
+const env = readEnvironment(environments.authorizer);
 
 let verifier: TokenVerifier | undefined;
 function getVerifier(): TokenVerifier {
-  if (!verifier) {
-    const issuers: IssuerConfig[] = parseIssuers(process.env.JWT_ISSUERS ?? '[]');
-    verifier = new TokenVerifier(issuers, process.env.JWT_AUDIENCE ?? 'child-protection-sharing', {
-      localKey: process.env.LOCAL_JWT_PUBLIC_JWK,
-      deployed: (process.env.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda'),
-    });
-  }
+  verifier ??= new TokenVerifier(parseIssuers(env.JWT_ISSUERS ?? '[]'), env.JWT_AUDIENCE, {
+    localKey: env.LOCAL_JWT_PUBLIC_JWK,
+    deployed: (process.env.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda'),
+  });
   return verifier;
 }
 
@@ -41,7 +45,7 @@ export function authorizerContext(claims: Claims, exp: number): Record<string, s
   };
 }
 
-export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+async function authorize(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(event.authorizationToken ?? '');
   const payload = match?.[1] ? await getVerifier().verify(match[1]) : undefined;
   const claims = payload ? ClaimsSchema.safeParse(payload) : undefined;
@@ -59,3 +63,7 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
     context: authorizerContext(claims.data, payload.exp),
   };
 }
+
+export const handler = middy<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(authorize);

@@ -223,7 +223,9 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
 
   const server = createHttpAdapter({
     handlers,
-    authorizer: cachedAuthorizer(authorizer.handler),
+    authorizer: cachedAuthorizer((event) =>
+      authorizer.handler(event, lambdaContext('authorizer', `authorizer-${Date.now()}`)),
+    ),
     rateLimiter: new RateLimiter(options.rateLimits ?? DEFAULT_RATE_LIMITS),
     onError: options.onError,
   });

@@ -161,9 +161,9 @@ export class StreamPoller {
   /**
    * Passes, paced like Lambda's event source mapping, which polls each shard a few times a second and
    * reads on at once only while records are backed up. A pass that read a full batch starts the next at
-   * once; any other pass (even one that delivered records) waits intervalMs first. Without the pause, a
-   * trickle of records made one DescribeStream and one GetRecords per record, in the process serving the
-   * API (about 1 ms of CPU per lookup at concurrency 1, measured by the lookup benchmark).
+   * once; any other pass (even one that delivered records) waits intervalMs first, so that a trickle of
+   * records does not cost a DescribeStream and a GetRecords each in the process serving the API
+   * (docs/adr/0007).
    */
   private async run(): Promise<void> {
     while (this.running) {

@@ -105,7 +105,10 @@ async function warmDurations(
   try {
     for (let i = 0; i <= runs; i++) {
       let started = performance.now();
-      await authorizer.handler({ type: 'TOKEN', authorizationToken: `Bearer ${tokens[i]}`, methodArn });
+      await authorizer.handler(
+        { type: 'TOKEN', authorizationToken: `Bearer ${tokens[i]}`, methodArn },
+        lambdaContext('authorizer', 'bench-cost'),
+      );
       if (i > 0) timings.authorizer.push(performance.now() - started);
       started = performance.now();
       const result = await dispatch.handler({ Records: [record(i)] }, context);

@@ -2,10 +2,9 @@
  * Request and response schemas of API v1, defined once: handlers validate with them and
  * `npm run openapi` renders them into openapi.json.
  *
- * Written with `zod/mini`, zod's tree-shakable functional API over the same core: every API function
- * builds all of these at cold start, and the classic API's method-rich schemas cost about 20 ms more to
- * load and build (npm run bench -- --only cold-start). The English messages are configured here because
- * zod/mini loads no locale by default.
+ * Written with `zod/mini`, zod's tree-shakable functional API over the same core, because every API
+ * function builds all of these at cold start (docs/adr/0001). The English messages are configured here
+ * because zod/mini loads no locale by default.
  */
 
 import * as z from 'zod/mini';

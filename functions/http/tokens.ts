@@ -6,9 +6,8 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
-// zod/mini, as in core/claims.ts: the authorizer's cold start.
-import * as z from 'zod/mini';
 import { CLOCK_TOLERANCE_SECONDS } from '../core/claims';
+import { type IssuerConfig, IssuersSchema } from '../environment';
 
 /** The issuer of tokens signed by the development key; accepted only outside Lambda. */
 export const LOCAL_ISSUER = 'urn:child-protection-sharing:local-development';
@@ -16,15 +15,10 @@ export const ALGORITHMS = ['RS256', 'PS256', 'ES256'];
 /** Tokens living longer than this are refused even if their exp is later. */
 const MAX_TOKEN_AGE = '12h';
 
-const IssuerSchema = z.strictObject({
-  issuer: z.url(),
-  jwksUri: z.url().check(z.startsWith('https://')),
-  audience: z.optional(z.string().check(z.minLength(1))),
-});
-export type IssuerConfig = z.infer<typeof IssuerSchema>;
+export type { IssuerConfig };
 
 export function parseIssuers(json: string): IssuerConfig[] {
-  return z.array(IssuerSchema).parse(JSON.parse(json));
+  return IssuersSchema.parse(JSON.parse(json));
 }
 
 interface TrustedIssuer {

@@ -5,9 +5,8 @@ const pool = new Uint8Array(4096);
 let next = pool.length;
 
 /**
- * ulid's default generator asks the system for one random byte per character: 16 calls for each new
- * millisecond, about 50–100 µs an id. The same cryptographically secure bytes, drawn 4 KiB at a time
- * (as Node's randomUUID does), cost under 1 µs.
+ * ulid's default generator asks the system for one random byte per character; the same
+ * cryptographically secure bytes are drawn a pool at a time, as Node's randomUUID does (docs/adr/0003).
  */
 export function pooledRandom(): number {
   if (next === pool.length) {

@@ -14,7 +14,7 @@
  *
  * Accesses sort apart from other audit events so that the access history is one short Query; the
  * status item is shared by sensitivity and supersession so that a plan write guards both with one
- * ConditionCheck (docs/adr).
+ * ConditionCheck (docs/adr/0009, 0010).
  */
 import { tableDefinition } from './table-definition';
 

@@ -106,7 +106,7 @@ export class PlanRepository {
           KeyConditionExpression: 'PK = :pk',
           ExpressionAttributeValues: { ':pk': keys.child(nhsNumber) },
           ExclusiveStartKey: startKey,
-          // Sent only when asked: the field alone, even false, costs the emulator measurably (docs/adr).
+          // Sent only when asked: the field alone, even false, costs the emulator measurably (docs/adr/0006).
           ...(consistent ? { ConsistentRead: true } : {}),
         }),
       );
@@ -257,7 +257,7 @@ export class PlanRepository {
   /**
    * Splits writes into transactions of at most 100 items. The council's registration is checked when
    * the write is prepared, not inside the transaction: a ConditionCheck on the one profile item would
-   * make every concurrent plan write of a council conflict with every other (docs/adr).
+   * make every concurrent plan write of a council conflict with every other (docs/adr/0008).
    */
   private planTransactions(writes: readonly PlanWrite[]): TaggedItem[][] {
     const transactions: TaggedItem[][] = [];

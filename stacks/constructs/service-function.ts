@@ -63,9 +63,9 @@ export class ServiceFunction extends NodejsFunction {
   readonly serviceLogGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
-    // No NODE_OPTIONS=--enable-source-maps: loading the map costs every cold start 30-60 ms (npm run bench
-    // -- --only cold-start --what-if source-maps). The .map file ships beside the bundle; stack traces in
-    // the logs are decoded offline with `npm run decode-stack` (docs/deploy.md, section 8).
+    // No NODE_OPTIONS=--enable-source-maps: loading the map would slow every cold start (docs/adr/0002).
+    // The .map file ships beside the bundle; stack traces in the logs are decoded offline with
+    // `npm run decode-stack` (docs/deploy.md, section 8).
     const environment = { ...props.environment };
     for (const name of LOCAL_ONLY_ENVIRONMENT) {
       if (name in environment) throw new Error(`${name} is for local development and must never be deployed`);

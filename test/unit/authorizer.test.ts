@@ -3,6 +3,7 @@ import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { TokenVerifier } from '../../functions/http/tokens';
 import { devKey, signDevToken } from '../../local/dev-key';
+import { lambdaContext } from '../../local/http-adapter';
 
 const sample = JSON.parse(
   readFileSync('events/authorizer-token.json', 'utf8'),
@@ -19,7 +20,8 @@ let handler: (event: APIGatewayTokenAuthorizerEvent) => Promise<unknown>;
 
 beforeAll(async () => {
   process.env.LOCAL_JWT_PUBLIC_JWK = JSON.stringify((await devKey()).publicJwk);
-  ({ handler } = (await import('../../functions/authorizer')) as never);
+  const authorizer = await import('../../functions/authorizer');
+  handler = (event) => authorizer.handler(event, lambdaContext('authorizer', 'unit'));
 });
 
 const withToken = (token: string): APIGatewayTokenAuthorizerEvent => ({
