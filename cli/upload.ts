@@ -26,6 +26,7 @@ import {
 import { signDevToken } from '../local/dev-key';
 import { readRuntimeInfo } from '../local/runtime-file';
 import { type CliSpec, type Flag, runCli, UsageError, type Values } from './args';
+import { spreadsheetCell } from './spreadsheet-cells';
 
 /** The file cannot be sent as it is: nothing was sent, and the message says what to correct. */
 class FileRefused extends Error {}
@@ -93,6 +94,7 @@ interface Totals {
   codes: Map<string, number>;
 }
 
+/** A cell of a request body, sent as it is (the service reads the data, not a spreadsheet). */
 const csvCell = (value: unknown) => {
   const text = value === null || value === undefined ? '' : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
@@ -259,7 +261,7 @@ function record(totals: Totals, batch: Batch, results: RowResult[], out: WriteSt
     totals[result.outcome]++;
     if (result.code) totals.codes.set(result.code, (totals.codes.get(result.code) ?? 0) + 1);
     out.write(
-      `${[result.row ?? '', result.nhsNumber, result.planType, result.outcome, result.code, result.message].map(csvCell).join(',')}\n`,
+      `${[result.row ?? '', result.nhsNumber, result.planType, result.outcome, result.code, result.message].map(spreadsheetCell).join(',')}\n`,
     );
   }
   totals.rows += batch.rows.length + batch.answered.length;

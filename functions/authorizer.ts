@@ -40,7 +40,8 @@ export function authorizerContext(claims: Claims, exp: number): Record<string, s
     name: claims.name,
     org: claims.org,
     role: claims.role,
-    activities: claims.activities.join(','),
+    // JSON, not comma-joined: a claim can hold no character that splits it into two codes.
+    activities: JSON.stringify(claims.activities),
     setting: claims.setting ?? '',
   };
 }

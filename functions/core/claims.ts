@@ -8,13 +8,17 @@ import * as z from 'zod/mini';
 export const ROLES = ['clinician', 'council', 'auditor', 'demographics'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** The form of a permission (activity) code, e.g. B0107. */
+export const ACTIVITY_CODE = /^[A-Z]\d{4}$/;
+
 /** Claims a verified token carries, as the authorizer hands them on. */
 export const ClaimsSchema = z.object({
   sub: z.string().check(z.minLength(1), z.maxLength(200)),
   name: z.string().check(z.minLength(1), z.maxLength(200)),
   org: z.string().check(z.regex(/^[A-Z0-9]{3,10}$/)),
   role: z.enum(ROLES),
-  activities: z._default(z.array(z.string().check(z.maxLength(10))).check(z.maxLength(20)), []),
+  /** Permission codes: one capital letter and four digits each; anything else refuses the token. */
+  activities: z._default(z.array(z.string().check(z.regex(ACTIVITY_CODE))).check(z.maxLength(20)), []),
   setting: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
 });
 export type Claims = z.infer<typeof ClaimsSchema>;

@@ -10,6 +10,14 @@ export function isIsoDate(value: string): boolean {
   return day <= daysInMonth(year, month);
 }
 
+/** The earliest date the service takes: older ones are typing mistakes (a year 0026, 0000). */
+export const EARLIEST_DATE = '1900-01-01';
+
+/** A real calendar date, not before EARLIEST_DATE. */
+export function isServiceDate(value: string): boolean {
+  return isIsoDate(value) && value >= EARLIEST_DATE;
+}
+
 export function todayUtc(now: Date): string {
   return now.toISOString().slice(0, 10);
 }

@@ -10,7 +10,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { ROLES } from './claims';
-import { isIsoDate } from './dates';
+import { EARLIEST_DATE, isIsoDate, isServiceDate } from './dates';
 import { PLAN_TYPES } from './plans';
 import { CSV_HEADER, MAX_UPLOAD_RECORDS, ROW_CODES, ROW_OUTCOMES, UPLOAD_MODES } from './uploads';
 
@@ -22,7 +22,8 @@ const isoDate = (field: string) =>
   z
     .string({ error: `${field} must be a date (YYYY-MM-DD)` })
     .check(
-      z.refine(isIsoDate, { error: `${field} must be a date (YYYY-MM-DD)` }),
+      z.refine(isIsoDate, { error: `${field} must be a date (YYYY-MM-DD)`, abort: true }),
+      z.refine(isServiceDate, { error: `${field} must be on or after ${EARLIEST_DATE}` }),
       z.meta({ format: 'date', example: '2026-03-01' }),
     );
 
@@ -61,15 +62,21 @@ export const PlanTypeSchema = z
     }),
   );
 
+const MAX_COUNCIL_NAME = 120;
+/** Control, format (bidirectional marks, zero-width), surrogate, private-use and unassigned characters. */
+const NOT_PRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/u;
+
 export const CouncilBodySchema = z
   .strictObject({
-    name: z
-      .string({ error: 'name must be a string' })
-      .check(
-        z.trim(),
-        z.minLength(1, { error: 'name must not be empty' }),
-        z.maxLength(200, { error: 'name must be at most 200 characters' }),
-      ),
+    name: z.string({ error: 'name must be a string' }).check(
+      z.trim(),
+      z.minLength(1, { error: 'name must not be empty' }),
+      z.maxLength(MAX_COUNCIL_NAME, { error: `name must be at most ${MAX_COUNCIL_NAME} characters` }),
+      // Shown to clinicians as it is: no control, bidirectional-formatting or invisible characters.
+      z.refine((value) => !NOT_PRINTABLE.test(value), {
+        error: 'name must be printable text: no control, bidirectional-formatting or invisible characters',
+      }),
+    ),
     officeHoursPhone: z.optional(z.nullable(phone('officeHoursPhone'))),
     emergencyDutyPhone: phone('emergencyDutyPhone'),
   })

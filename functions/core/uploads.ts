@@ -2,7 +2,7 @@
  * Bulk upload rules, free of I/O: validating each record into a row result, spotting duplicate rows,
  * choosing which open plans a snapshot ends, and the file-level status.
  */
-import { isIsoDate } from './dates';
+import { EARLIEST_DATE, isIsoDate, isServiceDate } from './dates';
 import { isValidNhsNumber } from './nhs-number';
 import { isPlanOpen, isPlanType, PLAN_TYPES, type PlanType } from './plans';
 
@@ -108,6 +108,13 @@ export function validateRecord(row: number, fields: unknown, today: string): Upl
     return rejected(row, record, 'INVALID_DATE', 'startDate must be a date (YYYY-MM-DD)');
   if (endDate !== null && !isIsoDate(endDate))
     return rejected(row, record, 'INVALID_DATE', 'endDate must be a date (YYYY-MM-DD)');
+  for (const [field, value] of [
+    ['startDate', startDate],
+    ['endDate', endDate],
+  ] as const) {
+    if (value !== null && !isServiceDate(value))
+      return rejected(row, record, 'INVALID_DATE', `${field} must be on or after ${EARLIEST_DATE}`);
+  }
   if (endDate !== null && endDate < startDate)
     return rejected(row, record, 'END_BEFORE_START', 'endDate must not be before startDate');
   if (startDate > today)

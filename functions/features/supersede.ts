@@ -1,7 +1,7 @@
 import { clock } from '../core/clock';
 import { invalidInput, RuleViolation } from '../core/errors';
 import { mergePlanDates } from '../core/plans';
-import type { Claims, CouncilMessage } from '../core/schemas';
+import type { CouncilMessage } from '../core/schemas';
 import type { Store, StoredPlan } from '../store';
 import { newId } from '../store/ids';
 import type { Actor } from './actor';
@@ -9,20 +9,6 @@ import { withWriteRetry } from './write-retry';
 
 /** Passes that lose a race with another writer, in all, before the change is refused. */
 const SUPERSESSION_ATTEMPTS = 3;
-
-const COUNCIL_REFUSAL = 'A council can report a change only for an NHS number it holds a plan for';
-
-/** A council may report a change only for a number it holds a plan for; the demographics feed for any. */
-export async function supersessionRefusal(
-  store: Store,
-  caller: Claims,
-  oldNhsNumber: string,
-): Promise<string | undefined> {
-  if (caller.role !== 'council') return undefined;
-  if (!/^\d{10}$/.test(oldNhsNumber)) return COUNCIL_REFUSAL;
-  const view = await store.plans.readChild(oldNhsNumber, { consistent: true });
-  return view.plans.some((plan) => plan.councilCode === caller.org) ? undefined : COUNCIL_REFUSAL;
-}
 
 /**
  * Moves every plan of a superseded NHS number to its replacement (merging with a plan of the same

@@ -52,7 +52,7 @@ export interface RawBody {
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 /**
- * Claims as the authorizer passed them (strings only, activities comma-separated), while the token is
+ * Claims as the authorizer passed them (strings only, activities a JSON array), while the token is
  * still honoured. API Gateway serves the authorizer's cached answer for a token until the cache's TTL
  * runs out, even after the token has expired: the token's `exp`, passed on in the context, is checked
  * here on every request.
@@ -65,10 +65,12 @@ export function claimsFromAuthorizer(
   const exp =
     typeof authorizer.exp === 'string' || typeof authorizer.exp === 'number' ? Number(authorizer.exp) : NaN;
   if (!Number.isFinite(exp) || !tokenHonoured(exp, now)) return undefined;
-  const activities =
-    typeof authorizer.activities === 'string' && authorizer.activities !== ''
-      ? authorizer.activities.split(',')
-      : [];
+  let activities: unknown = [];
+  try {
+    if (typeof authorizer.activities === 'string') activities = JSON.parse(authorizer.activities);
+  } catch {
+    return undefined;
+  }
   const parsed = ClaimsSchema.safeParse({
     sub: authorizer.sub,
     name: authorizer.name,

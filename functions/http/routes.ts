@@ -159,8 +159,9 @@ export const routes: readonly RouteDefinition[] = [
     entry: 'supersede',
     method: 'POST',
     path: '/v1/nhs-numbers/{oldNhsNumber}/superseded-by/{newNhsNumber}',
-    summary: 'Report that an NHS number was superseded: its plans and access history move to the new number',
-    access: { roles: ['demographics', 'council'] },
+    summary:
+      'Report (as the demographics service) that an NHS number was superseded: its plans and access history move to the new number',
+    access: { roles: ['demographics'] },
     responses: [{ status: 200, description: 'The plans moved', schema: SupersessionSchema }],
     errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED', 'CONFLICT'],
   },

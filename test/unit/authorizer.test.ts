@@ -50,7 +50,7 @@ describe('the authorizer', () => {
         name: 'Dr Grace Hopper',
         org: 'RYY02',
         role: 'clinician',
-        activities: 'B0107',
+        activities: '["B0107"]',
         setting: 'emergency-department',
       },
     });
@@ -67,6 +67,22 @@ describe('the authorizer', () => {
       .setExpirationTime('1h')
       .sign(privateKey);
     await expect(handler(withToken(forged))).rejects.toThrow('Unauthorized');
+  });
+
+  it('refuses permission codes that are not one capital letter and four digits, so none can be smuggled', async () => {
+    // Comma-joined in the context, "Z,B0107" used to reach the functions as two codes: Z and B0107.
+    for (const activities of [['Z,B0107'], ['B0107', 'b0170'], ['B01070'], ['B0107 ']]) {
+      await expect(handler(withToken(await signDevToken({ ...claims, activities })))).rejects.toThrow(
+        'Unauthorized',
+      );
+    }
+    const both = (await handler(withToken(await signDevToken({ ...claims, activities: ['B0107', 'B0170'] })))) as {
+      context: Record<string, string>;
+    };
+    const { claimsFromAuthorizer } = await import('../../functions/http/api-handler');
+    expect(claimsFromAuthorizer(both.context, new Date())?.activities).toEqual(['B0107', 'B0170']);
+    // A context whose activities are not the authorizer's JSON is no claims at all.
+    expect(claimsFromAuthorizer({ ...both.context, activities: 'Z,B0107' }, new Date())).toBeUndefined();
   });
 
   it('refuses a token without exp, and one that lives longer than 12 hours', async () => {

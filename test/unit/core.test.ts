@@ -8,6 +8,8 @@ import {
   isPlanVisible,
   lastVisibleDay,
 } from '../../functions/core/plans';
+import { CouncilBodySchema, PlanBodySchema } from '../../functions/core/schemas';
+import { validateRecord } from '../../functions/core/uploads';
 
 describe('NHS numbers', () => {
   it.each(['9990000018', '9434765919', '4010232137'])('accepts %s (valid check digit)', (value) => {
@@ -144,5 +146,40 @@ describe('access history', () => {
     expect(lookupKind(['B0170', 'B0107'])).toBe('NOTIFYING');
     expect(lookupKind(['B0170'])).toBe('SILENT');
     expect(lookupKind([])).toBeUndefined();
+  });
+});
+
+describe('input rules', () => {
+  it('takes plan dates from 1900-01-01, in bodies and upload rows alike', () => {
+    const before = PlanBodySchema.safeParse({ startDate: '1899-12-31' });
+    expect(before.success).toBe(false);
+    expect(before.error?.issues[0]?.message).toBe('startDate must be on or after 1900-01-01');
+    expect(PlanBodySchema.safeParse({ startDate: '0000-01-01' }).success).toBe(false);
+    expect(PlanBodySchema.safeParse({ startDate: '1900-01-01', endDate: '0026-01-01' }).success).toBe(false);
+    expect(PlanBodySchema.safeParse({ startDate: '1900-01-01' }).success).toBe(true);
+    const row = { nhsNumber: '9990000018', planType: 'CPP', startDate: '0000-03-01', endDate: '' };
+    expect(validateRecord(1, row, '2026-12-07')).toMatchObject({
+      outcome: 'REJECTED',
+      code: 'INVALID_DATE',
+      message: 'startDate must be on or after 1900-01-01',
+    });
+    expect(validateRecord(1, { ...row, startDate: '1900-01-01' }, '2026-12-07')).toMatchObject({ row: 1 });
+  });
+
+  it.each([
+    ['a right-to-left override', 'Borough of \u202Eelpmaxe'],
+    ['a control character', 'Borough\u0007 of Example'],
+    ['a zero-width space', 'Borough\u200B of Example'],
+    ['a line separator', 'Borough\u2028of Example'],
+    ['121 characters', 'B'.repeat(121)],
+  ])('refuses a council name with %s', (_what, name) => {
+    const body = { name, emergencyDutyPhone: '020 7946 0999' };
+    expect(CouncilBodySchema.safeParse(body).success).toBe(false);
+  });
+
+  it('takes printable council names up to 120 characters, accents and all', () => {
+    for (const name of ['Cyngor Sir Ynys Môn', 'London Borough of Example', 'B'.repeat(120)]) {
+      expect(CouncilBodySchema.safeParse({ name, emergencyDutyPhone: '020 7946 0999' }).success).toBe(true);
+    }
   });
 });

@@ -107,7 +107,7 @@ describe('council registration', () => {
           ...(lookupSample.requestContext.authorizer as Record<string, unknown>),
           role: 'council',
           org: councilCode,
-          activities: '',
+          activities: '[]',
           setting: '',
         },
       },

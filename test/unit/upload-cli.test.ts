@@ -143,3 +143,43 @@ it('passes --force on for a snapshot, and refuses it without --snapshot before s
     api.close();
   }
 }, 60_000);
+
+it('writes a results file whose cells a spreadsheet cannot take for formulas', async () => {
+  // The service echoes each row's cells: a file's own cells can be hostile, as can any message.
+  const hostile = {
+    status: 200,
+    body: {
+      results: [
+        {
+          row: 1,
+          nhsNumber: '=HYPERLINK("http://x","y")',
+          planType: '+CPP',
+          outcome: 'REJECTED',
+          code: 'INVALID_NHS_NUMBER',
+          message: '@SUM(A1)',
+        },
+        {
+          row: 2,
+          nhsNumber: '-1',
+          planType: '\tLAC',
+          outcome: 'REJECTED',
+          code: 'INVALID_RECORD',
+          message: '\rx',
+        },
+      ],
+    },
+  };
+  const api = await standIn([hostile]);
+  try {
+    const run = await runCli(api.url);
+    expect(run.code).toBe(1);
+    const { parse } = await import('csv-parse/sync');
+    const cells = (parse(run.results ?? '', { relax_column_count: true }) as string[][]).flat();
+    for (const cell of cells) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+    expect(cells).toEqual(
+      expect.arrayContaining([`'=HYPERLINK("http://x","y")`, "'+CPP", "'@SUM(A1)", "'-1", "'\tLAC", "'\rx"]),
+    );
+  } finally {
+    api.close();
+  }
+}, 60_000);

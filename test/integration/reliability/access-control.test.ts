@@ -70,7 +70,7 @@ const MATRIX: Record<string, { may: (role: Role, org: Org, codes: Codes) => bool
   },
   'GET /v1/audit/children/{nhsNumber}': { may: (role) => role === 'auditor', status: 200 },
   'POST /v1/nhs-numbers/{oldNhsNumber}/superseded-by/{newNhsNumber}': {
-    may: (role, org) => role === 'demographics' || (role === 'council' && org === 'own'),
+    may: (role) => role === 'demographics',
     status: 200,
   },
   'PUT /v1/nhs-numbers/{nhsNumber}/sensitivity': { may: (role) => role === 'demographics', status: 200 },

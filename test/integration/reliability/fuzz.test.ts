@@ -435,9 +435,7 @@ function fittingCaller(entry: string, pick: number): { token: string; council?: 
     case 'sensitivity':
       return { token: named('demographics') };
     case 'supersede':
-      return pick % 3 === 0
-        ? { token: named('council own'), council: OWN }
-        : { token: named('demographics') };
+      return { token: named('demographics') };
     case 'put-plan':
     case 'delete-plan':
       return pick % 4 === 0

@@ -104,7 +104,7 @@ async function upload(csv: string): Promise<{ status: number; body: any }> {
         ...(sample.requestContext.authorizer as Record<string, unknown>),
         role: 'council',
         org: COUNCIL,
-        activities: '',
+        activities: '[]',
         setting: '',
       },
     },
