@@ -10,9 +10,9 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { benchNhsNumber } from '../testkit/nhs-numbers';
 import type { DirectJob, LookupServing } from './lib/direct-worker';
 import { closedLoop, type LoadSample } from './lib/load';
-import { benchNhsNumber } from './lib/nhs';
 
 const send = (message: unknown) => process.send?.(message);
 

@@ -11,14 +11,16 @@ const CLAIM_PROBLEMS: Record<string, string> = {
   sub: '--sub must be 1 to 200 characters',
   name: '--name must be 1 to 200 characters',
   org: '--org must be an ODS code of 3 to 10 capital letters and digits, e.g. --org RXX01',
-  activities: 'each --activity must be at most 10 characters, and there may be at most 20',
+  activities: 'each --activity must be one capital letter and four digits, e.g. B0107, and there may be at most 20',
   setting: '--setting must be 1 to 100 characters',
+  roleName: '--role-name must be 1 to 200 characters',
+  orgName: '--org-name must be 1 to 200 characters',
 };
 
 runCli(
   {
     usage:
-      'npm run --silent token -- --role ROLE --org CODE [--sub ID] [--name NAME] [--activity CODE]... [--setting LABEL] [--ttl SECONDS]',
+      'npm run --silent token -- --role ROLE --org CODE [--sub ID] [--name NAME] [--role-name JOB] [--org-name NAME] [--activity CODE]... [--setting LABEL] [--ttl SECONDS]',
     about:
       'Prints one token signed with the development key in .local/ (created on first use). Only the local\n' +
       'runtime accepts it: a deployed authorizer refuses to start with that key.',
@@ -43,6 +45,8 @@ runCli(
         help: "a clinician's permission code: B0107 (lookups notify the council) or B0170 (silent)",
       },
       setting: { type: 'string', value: 'LABEL', help: 'where a clinician works, e.g. emergency-department' },
+      'role-name': { type: 'string', value: 'JOB', help: "a clinician's job role, e.g. \"Staff Nurse\" (shown in access histories)" },
+      'org-name': { type: 'string', value: 'NAME', help: "the organisation's name (shown in access histories)" },
       ttl: { type: 'string', value: 'SECONDS', help: 'lifetime in seconds, 1 to 43200 (default 3600)' },
     },
     examples: [
@@ -70,6 +74,8 @@ runCli(
       role,
       activities: values.activity,
       setting: values.setting,
+      roleName: values['role-name'],
+      orgName: values['org-name'],
     });
     if (!claims.success) {
       throw new UsageError(

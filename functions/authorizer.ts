@@ -43,6 +43,8 @@ export function authorizerContext(claims: Claims, exp: number): Record<string, s
     // JSON, not comma-joined: a claim can hold no character that splits it into two codes.
     activities: JSON.stringify(claims.activities),
     setting: claims.setting ?? '',
+    roleName: claims.roleName ?? '',
+    orgName: claims.orgName ?? '',
   };
 }
 

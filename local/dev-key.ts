@@ -51,6 +51,8 @@ export interface DevTokenClaims {
   role: string;
   activities?: string[];
   setting?: string;
+  roleName?: string;
+  orgName?: string;
 }
 
 export async function signDevToken(
@@ -73,6 +75,8 @@ export async function signDevToken(
     role: claims.role,
     ...(claims.activities?.length ? { activities: claims.activities } : {}),
     ...(claims.setting ? { setting: claims.setting } : {}),
+    ...(claims.roleName ? { roleName: claims.roleName } : {}),
+    ...(claims.orgName ? { orgName: claims.orgName } : {}),
   })
     .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
     .setSubject(claims.sub)

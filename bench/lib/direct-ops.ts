@@ -19,27 +19,19 @@ import { newId } from '../../functions/store/ids';
 import { type AuditEntry, type AuditExtras, auditItem, planItem } from '../../functions/store/items';
 import { keys, PLAN_RANGE, SK_PROFILE, SK_STATUS } from '../../functions/store/keys';
 import { statusCheck } from '../../functions/store/plans';
+import type { Claims } from '../../testkit/tokens';
 
 /** Same client configuration as the table module. */
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
 
-export interface BenchClaims {
-  sub: string;
-  name: string;
-  org: string;
-  role: string;
-  activities: string[];
-  setting?: string;
-}
-
 function auditPut(
   tableName: string,
   subject: string,
   action: AuditAction,
   outcome: AuditOutcome,
-  actor: BenchClaims,
+  actor: Claims,
   at: string,
   extras: AuditExtras = {},
 ) {
@@ -65,7 +57,7 @@ export interface DirectLookupRead {
 export async function directLookup(
   tableName: string,
   nhsNumber: string,
-  claims: BenchClaims,
+  claims: Claims,
 ): Promise<DirectLookupRead> {
   const notifying = claims.activities.includes('B0107');
   const at = new Date().toISOString();
@@ -120,7 +112,9 @@ export async function directLookup(
         accessedBy: {
           userId: claims.sub,
           userName: claims.name,
+          roleName: null,
           organisation: claims.org,
+          organisationName: null,
           setting: claims.setting ?? null,
         },
       }))
@@ -134,7 +128,9 @@ export async function directLookup(
         outcome,
         claims,
         at,
-        notifies ? { access: { setting: claims.setting ?? null }, messages } : {},
+        notifies
+          ? { access: { setting: claims.setting ?? null, roleName: null, organisationName: null }, messages }
+          : {},
       ),
     ),
   );
@@ -148,7 +144,7 @@ export async function directPublish(
   nhsNumber: string,
   planType: string,
   startDate: string,
-  claims: BenchClaims,
+  claims: Claims,
 ): Promise<void> {
   const at = new Date().toISOString();
   const context = await client.send(

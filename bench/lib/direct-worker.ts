@@ -1,7 +1,7 @@
 /** Starts bench/direct.ts (the direct SDK baseline) in its own process and hands it jobs. */
 import path from 'node:path';
+import type { Claims } from '../../testkit/tokens';
 import { IpcChild } from './child';
-import type { BenchClaims } from './direct-ops';
 import type { LoadSample } from './load';
 
 export type DirectJob =
@@ -10,7 +10,7 @@ export type DirectJob =
       tableName: string;
       /** Children are drawn uniformly from benchNhsNumber(start .. start + count - 1). */
       pool: { start: number; count: number };
-      claims: BenchClaims;
+      claims: Claims;
       /** Whether every child of the pool has a plan (checked on every call). */
       expectPlans: boolean;
       concurrency: number;
@@ -23,7 +23,7 @@ export type DirectJob =
       /** Each publish creates a plan for benchNhsNumber(firstSeed + n). */
       firstSeed: number;
       startDate: string;
-      claims: BenchClaims;
+      claims: Claims;
       concurrency: number;
       seconds: number;
     };
@@ -31,7 +31,7 @@ export type DirectJob =
 /** What the worker's bare HTTP server serves: the lookups of one workload (bench/direct.ts). */
 export interface LookupServing {
   tableName: string;
-  claims: BenchClaims;
+  claims: Claims;
   /** Whether every child asked about has a plan (otherwise the server answers 500). */
   expectPlans: boolean;
 }

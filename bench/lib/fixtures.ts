@@ -1,6 +1,7 @@
 /** Data shared by several measurements on the main table, seeded once per run on first use. */
+import { seedPlans } from '../../testkit/seed';
 import { SEED_RANGES } from './nhs';
-import { registerCouncils, seedPlans } from './seed';
+import { registerCouncils } from './seed';
 import type { BenchContext } from './types';
 
 /** Councils holding the lookup pool's plans. */

@@ -4,7 +4,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { type AuditEntry, auditItem } from '../../functions/store/items';
-import { clinicianClaims } from './tokens';
+import { clinicianClaims } from './callers';
 
 /**
  * The INSERT of a notifying lookup's access record (its audit event, as the lookup writes it) carrying
@@ -27,7 +27,7 @@ export function accessRecordInsert(options: {
       at,
     },
     {
-      access: { setting: clinician.setting ?? null },
+      access: { setting: clinician.setting ?? null, roleName: null, organisationName: null },
       messages: [
         {
           type: 'ChildRecordAccessed',
@@ -39,7 +39,9 @@ export function accessRecordInsert(options: {
           accessedBy: {
             userId: clinician.sub,
             userName: clinician.name,
+            roleName: null,
             organisation: clinician.org,
+            organisationName: null,
             setting: clinician.setting ?? null,
           },
         },

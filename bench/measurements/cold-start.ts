@@ -10,34 +10,21 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { BENCH_COUNCIL, publishPlan } from '../../testkit/councils';
+import { benchNhsNumber } from '../../testkit/nhs-numbers';
+import { type Claims, signLongLivedToken } from '../../testkit/tokens';
+import { auditorClaims, clinicianClaims, councilClaims, demographicsClaims } from '../lib/callers';
 import { REPO_ROOT } from '../lib/child';
-import type { BenchClaims } from '../lib/direct-ops';
-import { setupFetch } from '../lib/http';
-import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
-import { BENCH_COUNCIL, registerCouncils } from '../lib/seed';
+import { setupApi } from '../lib/http';
+import { SEED_RANGES } from '../lib/nhs';
+import { registerCouncils } from '../lib/seed';
 import { median, round } from '../lib/stats';
 import { accessRecordInsert } from '../lib/stream-records';
-import { clinicianClaims, councilClaims, signToken } from '../lib/tokens';
 import type { BenchContext, Measurement } from '../lib/types';
 
 export const COLD_COUNCIL = 'BENCHCLD';
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __benchCreateRequire } from 'node:module'; const require = __benchCreateRequire(import.meta.url);";
-
-const auditorClaims: BenchClaims = {
-  sub: 'bench-ig',
-  name: 'Bench IG',
-  org: 'X26',
-  role: 'auditor',
-  activities: [],
-};
-const demographicsClaims: BenchClaims = {
-  sub: 'bench-pds',
-  name: 'Bench demographics feed',
-  org: 'X09',
-  role: 'demographics',
-  activities: [],
-};
 
 /** SDK clients a bundle creates, from the packages esbuild pulled into it. */
 const CLIENTS = {
@@ -154,7 +141,7 @@ const CALL_BARE_PRELUDE = `
 import { directLookup, directPublish } from './bench/lib/direct-ops';
 const claimsOf = (event: { requestContext: { authorizer: Record<string, string> } }) => {
   const a = event.requestContext.authorizer;
-  return { sub: a.sub, name: a.name, org: a.org, role: a.role, activities: a.activities ? a.activities.split(',') : [], setting: a.setting || undefined };
+  return { sub: a.sub, name: a.name, org: a.org, role: a.role, activities: a.activities ? (JSON.parse(a.activities) as string[]) : [], setting: a.setting || undefined };
 };
 const answer = { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' };
 `;
@@ -279,7 +266,7 @@ async function handlerEntries(): Promise<string[]> {
 }
 
 interface ApiFixture {
-  claims: BenchClaims;
+  claims: Claims;
   params: Record<string, string>;
   body?: unknown;
   query?: Record<string, string>;
@@ -348,7 +335,7 @@ async function apiEvent(entry: string, fixture: ApiFixture): Promise<APIGatewayP
   const { authorizerContext } = await import('../../functions/authorizer');
   const route = routeByEntry(entry as Parameters<typeof routeByEntry>[0]);
   const requestPath = route.path.replace(/\{(\w+)\}/g, (_, name: string) => fixture.params[name] ?? name);
-  const token = await signToken(fixture.claims);
+  const token = await signLongLivedToken(fixture.claims);
   const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Host: 'localhost' };
   if (fixture.body !== undefined) headers['Content-Type'] = 'application/json';
   const claims = { ...fixture.claims, activities: fixture.claims.activities } as Parameters<
@@ -392,7 +379,7 @@ async function specialEvent(entry: string, i: number): Promise<unknown | undefin
   if (entry === 'authorizer') {
     return {
       type: 'TOKEN',
-      authorizationToken: `Bearer ${await signToken(clinicianClaims(['B0107']))}`,
+      authorizationToken: `Bearer ${await signLongLivedToken(clinicianClaims(['B0107']))}`,
       methodArn: `arn:aws:execute-api:eu-west-2:000000000000:bench/bench/GET/v1/children/${benchNhsNumber(SEED_RANGES.cold)}`,
     };
   }
@@ -470,15 +457,16 @@ export const coldStartMeasurement: Measurement = {
 
     // State the events need: a council with a queue, a child with a plan, plans to delete.
     await registerCouncils(ctx.server.url, [COLD_COUNCIL]);
-    const councilToken = await signToken(councilClaims(COLD_COUNCIL));
+    const councilToken = await signLongLivedToken(councilClaims(COLD_COUNCIL));
+    const api = setupApi(ctx.server.url);
     const publish = async (seed: number) => {
-      const response = await setupFetch(
-        `${ctx.server.url}/v1/councils/${COLD_COUNCIL}/plans/${benchNhsNumber(seed)}/CPP`,
-        {
-          method: 'PUT',
-          headers: { Authorization: `Bearer ${councilToken}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ startDate: '2025-01-01' }),
-        },
+      const response = await publishPlan(
+        api,
+        COLD_COUNCIL,
+        benchNhsNumber(seed),
+        'CPP',
+        { startDate: '2025-01-01' },
+        { token: councilToken },
       );
       if (response.status !== 201 && response.status !== 200)
         throw new Error(`publishing ${seed}: ${response.status}`);

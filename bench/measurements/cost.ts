@@ -8,6 +8,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ACCESS_RANGE, EVENT_RANGE, keys, PLAN_RANGE, SK_PROFILE } from '../../functions/store/keys';
 import { lambdaContext } from '../../local/http-adapter';
+import { benchNhsNumber } from '../../testkit/nhs-numbers';
+import { signLongLivedToken } from '../../testkit/tokens';
+import { clinicianClaims } from '../lib/callers';
 import {
   DEFAULT_INPUTS,
   DEFAULT_ITEM_BYTES,
@@ -19,10 +22,9 @@ import {
   total,
 } from '../lib/cost';
 import { LOOKUP_COUNCILS } from '../lib/fixtures';
-import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
+import { SEED_RANGES } from '../lib/nhs';
 import { percentile, round } from '../lib/stats';
 import { accessRecordInsert } from '../lib/stream-records';
-import { clinicianClaims, signToken } from '../lib/tokens';
 import type { BenchContext, Measurement } from '../lib/types';
 
 /** Sizes of the items the lookup and publish measurements wrote to the main table. */
@@ -83,13 +85,16 @@ async function warmDurations(
   const authorizer = await import('../../functions/authorizer');
   const dispatch = await import('../../functions/dispatch');
   // Not a line per message in the runner's output. Set on the functions' logger itself: an earlier
-  // measure may have imported it, at the level POWERTOOLS_LOG_LEVEL gave it then.
+  // measure may have imported it, at the level POWERTOOLS_LOG_LEVEL gave it then; and held, since
+  // injectLambdaContext puts the logger back to that level at each invocation (its sampling refresh).
   const { logger } = await import('../../functions/observability');
   const level = logger.getLevelName();
+  const refresh = logger.refreshSampleRateCalculation;
+  logger.refreshSampleRateCalculation = () => undefined;
   logger.setLogLevel('WARN');
   const tokens = await Promise.all(
     Array.from({ length: runs + 1 }, (_, i) =>
-      signToken({ ...clinicianClaims(['B0107']), sub: `bench-cost-${i}` }),
+      signLongLivedToken({ ...clinicianClaims(['B0107']), sub: `bench-cost-${i}` }),
     ),
   );
   const methodArn = 'arn:aws:execute-api:eu-west-2:000000000000:bench/bench/GET/v1/children/9990000018';
@@ -117,6 +122,7 @@ async function warmDurations(
       if (i > 0) timings.dispatch.push(performance.now() - started);
     }
   } finally {
+    logger.refreshSampleRateCalculation = refresh;
     logger.setLogLevel(level);
   }
   return {

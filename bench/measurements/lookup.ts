@@ -9,20 +9,21 @@
  * - not-found: B0107 on a child with no plan (the common case in practice): Query + PutItem (audit)
  */
 
+import { benchNhsNumber } from '../../testkit/nhs-numbers';
+import { type Claims, signLongLivedToken } from '../../testkit/tokens';
+import { clinicianClaims } from '../lib/callers';
 import { type Comparison, type ComparisonSides, compare } from '../lib/compare';
-import type { BenchClaims } from '../lib/direct-ops';
 import { ensureLookupPool } from '../lib/fixtures';
 import { setupFetch } from '../lib/http';
 import { httpLoad } from '../lib/load';
-import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
-import { clinicianClaims, signToken } from '../lib/tokens';
+import { SEED_RANGES } from '../lib/nhs';
 import type { BenchContext, Measurement } from '../lib/types';
 
 export interface LookupWorkload {
   id: string;
   label: string;
   calls: string;
-  claims: BenchClaims;
+  claims: Claims;
   pool: { start: number; count: number };
   expectPlans: boolean;
 }
@@ -69,7 +70,7 @@ export async function lookupSides(
   target: { url: string; tableName: string } = { url: ctx.server.url, tableName: ctx.server.tableName },
   options: { floor?: boolean } = {},
 ): Promise<ComparisonSides> {
-  const token = await signToken(workload.claims);
+  const token = await signLongLivedToken(workload.claims);
   const pick = () => benchNhsNumber(workload.pool.start + Math.floor(Math.random() * workload.pool.count));
   const load = (url: string) => (seconds: number) =>
     httpLoad({
@@ -108,7 +109,7 @@ export async function lookupSides(
 async function checkOne(ctx: BenchContext, workload: LookupWorkload): Promise<void> {
   const nhsNumber = benchNhsNumber(workload.pool.start);
   const response = await setupFetch(`${ctx.server.url}/v1/children/${nhsNumber}`, {
-    headers: { Authorization: `Bearer ${await signToken(workload.claims)}` },
+    headers: { Authorization: `Bearer ${await signLongLivedToken(workload.claims)}` },
   });
   const body = (await response.json()) as { plans?: unknown[] };
   if (response.status !== 200 || (body.plans?.length ?? 0) > 0 !== workload.expectPlans) {

@@ -11,11 +11,14 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { benchNhsNumber } from '../../testkit/nhs-numbers';
+import { seedPlans } from '../../testkit/seed';
+import { signLongLivedToken } from '../../testkit/tokens';
+import { clinicianClaims } from '../lib/callers';
 import { measureMachine } from '../lib/machine';
-import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
-import { registerCouncils, seedPlans } from '../lib/seed';
+import { SEED_RANGES } from '../lib/nhs';
+import { registerCouncils } from '../lib/seed';
 import { round, summarize } from '../lib/stats';
-import { clinicianClaims, signToken } from '../lib/tokens';
 import type { Measurement } from '../lib/types';
 
 export const NOTIFY_COUNCIL = 'BENCHNTF';
@@ -42,7 +45,7 @@ export const notifyMeasurement: Measurement = {
     const { QueueUrl } = await sqs.send(
       new GetQueueUrlCommand({ QueueName: `${ctx.server.queuePrefix}${NOTIFY_COUNCIL}` }),
     );
-    const token = await signToken(clinicianClaims(['B0107']));
+    const token = await signLongLivedToken(clinicianClaims(['B0107']));
     const index = new Map<string, number>();
     for (let i = 0; i < total; i++) index.set(benchNhsNumber(SEED_RANGES.notify + i), i);
     const sentAt = new Array<number>(total);

@@ -2,11 +2,14 @@
  * Plan publish throughput: PUT /v1/councils/{code}/plans/{nhs}/CPP creating a new plan each time, through
  * the service, against the same consistent BatchGet and guarded TransactWriteItems issued directly.
  */
+
+import { benchNhsNumber } from '../../testkit/nhs-numbers';
+import { signLongLivedToken } from '../../testkit/tokens';
+import { councilClaims } from '../lib/callers';
 import { compare } from '../lib/compare';
 import { httpLoad } from '../lib/load';
-import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
+import { SEED_RANGES } from '../lib/nhs';
 import { registerCouncils } from '../lib/seed';
-import { councilClaims, signToken } from '../lib/tokens';
 import type { Measurement } from '../lib/types';
 import { recordComparison } from './lookup';
 
@@ -20,7 +23,7 @@ export const publishMeasurement: Measurement = {
   async run(ctx) {
     await registerCouncils(ctx.server.url, [PUBLISH_COUNCIL]);
     const claims = councilClaims(PUBLISH_COUNCIL);
-    const token = await signToken(claims);
+    const token = await signLongLivedToken(claims);
     const startDate = '2025-01-01';
     const body = JSON.stringify({ startDate });
     let serviceSeed = SEED_RANGES.publishService;

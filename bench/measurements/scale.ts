@@ -4,13 +4,17 @@
  * service process, with rounds alternating between them. The same lookups issued directly with the
  * SDK on both tables show how much of any difference is the emulator's own.
  */
+
+import { benchNhsNumber } from '../../testkit/nhs-numbers';
+import { seedPlans } from '../../testkit/seed';
+import { signLongLivedToken } from '../../testkit/tokens';
+import { clinicianClaims } from '../lib/callers';
 import { httpLoad, type LoadSample } from '../lib/load';
 import { measureMachine } from '../lib/machine';
-import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
-import { dropTables, registerCouncils, seedPlans, withStreamOff } from '../lib/seed';
+import { SEED_RANGES } from '../lib/nhs';
+import { dropTables, registerCouncils, withStreamOff } from '../lib/seed';
 import type { ServerHandle } from '../lib/server';
 import { round, summarize } from '../lib/stats';
-import { clinicianClaims, signToken } from '../lib/tokens';
 import type { BenchContext, Measurement } from '../lib/types';
 
 /** The councils the children's plans are spread over (fewer in the quick mode: each is an API call). */
@@ -76,7 +80,7 @@ export const scaleMeasurement: Measurement = {
     await seedSide(ctx, small);
     await seedSide(ctx, large);
     const claims = clinicianClaims(['B0107']);
-    const token = await signToken(claims);
+    const token = await signLongLivedToken(claims);
 
     for (const concurrency of ctx.settings.mode === 'quick' ? [1] : [1, 16]) {
       ctx.log(`  concurrency ${concurrency}`);

@@ -9,9 +9,11 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { benchNhsNumber } from '../../testkit/nhs-numbers';
+import { batchWriteItems } from '../../testkit/seed';
 import { REPO_ROOT } from '../lib/child';
-import { benchNhsNumber, SEED_RANGES } from '../lib/nhs';
-import { batchWriteItems, dropTables, registerCouncils, withStreamOff } from '../lib/seed';
+import { SEED_RANGES } from '../lib/nhs';
+import { dropTables, registerCouncils, withStreamOff } from '../lib/seed';
 import { round } from '../lib/stats';
 import type { BenchContext, Measurement } from '../lib/types';
 

@@ -20,6 +20,10 @@ export const ClaimsSchema = z.object({
   /** Permission codes: one capital letter and four digits each; anything else refuses the token. */
   activities: z._default(z.array(z.string().check(z.regex(ACTIVITY_CODE))).check(z.maxLength(20)), []),
   setting: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+  /** Clinicians: the job role of the role profile signed in with, e.g. Staff Nurse. */
+  roleName: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+  /** The organisation's name, shown in access histories. */
+  orgName: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
 });
 export type Claims = z.infer<typeof ClaimsSchema>;
 

@@ -27,6 +27,11 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /** The same day a number of months later; a day the later month lacks (29 February) becomes its last day. */
+export function addDays(date: string, days: number): string {
+  if (!isIsoDate(date)) throw new RangeError('addDays needs a YYYY-MM-DD date');
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 export function addMonths(date: string, months: number): string {
   const match = ISO_DATE.exec(date);
   if (!match) throw new RangeError('addMonths needs a YYYY-MM-DD date');

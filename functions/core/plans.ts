@@ -1,4 +1,4 @@
-import { addMonths } from './dates';
+import { addDays, addMonths } from './dates';
 
 export const PLAN_TYPES = ['CPP', 'LAC', 'UCPP'] as const;
 export type PlanType = (typeof PLAN_TYPES)[number];
@@ -13,8 +13,10 @@ export function isPlanType(value: string): value is PlanType {
   return (PLAN_TYPES as readonly string[]).includes(value);
 }
 
-/** An ended plan stays visible for this many months after its end date. */
+/** An ended child protection plan or looked-after status stays visible this many months after its end. */
 export const VISIBLE_MONTHS_AFTER_END = 12;
+/** An unborn-child plan stays visible this many days after its end: the baby then has its own number. */
+export const UNBORN_VISIBLE_DAYS_AFTER_END = 28;
 
 export interface PlanDates {
   startDate: string;
@@ -22,12 +24,23 @@ export interface PlanDates {
 }
 
 /** The last day an ended plan is still shown (inclusive). */
-export function lastVisibleDay(endDate: string): string {
-  return addMonths(endDate, VISIBLE_MONTHS_AFTER_END);
+export function lastVisibleDay(endDate: string, planType: PlanType): string {
+  return planType === 'UCPP'
+    ? addDays(endDate, UNBORN_VISIBLE_DAYS_AFTER_END)
+    : addMonths(endDate, VISIBLE_MONTHS_AFTER_END);
 }
 
-export function isPlanVisible(plan: PlanDates, today: string): boolean {
-  return plan.endDate === null || today <= lastVisibleDay(plan.endDate);
+export function isPlanVisible(plan: PlanDates & { planType: PlanType }, today: string): boolean {
+  return plan.endDate === null || today <= lastVisibleDay(plan.endDate, plan.planType);
+}
+
+/**
+ * When a plan may leave the table (the TTL attribute, epoch seconds): the end of its last visible day,
+ * UTC. None for an open plan. Lookups never rely on it (DynamoDB deletes expired items within days).
+ */
+export function planExpiry(plan: PlanDates & { planType: PlanType }): number | undefined {
+  if (plan.endDate === null) return undefined;
+  return Date.parse(`${addDays(lastVisibleDay(plan.endDate, plan.planType), 1)}T00:00:00Z`) / 1000;
 }
 
 /** A plan is open on a day when it has no end date or ends later (a plan ended today is ended). */

@@ -124,7 +124,9 @@ export const PreviousAccessSchema = z
     accessedAt: dateTime(),
     userId: z.string(),
     userName: z.string(),
+    roleName: z.nullable(z.string()),
     organisation: z.string(),
+    organisationName: z.nullable(z.string()),
     setting: z.nullable(z.string()),
   })
   .check(z.meta({ id: 'PreviousAccess' }));
@@ -235,7 +237,10 @@ export const ChildRecordAccessedSchema = z
     accessedBy: z.strictObject({
       userId: z.string(),
       userName: z.string(),
+      // Null when the viewer's token did not carry them (and in messages recorded before they existed).
+      roleName: z._default(z.nullable(z.string()), null),
       organisation: z.string(),
+      organisationName: z._default(z.nullable(z.string()), null),
       setting: z.nullable(z.string()),
     }),
   })

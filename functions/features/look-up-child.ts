@@ -51,7 +51,9 @@ function accessMessages(
     accessedBy: {
       userId: viewer.sub,
       userName: viewer.name,
+      roleName: viewer.roleName ?? null,
       organisation: viewer.org,
+      organisationName: viewer.orgName ?? null,
       setting: viewer.setting ?? null,
     },
   }));
@@ -91,6 +93,8 @@ export async function lookUpChild(store: Store, requested: string, viewer: Claim
     await store.audit.recordNotifyingLookup({
       access: { ...audit, subject: nhsNumber },
       setting: viewer.setting ?? null,
+      roleName: viewer.roleName ?? null,
+      organisationName: viewer.orgName ?? null,
       others: subjects.filter((subject) => subject !== nhsNumber).map((subject) => ({ ...audit, subject })),
       messages: accessMessages(visible, nhsNumber, viewer, at),
     });

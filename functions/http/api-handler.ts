@@ -78,6 +78,8 @@ export function claimsFromAuthorizer(
     role: authorizer.role,
     activities,
     setting: authorizer.setting || undefined,
+    roleName: authorizer.roleName || undefined,
+    orgName: authorizer.orgName || undefined,
   });
   return parsed.success ? parsed.data : undefined;
 }

@@ -11,6 +11,8 @@ export interface NotifyingLookup {
   /** The lookup's audit event about the NHS number whose plans it found: its access record. */
   access: AuditEntry;
   setting: string | null;
+  roleName: string | null;
+  organisationName: string | null;
   /** Its audit events about other numbers it is about (a superseded number it was asked by). */
   others: readonly AuditEntry[];
   messages: readonly CouncilMessage[];
@@ -67,7 +69,7 @@ export class AuditRepository {
    */
   async recordNotifyingLookup(lookup: NotifyingLookup): Promise<void> {
     const access = auditPut(this.store.tableName, lookup.access, {
-      access: { setting: lookup.setting },
+      access: { setting: lookup.setting, roleName: lookup.roleName, organisationName: lookup.organisationName },
       messages: lookup.messages,
     });
     if (lookup.others.length === 0) await this.putNew(access.Put);

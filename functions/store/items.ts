@@ -4,7 +4,7 @@
  */
 import * as z from 'zod/mini';
 import type { PlanType } from '../core/plans';
-import { PLAN_TYPES } from '../core/plans';
+import { PLAN_TYPES, planExpiry } from '../core/plans';
 import {
   AUDIT_ACTIONS,
   AUDIT_OUTCOMES,
@@ -50,7 +50,7 @@ export interface AuditEntry {
  * event is written.
  */
 export interface AuditExtras {
-  access?: { setting: string | null };
+  access?: { setting: string | null; roleName: string | null; organisationName: string | null };
   messages?: readonly CouncilMessage[];
 }
 
@@ -88,6 +88,8 @@ const AuditItemSchema = z.object({
   planType: z.optional(z.enum(PLAN_TYPES)),
   councilCode: z.optional(z.string()),
   setting: z.optional(z.string()),
+  roleName: z.optional(z.string()),
+  organisationName: z.optional(z.string()),
 });
 
 type Item = Record<string, unknown>;
@@ -131,7 +133,9 @@ export function parseAccess(item: Item): PreviousAccess {
     accessedAt: event.at,
     userId: event.actor.sub,
     userName: event.actor.name,
+    roleName: event.roleName ?? null,
     organisation: event.actor.org,
+    organisationName: event.organisationName ?? null,
     setting: event.setting ?? null,
   };
 }
@@ -149,6 +153,8 @@ export function planItem(plan: StoredPlan, updatedAt: string) {
     endDate: plan.endDate ?? undefined,
     version: plan.version,
     updatedAt,
+    // DynamoDB's time to live removes the plan once it can no longer be visible.
+    [tableDefinition.timeToLiveAttribute]: planExpiry(plan),
     GSI1PK: keys.councilPlans(plan.councilCode),
     GSI1SK: keys.councilPlan(plan.nhsNumber, plan.planType),
   };
@@ -185,7 +191,13 @@ export function auditItem(entry: AuditEntry, extras: AuditExtras = {}) {
     actor: { sub: entry.actor.sub, name: entry.actor.name, org: entry.actor.org, role: entry.actor.role },
     planType: entry.planType,
     councilCode: entry.councilCode,
-    ...(extras.access ? { setting: extras.access.setting ?? undefined } : {}),
+    ...(extras.access
+      ? {
+          setting: extras.access.setting ?? undefined,
+          roleName: extras.access.roleName ?? undefined,
+          organisationName: extras.access.organisationName ?? undefined,
+        }
+      : {}),
     ...(notifies ? { [tableDefinition.notifiesAttribute]: true, messages: extras.messages } : {}),
   };
 }

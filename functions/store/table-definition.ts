@@ -28,6 +28,8 @@ export const tableDefinition = {
     { eventName: ['MODIFY', 'REMOVE'], dynamodb: { Keys: { PK: { S: [{ prefix: AUDIT_KEY_PREFIX }] } } } },
   ],
   notifiesAttribute: NOTIFIES_ATTRIBUTE,
+  /** Epoch seconds after which a plan can no longer be visible: the table's time-to-live attribute. */
+  timeToLiveAttribute: 'expiresAt',
   /** Leading-key prefix of audit items: no function may update or delete them. */
   auditKeyPrefix: AUDIT_KEY_PREFIX,
   /** The dispatch function's log message for such a change; a metric filter on it raises the alarm. */

@@ -11,11 +11,12 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { nhsCheckDigit } from '../../functions/core/nhs-number';
 import { councilDeadLetterQueueName, councilQueueName } from '../../functions/notify/council-queues';
-import { type DevTokenClaims, signDevToken } from '../../local/dev-key';
+import type { DevTokenClaims } from '../../local/dev-key';
 import type { RateLimits } from '../../local/rate-limiter';
 import type { LocalService, LocalServiceOptions } from '../../local/service';
+import * as testkit from '../../testkit';
+import { EXAMPLE_COUNCIL, tokens } from '../../testkit';
 
 export interface ApiResult<T = any> {
   status: number;
@@ -156,54 +157,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   };
 }
 
-export const tokens = {
-  council: (code: string, extra: Partial<DevTokenClaims> = {}) =>
-    signDevToken({
-      sub: `${code}-system`,
-      name: `${code} case system`,
-      org: code,
-      role: 'council',
-      ...extra,
-    }),
-  clinician: (activities: string[], extra: Partial<DevTokenClaims> = {}) =>
-    signDevToken({
-      sub: 'u1',
-      name: 'Dr Ada Lovelace',
-      org: 'RXX01',
-      role: 'clinician',
-      activities,
-      setting: 'emergency-department',
-      ...extra,
-    }),
-  auditor: (extra: Partial<DevTokenClaims> = {}) =>
-    signDevToken({ sub: 'ig1', name: 'Information Governance', org: 'X26', role: 'auditor', ...extra }),
-  demographics: (extra: Partial<DevTokenClaims> = {}) =>
-    signDevToken({ sub: 'pds-feed', name: 'Demographics feed', org: 'X09', role: 'demographics', ...extra }),
-};
-
-/** Test NHS numbers: the 999 range is never issued to people. */
-export function testNhsNumber(seed: number): string {
-  for (let n = seed; ; n++) {
-    const firstNine = `999${String(n).padStart(6, '0')}`;
-    const check = nhsCheckDigit(firstNine);
-    if (check !== undefined) return `${firstNine}${check}`;
-  }
-}
-
-export const EXAMPLE_COUNCIL = {
-  name: 'London Borough of Example',
-  officeHoursPhone: '020 7946 0000',
-  emergencyDutyPhone: '020 7946 0999',
-};
+export { EXAMPLE_COUNCIL, testNhsNumber, tokens } from '../../testkit';
 
 export async function registerCouncil(service: TestService, code: string, body: object = EXAMPLE_COUNCIL) {
-  const response = await service.request('PUT', `/v1/councils/${code}`, {
-    token: await tokens.council(code),
-    body,
-  });
-  if (response.status !== 200)
-    throw new Error(`registering ${code} answered ${response.status} ${response.text}`);
-  return response;
+  return testkit.registerCouncil<ApiResult>(service, code, body);
 }
 
 export async function publishPlan(
@@ -214,11 +171,7 @@ export async function publishPlan(
   body: object,
   headers?: Record<string, string>,
 ) {
-  return service.request('PUT', `/v1/councils/${code}/plans/${nhsNumber}/${planType}`, {
-    token: await tokens.council(code),
-    body,
-    headers,
-  });
+  return testkit.publishPlan<ApiResult>(service, code, nhsNumber, planType, body, { headers });
 }
 
 /**

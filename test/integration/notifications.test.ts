@@ -29,7 +29,9 @@ describe('council notifications', () => {
       accessedBy: {
         userId: 'u7',
         userName: 'Dr Grace Hopper',
+        roleName: null,
         organisation: 'RYY02',
+        organisationName: null,
         setting: 'emergency-department',
       },
     });

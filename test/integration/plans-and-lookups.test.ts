@@ -101,6 +101,31 @@ describe('publishing and looking up plans', () => {
     expect(dayAfter.body.plans).toEqual([]);
   });
 
+  it('keeps an ended unborn-child plan visible 28 days after its end, beside a CPP ended the same day', async () => {
+    const mother = testNhsNumber(520);
+    clock.now = () => new Date('2026-03-20T10:00:00Z');
+    for (const planType of ['UCPP', 'CPP'] as const) {
+      await publishPlan(service, 'E09000001', mother, planType, {
+        startDate: '2025-10-01',
+        endDate: '2026-03-15',
+      });
+    }
+    const shown = async () =>
+      (await lookup(mother, ['B0170'])).body.plans.map((plan: { planType: string }) => plan.planType);
+    clock.now = () => new Date('2026-04-12T23:59:59.999Z');
+    expect((await shown()).sort()).toEqual(['CPP', 'UCPP']);
+    clock.now = () => new Date('2026-04-13T00:00:00.000Z');
+    expect(await shown()).toEqual(['CPP']);
+    // Every plan item carries its time to live: the first second after its last visible day.
+    const items = (await service.scanTable()).filter(
+      (item) => item.PK === `CHILD#${mother}` && item.kind === 'PLAN',
+    );
+    expect(Object.fromEntries(items.map((item) => [item.planType, item.expiresAt]))).toEqual({
+      UCPP: Date.parse('2026-04-13T00:00:00Z') / 1000,
+      CPP: Date.parse('2027-03-16T00:00:00Z') / 1000,
+    });
+  });
+
   it('treats a planned future end date as open', async () => {
     const child = testNhsNumber(550);
     const response = await publishPlan(service, 'E09000001', child, 'LAC', {
@@ -136,7 +161,41 @@ describe('previous accesses', () => {
       accessedAt: new Date(base + 29 * 60_000).toISOString(),
       userId: 'u29',
       userName: 'Dr 29',
+      roleName: null,
       organisation: 'RYY02',
+      organisationName: null,
+      setting: 'emergency-department',
+    });
+  });
+
+  it("names the viewer's job role and organisation when the token carries them", async () => {
+    const child = testNhsNumber(650);
+    await publishPlan(service, 'E09000001', child, 'CPP', { startDate: '2026-01-01' });
+    await lookup(child, ['B0107'], {
+      sub: 'u7',
+      name: 'Dr Grace Hopper',
+      org: 'RYY02',
+      roleName: 'Staff Nurse',
+      orgName: 'Example Hospitals NHS Trust',
+    });
+    const next = await lookup(child, ['B0170']);
+    expect(next.body.previousAccesses).toEqual([
+      expect.objectContaining({
+        userId: 'u7',
+        userName: 'Dr Grace Hopper',
+        roleName: 'Staff Nurse',
+        organisation: 'RYY02',
+        organisationName: 'Example Hospitals NHS Trust',
+      }),
+    ]);
+    const messages = (await service.takeMessages('E09000001')).filter((m) => m.nhsNumber === child);
+    expect(messages).toHaveLength(1);
+    expect(messages[0].accessedBy).toEqual({
+      userId: 'u7',
+      userName: 'Dr Grace Hopper',
+      roleName: 'Staff Nurse',
+      organisation: 'RYY02',
+      organisationName: 'Example Hospitals NHS Trust',
       setting: 'emergency-department',
     });
   });

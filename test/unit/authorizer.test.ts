@@ -59,7 +59,9 @@ describe('the authorizer', () => {
   it('refuses a token signed with another key, even claiming the local issuer', async () => {
     const { privateKey } = await generateKeyPair('ES256');
     const forged = await new SignJWT({ name: 'X', org: 'RYY02', role: 'clinician' })
+        orgName: '',
       .setProtectedHeader({ alg: 'ES256' })
+        roleName: '',
       .setSubject('u7')
       .setIssuer('urn:child-protection-sharing:local-development')
       .setAudience('child-protection-sharing')

@@ -7,6 +7,8 @@ import {
   isPlanOpen,
   isPlanVisible,
   lastVisibleDay,
+  type PlanType,
+  planExpiry,
 } from '../../functions/core/plans';
 import { CouncilBodySchema, PlanBodySchema } from '../../functions/core/schemas';
 import { validateRecord } from '../../functions/core/uploads';
@@ -81,16 +83,38 @@ describe('dates', () => {
 });
 
 describe('plan visibility', () => {
-  const ended = (endDate: string) => ({ startDate: '2025-01-01', endDate });
+  const ended = (endDate: string, planType: PlanType = 'CPP') => ({
+    startDate: '2025-01-01',
+    endDate,
+    planType,
+  });
 
   it('shows an open plan', () => {
-    expect(isPlanVisible({ startDate: '2020-01-01', endDate: null }, '2030-01-01')).toBe(true);
+    expect(isPlanVisible({ startDate: '2020-01-01', endDate: null, planType: 'CPP' }, '2030-01-01')).toBe(
+      true,
+    );
   });
 
   it('shows an ended plan up to and including 12 months after its end, and not the day after', () => {
-    expect(lastVisibleDay('2026-03-15')).toBe('2027-03-15');
+    expect(lastVisibleDay('2026-03-15', 'CPP')).toBe('2027-03-15');
+    expect(lastVisibleDay('2026-03-15', 'LAC')).toBe('2027-03-15');
     expect(isPlanVisible(ended('2026-03-15'), '2027-03-15')).toBe(true);
     expect(isPlanVisible(ended('2026-03-15'), '2027-03-16')).toBe(false);
+  });
+
+  it('shows an unborn-child plan 28 days after its end, and not the day after', () => {
+    expect(lastVisibleDay('2026-03-15', 'UCPP')).toBe('2026-04-12');
+    expect(isPlanVisible(ended('2026-03-15', 'UCPP'), '2026-04-12')).toBe(true);
+    expect(isPlanVisible(ended('2026-03-15', 'UCPP'), '2026-04-13')).toBe(false);
+    // Across a year end and a leap day.
+    expect(lastVisibleDay('2027-12-20', 'UCPP')).toBe('2028-01-17');
+    expect(lastVisibleDay('2028-02-10', 'UCPP')).toBe('2028-03-09');
+  });
+
+  it('expires a plan from the table the day after its last visible day, and never an open one', () => {
+    expect(planExpiry(ended('2026-03-15', 'UCPP'))).toBe(Date.parse('2026-04-13T00:00:00Z') / 1000);
+    expect(planExpiry(ended('2026-03-15', 'CPP'))).toBe(Date.parse('2027-03-16T00:00:00Z') / 1000);
+    expect(planExpiry({ startDate: '2026-01-01', endDate: null, planType: 'LAC' })).toBeUndefined();
   });
 
   it('uses the 28th for a plan ended on 29 February', () => {

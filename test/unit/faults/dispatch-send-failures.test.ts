@@ -58,7 +58,14 @@ const accessed = (eventId: string, councilCode = 'E09000001') => ({
   councilCode,
   nhsNumber: '9990000018',
   planTypes: ['CPP'],
-  accessedBy: { userId: 'u7', userName: 'Dr Grace Hopper', organisation: 'RYY02', setting: null },
+  accessedBy: {
+    userId: 'u7',
+    userName: 'Dr Grace Hopper',
+    roleName: null,
+    organisation: 'RYY02',
+    organisationName: null,
+    setting: null,
+  },
 });
 
 const sentEventIds = () =>

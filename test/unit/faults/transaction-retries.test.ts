@@ -94,6 +94,8 @@ describe('a notifying lookup is all or nothing', () => {
   const lookup = {
     access,
     setting: 'emergency-department',
+    roleName: 'Staff Nurse',
+    organisationName: 'Example Hospitals NHS Trust',
     others: [],
     messages: ['E09000001', 'E08000025'].map((councilCode, i) => ({
       type: 'ChildRecordAccessed' as const,
@@ -102,7 +104,14 @@ describe('a notifying lookup is all or nothing', () => {
       councilCode,
       nhsNumber: '9990000018',
       planTypes: ['CPP' as const],
-      accessedBy: { userId: 'u7', userName: 'Dr Grace Hopper', organisation: 'RYY02', setting: null },
+      accessedBy: {
+        userId: 'u7',
+        userName: 'Dr Grace Hopper',
+        roleName: 'Staff Nurse',
+        organisation: 'RYY02',
+        organisationName: 'Example Hospitals NHS Trust',
+        setting: null,
+      },
     })),
   };
 
