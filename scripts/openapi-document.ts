@@ -12,7 +12,7 @@ import {
   NhsNumberSchema,
   PlanTypeSchema,
 } from '../functions/core/schemas';
-import { routes } from '../functions/http/routes';
+import { operationName, routes } from '../functions/http/routes';
 
 const ERROR_STATUS: Record<ErrorCode, number> = {
   INVALID_NHS_NUMBER: 400,
@@ -139,7 +139,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       : '';
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = {
-      operationId: route.entry.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()),
+      operationId: operationName(route),
       summary: route.summary,
       description: `Role ${roles}${activities}${own}.`,
       security: [{ bearer: [] }],

@@ -218,7 +218,7 @@ export class ApiStack extends Stack {
         requestParameters: Object.fromEntries(
           pathParameters(route.path).map((name) => [`method.request.path.${name}`, true]),
         ),
-        operationName: route.entry,
+        operationName: route.operation ?? route.entry,
       });
       this.routedMethods.push(method);
       methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);

@@ -155,13 +155,16 @@ export const AUDIT_ACTIONS = [
   'PLAN_UPDATED',
   'PLAN_ENDED',
   'PLAN_DELETED',
+  'PLAN_REFUSED',
+  'UPLOAD_CHECKED',
   'NHS_NUMBER_SUPERSEDED',
   'ACCESS_DENIED',
+  'COUNCIL_REGISTERED',
   'COUNCIL_UPDATED',
   'SENSITIVITY_CHANGED',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export const AUDIT_OUTCOMES = ['FOUND', 'NOT_FOUND', 'SUCCESS', 'DENIED'] as const;
+export const AUDIT_OUTCOMES = ['FOUND', 'NOT_FOUND', 'SUCCESS', 'DENIED', 'CHECKED'] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export const AuditEventSchema = z
@@ -237,10 +240,10 @@ export const ChildRecordAccessedSchema = z
     accessedBy: z.strictObject({
       userId: z.string(),
       userName: z.string(),
-      // Null when the viewer's token did not carry them (and in messages recorded before they existed).
-      roleName: z._default(z.nullable(z.string()), null),
+      // Null when the viewer's token did not carry them; absent only in messages recorded before they existed.
+      roleName: z.optional(z.nullable(z.string())),
       organisation: z.string(),
-      organisationName: z._default(z.nullable(z.string()), null),
+      organisationName: z.optional(z.nullable(z.string())),
       setting: z.nullable(z.string()),
     }),
   })

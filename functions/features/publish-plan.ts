@@ -3,7 +3,7 @@ import { todayUtc } from '../core/dates';
 import { invalidInput, WriteConflict } from '../core/errors';
 import { classifyPlanChange, type PlanType } from '../core/plans';
 import { versionMatches } from '../core/versions';
-import type { Store, StoredPlan } from '../store';
+import type { AuditEntry, Store, StoredPlan } from '../store';
 import type { Actor } from './actor';
 import { withWriteRetry } from './write-retry';
 
@@ -26,10 +26,46 @@ export async function publishPlan(
   store: Store,
   request: PublishPlan,
 ): Promise<{ plan: StoredPlan; created: boolean }> {
-  const { councilCode, nhsNumber, planType, ifMatch } = request;
+  const { councilCode, nhsNumber, planType } = request;
   if (request.startDate > todayUtc(clock.now()))
     throw invalidInput('startDate must not be in the future', 'startDate');
   const next = { startDate: request.startDate, endDate: request.endDate };
+  try {
+    return await writeDecided(store, request, next);
+  } catch (error) {
+    // A write refused for the number's state is itself audited: probing which numbers are flagged or
+    // superseded leaves a trace.
+    if (error instanceof WriteConflict && (error.reason === 'SUPERSEDED' || error.reason === 'SENSITIVE')) {
+      await store.audit.append(refusal(request, nhsNumber, planType, councilCode));
+    }
+    throw error;
+  }
+}
+
+/** The audit event of a plan write refused for its number's state (superseded or sensitive). */
+export function refusal(
+  request: { actor: Actor },
+  nhsNumber: string,
+  planType: PlanType,
+  councilCode: string,
+): AuditEntry {
+  return {
+    subject: nhsNumber,
+    action: 'PLAN_REFUSED',
+    outcome: 'DENIED',
+    actor: request.actor,
+    at: clock.now().toISOString(),
+    planType,
+    councilCode,
+  };
+}
+
+async function writeDecided(
+  store: Store,
+  request: PublishPlan,
+  next: { startDate: string; endDate: string | null },
+): Promise<{ plan: StoredPlan; created: boolean }> {
+  const { councilCode, nhsNumber, planType, ifMatch } = request;
   return withWriteRetry(
     async () => {
       const context = await store.plans.readWriteContext(councilCode, nhsNumber, planType);

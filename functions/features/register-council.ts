@@ -6,7 +6,6 @@ import type { Actor } from './actor';
 /** Registers a council or updates its directory entry; audited only when something changed. */
 export async function registerCouncil(store: Store, council: Council, actor: Actor): Promise<Council> {
   await store.councils.put(council, {
-    action: 'COUNCIL_UPDATED',
     outcome: 'SUCCESS',
     actor,
     at: clock.now().toISOString(),

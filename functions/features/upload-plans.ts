@@ -7,7 +7,8 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { clock } from '../core/clock';
 import { todayUtc } from '../core/dates';
 import { invalidInput, PlanWriteConflict, RuleViolation, WriteConflict } from '../core/errors';
-import { classifyPlanChange, isPlanOpen, type PlanType } from '../core/plans';
+import { isValidNhsNumber } from '../core/nhs-number';
+import { classifyPlanChange, isPlanOpen, isPlanType, type PlanType } from '../core/plans';
 import { UploadJsonBodySchema, type UploadResponse } from '../core/schemas';
 import {
   breaksSnapshotGuard,
@@ -222,6 +223,33 @@ class UploadRun {
   }
 }
 
+/** Row codes that answer from a number's state: probing them is audited. */
+const STATE_CODES: ReadonlySet<string> = new Set(['NHS_NUMBER_SUPERSEDED', 'SENSITIVE_RECORD']);
+
+/**
+ * The audit events an upload's rows leave under the NHS numbers they name: a dry run checks every row
+ * (UPLOAD_CHECKED); a real one audits the rows refused for their number's state (PLAN_REFUSED). What
+ * else a real upload writes is audited with each write.
+ */
+function rowAudits(rows: readonly RowResult[], request: UploadRequest, at: string): AuditEntry[] {
+  const { actor, councilCode } = request;
+  return rows.flatMap((row): AuditEntry[] => {
+    if (row.nhsNumber === null || !isValidNhsNumber(row.nhsNumber)) return [];
+    if (!request.dryRun && !(row.code && STATE_CODES.has(row.code))) return [];
+    return [
+      {
+        subject: row.nhsNumber,
+        action: request.dryRun ? 'UPLOAD_CHECKED' : 'PLAN_REFUSED',
+        outcome: request.dryRun ? 'CHECKED' : 'DENIED',
+        actor,
+        at,
+        ...(row.planType && isPlanType(row.planType) ? { planType: row.planType } : {}),
+        councilCode,
+      },
+    ];
+  });
+}
+
 /** Applies an upload (or, with dryRun, only decides it): the response with a result per record. */
 export async function uploadPlans(
   store: Store,
@@ -304,6 +332,7 @@ export async function uploadPlans(
   }
 
   const rows = upload.records.map((_, index) => run.results.get(index + 1) as RowResult);
+  await store.audit.appendEach(rowAudits(rows, request, now.toISOString()));
   const endedRows = run.ended.map(
     (plan): RowResult => ({
       row: null,

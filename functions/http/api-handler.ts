@@ -14,7 +14,9 @@ import { type Claims, ClaimsSchema, CouncilCodeSchema, PlanTypeSchema } from '..
 import { logger } from '../observability';
 import { fromDomainError } from './domain-errors';
 import { ApiError, apiErrors, baseHeaders, errorResult, fromSchemaIssues } from './errors';
-import { type ApiEntry, type RouteDefinition, routeByEntry } from './routes';
+import { type ApiEntry, type RouteDefinition, routeByEntry, routes } from './routes';
+
+const routesOfEntry = (entry: ApiEntry) => routes.filter((route) => route.entry === entry);
 
 export interface ApiRequest<TBody = unknown, TQuery = Record<string, unknown>> {
   claims: Claims;
@@ -165,11 +167,16 @@ const requests = new WeakMap<APIGatewayProxyEvent, ApiRequest>();
 
 /** Authenticate, authorize, then parse: the order the contract fixes. */
 function apiInput(
-  route: RouteDefinition,
+  entryRoutes: readonly RouteDefinition[],
   options: ApiHandlerOptions,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     before: async ({ event }) => {
+      // An entry may serve several routes: API Gateway (and the local adapter) name the one called.
+      const route =
+        entryRoutes.find(
+          (candidate) => candidate.path === event.resource && candidate.method === event.httpMethod,
+        ) ?? (entryRoutes[0] as RouteDefinition);
       const claims = claimsFromAuthorizer(
         event.requestContext?.authorizer,
         // The wall clock, as the authorizer's verifier reads it (tests move `clock` to reach plan dates).
@@ -233,7 +240,7 @@ export function apiHandler<TBody = unknown, TQuery = Record<string, unknown>>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(errorResponder(route))
-    .use(apiInput(route, options))
+    .use(apiInput(routesOfEntry(entry), options))
     .handler(async (event) => {
       const request = requests.get(event) as ApiRequest<TBody, TQuery>;
       const response = await handle(request);

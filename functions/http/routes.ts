@@ -48,6 +48,8 @@ export type ApiEntry = (typeof API_ENTRIES)[number];
 export interface RouteDefinition {
   /** Function id and handler file: functions/<entry>.ts */
   entry: ApiEntry;
+  /** The operation's name (OpenAPI operationId, API Gateway operation name) when the entry serves several routes. */
+  operation?: string;
   method: HttpMethod;
   path: string;
   summary: string;
@@ -138,6 +140,17 @@ export const routes: readonly RouteDefinition[] = [
     errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED'],
   },
   {
+    entry: 'audit-query',
+    operation: 'councilAuditQuery',
+    method: 'GET',
+    path: '/v1/audit/councils/{councilCode}',
+    summary: "A council's registration and every change to it, newest first",
+    access: { roles: ['auditor'] },
+    query: AuditQuerySchema,
+    responses: [{ status: 200, description: 'One page of events', schema: AuditPageSchema }],
+    errors: [...COMMON_ERRORS, 'VALIDATION_FAILED'],
+  },
+  {
     entry: 'upload',
     method: 'POST',
     path: '/v1/councils/{councilCode}/uploads',
@@ -212,6 +225,10 @@ export function matchRoute(method: string, path: string): { match?: RouteMatch; 
   }
   return { match, allowed };
 }
+
+/** The operation name of a route: its own, or its entry's in camel case. */
+export const operationName = (route: RouteDefinition): string =>
+  route.operation ?? route.entry.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
 
 export function routeByEntry(entry: ApiEntry): RouteDefinition {
   const route = routes.find((candidate) => candidate.entry === entry);

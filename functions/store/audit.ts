@@ -5,7 +5,10 @@ import type { AuditEvent, CouncilMessage, PreviousAccess } from '../core/schemas
 import type { StoreContext } from './context';
 import { type AuditEntry, type AuditExtras, auditItem, parseAccess, parseAuditEvent } from './items';
 import { ACCESS_RANGE, AUDIT_RANGES, auditPosition, keys } from './keys';
-import { transact } from './transactions';
+import { runPool } from './pool';
+import { MAX_TRANSACTION_ITEMS, sendTransaction, transact } from './transactions';
+
+const AUDIT_TRANSACTIONS_IN_FLIGHT = 4;
 
 export interface NotifyingLookup {
   /** The lookup's audit event about the NHS number whose plans it found: its access record. */
@@ -64,12 +67,36 @@ export class AuditRepository {
   }
 
   /**
+   * Independent audit events (one per upload row, say), in transactions of up to 100 items a few at a
+   * time: each is written once, whether or not the others are.
+   */
+  async appendEach(entries: readonly AuditEntry[]): Promise<void> {
+    const tasks = [];
+    for (let i = 0; i < entries.length; i += MAX_TRANSACTION_ITEMS) {
+      const chunk = entries.slice(i, i + MAX_TRANSACTION_ITEMS);
+      tasks.push(() =>
+        chunk.length === 1
+          ? this.append(chunk[0] as AuditEntry)
+          : sendTransaction(
+              this.store,
+              chunk.map((entry) => auditPut(this.store.tableName, entry)),
+            ),
+      );
+    }
+    await runPool(tasks, AUDIT_TRANSACTIONS_IN_FLIGHT);
+  }
+
+  /**
    * A notifying lookup that found plans: its access record, which is its audit event and carries the
    * council messages, plus any other audit events of the lookup. One PutItem, or all in one transaction.
    */
   async recordNotifyingLookup(lookup: NotifyingLookup): Promise<void> {
     const access = auditPut(this.store.tableName, lookup.access, {
-      access: { setting: lookup.setting, roleName: lookup.roleName, organisationName: lookup.organisationName },
+      access: {
+        setting: lookup.setting,
+        roleName: lookup.roleName,
+        organisationName: lookup.organisationName,
+      },
       messages: lookup.messages,
     });
     if (lookup.others.length === 0) await this.putNew(access.Put);

@@ -25,7 +25,7 @@ export class CouncilRepository {
    * Stores a council's directory entry, audited under the council's own key; returns false (and writes
    * nothing) when it is already so.
    */
-  async put(council: Council, audit: Omit<AuditEntry, 'subject'>): Promise<boolean> {
+  async put(council: Council, audit: Omit<AuditEntry, 'subject' | 'action'>): Promise<boolean> {
     const existing = await this.get(council.code);
     if (
       existing &&
@@ -37,7 +37,11 @@ export class CouncilRepository {
     }
     await transact(this.store, [
       { Put: { TableName: this.store.tableName, Item: councilItem(council, audit.at) } },
-      auditPut(this.store.tableName, { ...audit, subject: keys.council(council.code) }),
+      auditPut(this.store.tableName, {
+        ...audit,
+        action: existing ? 'COUNCIL_UPDATED' : 'COUNCIL_REGISTERED',
+        subject: keys.council(council.code),
+      }),
     ]);
     return true;
   }

@@ -27,11 +27,22 @@ function expectError(response: ApiResult, status: number, code: string): void {
 }
 
 /** Sends a request that must fail, and checks the table is exactly as it was. */
-async function refused(method: string, path: string, options: RequestOptions, status: number, code: string) {
+async function refused(
+  method: string,
+  path: string,
+  options: RequestOptions,
+  status: number,
+  code: string,
+  /** The refusal events the contract names (PLAN_REFUSED), as [PK, action]: the only items it may add. */
+  audited: [string, string][] = [],
+) {
   const before = await service.scanTable();
   const response = await service.request(method, path, options);
   expectError(response, status, code);
-  expect(await service.scanTable()).toEqual(before);
+  const after = await service.scanTable();
+  const added = after.filter((item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK));
+  expect(added.map((item) => [item.PK, item.action])).toEqual(audited);
+  expect(after.filter((item) => !added.includes(item))).toEqual(before);
   return response;
 }
 
@@ -211,6 +222,7 @@ describe('every documented error, with nothing written', () => {
       { token, body: { startDate: '2026-01-01' } },
       409,
       'CONFLICT',
+      [[`AUDIT#${oldNumber}`, 'PLAN_REFUSED']],
     );
     expect(superseded.body.error.message).toContain(newNumber);
     await refused(
@@ -219,6 +231,7 @@ describe('every documented error, with nothing written', () => {
       { token, body: { startDate: '2026-01-01' } },
       409,
       'SENSITIVE_RECORD',
+      [[`AUDIT#${flagged}`, 'PLAN_REFUSED']],
     );
   });
 

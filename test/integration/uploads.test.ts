@@ -152,13 +152,23 @@ describe('a mixed file of 1,000 rows', () => {
     // Plan changes are not notifications: the council's queue stays empty.
     expect(await service.takeMessages(council)).toEqual([]);
 
-    // The same file again: every row as before or UNCHANGED, and nothing written at all.
+    // The same file again: every row as before or UNCHANGED, and nothing written but the audit event
+    // of each row refused for its number's state (PLAN_REFUSED), as the first time.
+    const refusedForState = results
+      .map((result, index) => ({ result, record: records[index] as { nhsNumber: string } }))
+      .filter(({ result }) => result.code === 'NHS_NUMBER_SUPERSEDED' || result.code === 'SENSITIVE_RECORD')
+      .map(({ record }) => [`AUDIT#${record.nhsNumber}`, 'PLAN_REFUSED'])
+      .sort();
+    expect(refusedForState.length).toBeGreaterThan(0);
     const before = await service.scanTable();
     const again = await upload(council, { mode: 'delta', records });
     expect(again.body.results.map((r: { outcome: string; code?: string }) => r.code ?? r.outcome)).toEqual(
       expected.map((e) => e.code ?? 'UNCHANGED'),
     );
-    expect(await service.scanTable()).toEqual(before);
+    const after = await service.scanTable();
+    const added = after.filter((item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK));
+    expect(added.map((item) => [item.PK, item.action]).sort()).toEqual(refusedForState);
+    expect(after.filter((item) => !added.includes(item))).toEqual(before);
   }, 120_000);
 });
 
@@ -261,7 +271,7 @@ describe('CSV uploads', () => {
     expect(await service.scanTable()).toEqual(before);
   });
 
-  it('answers a dry run with the outcomes and writes nothing', async () => {
+  it('answers a dry run with the outcomes and writes nothing but its audit of the row', async () => {
     const before = await service.scanTable();
     const response = await upload(
       'E06000010',
@@ -276,7 +286,12 @@ describe('CSV uploads', () => {
       status: 'ALL_ACCEPTED',
       results: [{ outcome: 'CREATED' }],
     });
-    expect(await service.scanTable()).toEqual(before);
+    const after = await service.scanTable();
+    const added = after.filter((item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK));
+    expect(added.map((item) => [item.PK, item.action, item.outcome])).toEqual([
+      [`AUDIT#${testNhsNumber(70_000)}`, 'UPLOAD_CHECKED', 'CHECKED'],
+    ]);
+    expect(after.filter((item) => !added.includes(item))).toEqual(before);
   });
 });
 

@@ -7,8 +7,9 @@
  * fast. FUZZ_SEED replays a failing run (fast-check prints the seed and path).
  *
  * A proxy in front of DynamoDB Local sees every write: a rejected request must write nothing (a 403
- * on a valid NHS number may write exactly its ACCESS_DENIED audit event); a sample of rejected
- * requests is also checked by scanning the whole table before and after.
+ * on a valid NHS number may write exactly its ACCESS_DENIED audit event, a plan write refused for the
+ * number's state exactly its PLAN_REFUSED event); a sample of rejected requests is also checked by
+ * scanning the whole table before and after.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -757,12 +758,20 @@ describe('fuzzing the API', () => {
                 expect(ErrorBodySchema.safeParse(response.body).success).toBe(true);
                 expect(CODES_BY_STATUS[response.status]).toContain(response.body.error.code);
               }
-              // Nothing written, except the audit event of a refusal on a valid NHS number.
+              // Nothing written, except the audit event of a refusal on a valid NHS number, or of a plan
+              // write refused for the number's state (superseded: CONFLICT naming it; sensitive).
               const items = writtenItems(writes);
+              const refusedForState =
+                request.method === 'PUT' &&
+                response.status === 409 &&
+                (response.body?.error?.code === 'SENSITIVE_RECORD' ||
+                  /superseded by/.test(response.body?.error?.message ?? ''));
               if (response.status === 403) {
                 expect(items.length).toBeLessThanOrEqual(1);
                 for (const item of items)
                   expect(item).toMatchObject({ kind: 'AUDIT', action: 'ACCESS_DENIED' });
+              } else if (refusedForState) {
+                expect(items).toEqual([expect.objectContaining({ kind: 'AUDIT', action: 'PLAN_REFUSED' })]);
               } else {
                 expect(items).toEqual([]);
               }
@@ -772,7 +781,7 @@ describe('fuzzing the API', () => {
                 const added = [...after.keys()].filter(
                   (key) => !before.some((item) => `${item.PK}|${item.SK}` === key),
                 );
-                const allowedAdded = response.status === 403 ? 1 : 0;
+                const allowedAdded = response.status === 403 || refusedForState ? 1 : 0;
                 expect(added.length).toBeLessThanOrEqual(allowedAdded);
                 for (const item of before)
                   expect(after.get(`${item.PK}|${item.SK}`)).toBe(JSON.stringify(item));
@@ -973,9 +982,27 @@ describe('fuzzing bulk uploads', () => {
           expect(planWrites.map((p) => `${p.nhsNumber}#${p.planType}`).sort()).toEqual(
             dryRun ? [] : changed.map((r) => `${r.nhsNumber}#${r.planType}`).sort(),
           );
+          // Besides, each row refused for its number's state leaves PLAN_REFUSED, and a dry run's rows
+          // that name a valid number UPLOAD_CHECKED, under that number.
           const audits = items.filter((item) => item.kind === 'AUDIT');
-          expect(audits.map((a) => `${a.PK}#${a.planType}`).sort()).toEqual(
+          const changeAudits = audits.filter(
+            (a) => !['PLAN_REFUSED', 'UPLOAD_CHECKED'].includes(String(a.action)),
+          );
+          expect(changeAudits.map((a) => `${a.PK}#${a.planType}`).sort()).toEqual(
             planWrites.map((p) => `AUDIT#${p.nhsNumber}#${p.planType}`).sort(),
+          );
+          const rowAudits = audits.filter(
+            (a) => a.action === 'PLAN_REFUSED' || a.action === 'UPLOAD_CHECKED',
+          );
+          const expectedRowAudits = fileRows.filter((r) =>
+            dryRun
+              ? typeof r.nhsNumber === 'string' && isValidNhs(r.nhsNumber)
+              : r.code === 'SENSITIVE_RECORD' || r.code === 'NHS_NUMBER_SUPERSEDED',
+          );
+          expect(rowAudits.map((a) => `${a.PK}|${a.action}`).sort()).toEqual(
+            expectedRowAudits
+              .map((r) => `AUDIT#${r.nhsNumber}|${dryRun ? 'UPLOAD_CHECKED' : 'PLAN_REFUSED'}`)
+              .sort(),
           );
           // A child's name or date of birth sent in a row is never stored.
           expect(JSON.stringify(items)).not.toMatch(/Amelia Testchild|2014-02-03/);

@@ -1,0 +1,127 @@
+/**
+ * What a caller learns about a number's state leaves a trace under that number: a plan write or upload
+ * row refused because the number is flagged sensitive or superseded (PLAN_REFUSED), and every row of a
+ * dry-run upload (UPLOAD_CHECKED). A council's registration and its changes are audited under the
+ * council, and auditors can read them.
+ */
+import { publishPlan, registerCouncil, testNhsNumber, tokens, useTestService } from './harness';
+
+const COUNCIL = 'E09000001';
+const service = useTestService([COUNCIL]);
+
+const auditOf = async (nhsNumber: string) =>
+  (
+    await service.request('GET', `/v1/audit/children/${nhsNumber}?limit=200`, {
+      token: await tokens.auditor(),
+    })
+  ).body.events as { action: string; outcome: string; planType?: string; councilCode?: string }[];
+
+const flagSensitive = async (nhsNumber: string) =>
+  expect(
+    (
+      await service.request('PUT', `/v1/nhs-numbers/${nhsNumber}/sensitivity`, {
+        token: await tokens.demographics(),
+        body: { sensitive: true },
+      })
+    ).status,
+  ).toBe(200);
+
+const upload = async (csvRows: string[], query: string) =>
+  service.request('POST', `/v1/councils/${COUNCIL}/uploads?${query}`, {
+    token: await tokens.council(COUNCIL),
+    rawBody: ['nhsNumber,planType,startDate,endDate', ...csvRows].join('\n'),
+    contentType: 'text/csv',
+  });
+
+describe('refusals for a number state', () => {
+  it('audits a PUT refused for a sensitive number, and one refused for a superseded number, once each', async () => {
+    const [flagged, old, replacement] = [7100, 7110, 7120].map(testNhsNumber) as [string, string, string];
+    await flagSensitive(flagged);
+    const refused = await publishPlan(service, COUNCIL, flagged, 'CPP', { startDate: '2026-01-01' });
+    expect(refused.body.error.code).toBe('SENSITIVE_RECORD');
+    expect(await auditOf(flagged)).toEqual([
+      expect.objectContaining({
+        action: 'PLAN_REFUSED',
+        outcome: 'DENIED',
+        planType: 'CPP',
+        councilCode: COUNCIL,
+      }),
+      expect.objectContaining({ action: 'SENSITIVITY_CHANGED' }),
+    ]);
+
+    await service.request('POST', `/v1/nhs-numbers/${old}/superseded-by/${replacement}`, {
+      token: await tokens.demographics(),
+    });
+    const superseded = await publishPlan(service, COUNCIL, old, 'LAC', { startDate: '2026-01-01' });
+    expect(superseded.body.error.message).toContain(replacement);
+    const events = await auditOf(old);
+    expect(events.filter((event) => event.action === 'PLAN_REFUSED')).toEqual([
+      expect.objectContaining({ outcome: 'DENIED', planType: 'LAC', councilCode: COUNCIL }),
+    ]);
+  });
+
+  it('audits each upload row refused for its number state, and nothing for rows refused for their form', async () => {
+    const [flagged, fine] = [7200, 7210].map(testNhsNumber) as [string, string];
+    await flagSensitive(flagged);
+    const response = await upload(
+      [`${flagged},CPP,2026-01-01,`, `${fine},CPP,2026-01-01,`, `${fine},XYZ,2026-01-01,`],
+      'mode=delta',
+    );
+    expect(response.body.results.map((row: { outcome: string }) => row.outcome)).toEqual([
+      'REJECTED',
+      'CREATED',
+      'REJECTED',
+    ]);
+    expect((await auditOf(flagged)).map((event) => event.action)).toEqual([
+      'PLAN_REFUSED',
+      'SENSITIVITY_CHANGED',
+    ]);
+    expect((await auditOf(fine)).map((event) => event.action)).toEqual(['PLAN_CREATED']);
+  });
+
+  it('audits every row of a dry run under the number it names, and writes nothing else', async () => {
+    const [a, b] = [7300, 7310].map(testNhsNumber) as [string, string];
+    await flagSensitive(b);
+    const before = await service.scanTable();
+    const response = await upload(
+      [`${a},CPP,2026-01-01,`, `${a},LAC,2026-01-01,`, `${b},UCPP,2026-01-01,`, '9990000017,CPP,2026-01-01,'],
+      'mode=delta&dryRun=true',
+    );
+    expect(response.status).toBe(200);
+    const added = (await service.scanTable()).filter(
+      (item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK),
+    );
+    // One event per row naming a valid number (the last row's number is not one): no plan, no other item.
+    expect(added.map((item) => [item.PK, item.action, item.outcome, item.planType]).sort()).toEqual([
+      [`AUDIT#${a}`, 'UPLOAD_CHECKED', 'CHECKED', 'CPP'],
+      [`AUDIT#${a}`, 'UPLOAD_CHECKED', 'CHECKED', 'LAC'],
+      [`AUDIT#${b}`, 'UPLOAD_CHECKED', 'CHECKED', 'UCPP'],
+    ]);
+  });
+});
+
+describe("a council's own audit trail", () => {
+  it('shows auditors its registration and each change, newest first, and refuses anyone else', async () => {
+    const code = 'E06000047';
+    await registerCouncil(service, code);
+    await registerCouncil(service, code); // the same again: no event
+    await registerCouncil(service, code, {
+      name: 'County Durham Council',
+      officeHoursPhone: '03000 267 979',
+      emergencyDutyPhone: '03000 267 979',
+    });
+    const trail = await service.request('GET', `/v1/audit/councils/${code}`, {
+      token: await tokens.auditor(),
+    });
+    expect(trail.status).toBe(200);
+    expect(trail.body.events.map((event: { action: string }) => event.action)).toEqual([
+      'COUNCIL_UPDATED',
+      'COUNCIL_REGISTERED',
+    ]);
+    expect(trail.body.events[1]).toMatchObject({ councilCode: code, outcome: 'SUCCESS' });
+    const byCouncil = await service.request('GET', `/v1/audit/councils/${code}`, {
+      token: await tokens.council(code),
+    });
+    expect(byCouncil.status).toBe(403);
+  });
+});
