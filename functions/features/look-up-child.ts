@@ -72,12 +72,13 @@ export async function lookUpChild(store: Store, requested: string, viewer: Claim
 
   const { nhsNumber, view } = await readFollowingSupersession(store, requested);
   const visible = view.plans.filter((plan) => isPlanVisible(plan, today)).sort(comparePlansForDisplay);
-  // The access history is shown only with plans; it includes accesses under numbers this one replaced.
+  // The access history is shown only with plans; it includes those carried over from numbers this one
+  // replaced.
   const [councils, accesses] =
     visible.length > 0
       ? await Promise.all([
           store.councils.getMany(visible.map((plan) => plan.councilCode)),
-          store.audit.readAccesses([nhsNumber, ...view.replaces]),
+          store.audit.readAccesses(nhsNumber),
         ])
       : [new Map<string, Council>(), []];
 

@@ -1,5 +1,5 @@
 /** The audit trail: append-only events, the access history, and paging through a subject's events. */
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { MAX_PREVIOUS_ACCESSES, recentAccesses } from '../core/access-history';
 import type { AuditEvent, CouncilMessage, PreviousAccess } from '../core/schemas';
 import type { StoreContext } from './context';
@@ -107,14 +107,20 @@ export class AuditRepository {
       ]);
   }
 
-  /** The most recent accesses of a child known by these NHS numbers, newest first. */
-  async readAccesses(nhsNumbers: readonly string[]): Promise<PreviousAccess[]> {
-    const pages = await Promise.all(
-      nhsNumbers.map((nhsNumber) =>
-        this.store.client.send(new QueryCommand(accessHistoryQuery(this.store.tableName, nhsNumber))),
-      ),
+  /**
+   * A child's most recent accesses, newest first: one Query, however many numbers were merged into this
+   * one (a supersession carries the old number's recent accesses over).
+   */
+  async readAccesses(nhsNumber: string): Promise<PreviousAccess[]> {
+    return recentAccesses((await this.recentAccessItems(nhsNumber)).map(parseAccess));
+  }
+
+  /** The items behind readAccesses, as stored: what a supersession carries to the new number. */
+  async recentAccessItems(nhsNumber: string): Promise<Record<string, unknown>[]> {
+    const page = await this.store.client.send(
+      new QueryCommand(accessHistoryQuery(this.store.tableName, nhsNumber)),
     );
-    return recentAccesses(pages.flatMap((page) => (page.Items ?? []).map(parseAccess)));
+    return page.Items ?? [];
   }
 
   /**
@@ -126,22 +132,34 @@ export class AuditRepository {
     const ranges = await Promise.all(
       AUDIT_RANGES.map(async (prefix) => {
         const below = afterPosition === undefined ? undefined : `${prefix}${afterPosition}`;
-        const result = await this.store.client.send(
-          new QueryCommand({
-            TableName: this.store.tableName,
-            KeyConditionExpression: below
-              ? 'PK = :pk AND SK < :below'
-              : 'PK = :pk AND begins_with(SK, :prefix)',
-            ExpressionAttributeValues: {
-              ':pk': keys.audit(subject),
-              ...(below ? { ':below': below } : { ':prefix': prefix }),
-            },
-            ScanIndexForward: false,
-            Limit: limit + 1,
-          }),
-        );
-        // Read backwards from below `EVENT#…`, the range runs on into the ACCESS# range: cut it there.
-        return (result.Items ?? []).filter((item) => String(item.SK).startsWith(prefix));
+        const found: Record<string, unknown>[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        // Accesses carried over from a superseded number are that number's events, not this one's:
+        // filtered out, so a range is read on until it gives a full page or ends.
+        do {
+          const result: QueryCommandOutput = await this.store.client.send(
+            new QueryCommand({
+              TableName: this.store.tableName,
+              KeyConditionExpression: below
+                ? 'PK = :pk AND SK < :below'
+                : 'PK = :pk AND begins_with(SK, :prefix)',
+              FilterExpression: 'attribute_not_exists(carriedFrom)',
+              ExpressionAttributeValues: {
+                ':pk': keys.audit(subject),
+                ...(below ? { ':below': below } : { ':prefix': prefix }),
+              },
+              ScanIndexForward: false,
+              Limit: limit + 1,
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          // Read backwards from below `EVENT#…`, the range runs on into the ACCESS# range: cut it there.
+          const items = result.Items ?? [];
+          found.push(...items.filter((item) => String(item.SK).startsWith(prefix)));
+          const leftRange = items.some((item) => !String(item.SK).startsWith(prefix));
+          startKey = leftRange ? undefined : result.LastEvaluatedKey;
+        } while (startKey && found.length <= limit);
+        return found.slice(0, limit + 1);
       }),
     );
     const items = ranges

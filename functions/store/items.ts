@@ -176,6 +176,30 @@ export function councilItem(council: Council, updatedAt: string) {
   };
 }
 
+/**
+ * An access record of a superseded number, copied onto its replacement: in the new number's access
+ * range, so its lookups read one range, and marked `carriedFrom`, so its audit trail leaves it out.
+ */
+export function carriedAccessItem(
+  access: Record<string, unknown>,
+  fromNhsNumber: string,
+  toNhsNumber: string,
+) {
+  const {
+    PK: _pk,
+    SK: _sk,
+    [tableDefinition.notifiesAttribute]: _notifies,
+    messages: _messages,
+    ...event
+  } = access;
+  return {
+    ...event,
+    PK: keys.audit(toNhsNumber),
+    SK: keys.auditAccess(String(access.at), newId()),
+    carriedFrom: fromNhsNumber,
+  };
+}
+
 /** An audit event as stored, under a new event id. */
 export function auditItem(entry: AuditEntry, extras: AuditExtras = {}) {
   const eventId = newId();

@@ -3,7 +3,7 @@ import { WriteConflict } from '../core/errors';
 import type { CouncilMessage } from '../core/schemas';
 import { auditPut } from './audit';
 import type { StoreContext } from './context';
-import type { AuditEntry, StoredPlan } from './items';
+import { type AuditEntry, carriedAccessItem, type StoredPlan } from './items';
 import { planKey, statusKey } from './keys';
 import { planPut } from './plans';
 import { cancellationReasons, sendTransaction, type TransactItem } from './transactions';
@@ -11,13 +11,18 @@ import { cancellationReasons, sendTransaction, type TransactItem } from './trans
 export interface Supersession {
   oldNhsNumber: string;
   newNhsNumber: string;
+  /** When the change is recorded (default: its first audit event's time). */
+  at?: string;
   /** Plans of the old number, as read, and the new number's plans they merge into. */
   moves: { from: StoredPlan; into: StoredPlan; intoVersion?: number }[];
   /** The numbers the old one replaces: the new one replaces them as well as the old one. */
   oldReplaces: readonly string[];
+  /** NHS_NUMBER_SUPERSEDED events: both numbers' on the first pass, later only one carrying messages. */
   audits: AuditEntry[];
   /** Carried by the audit event about the new number. */
   messages: CouncilMessage[];
+  /** The old number's most recent accesses, copied onto the new one (first pass only). */
+  carriedAccesses?: readonly Record<string, unknown>[];
   /**
    * The old number already points at the new one: these are plans written under it while an earlier
    * transaction was marking it, which that transaction could not see. They move now, under the same mark.
@@ -29,13 +34,14 @@ export class SupersessionRepository {
   constructor(private readonly store: StoreContext) {}
 
   /**
-   * Moves plans from a superseded NHS number to its replacement, marks the old number, records on the
-   * new one which numbers it replaces (lookups read their access history too), audits both and notifies
-   * one message per council, in one transaction. A changed plan or status refuses it (WriteConflict).
+   * One pass of a supersession, in one transaction. The first marks the old number, records on the new
+   * one which numbers it replaces, carries the old number's recent accesses over (so a lookup reads one
+   * number's history however many were merged), audits both numbers and moves as many plans as fit; a
+   * later pass, under the same mark, moves more. A changed plan or status refuses it (WriteConflict).
    */
   async record(change: Supersession): Promise<void> {
     const { tableName } = this.store;
-    const at = change.audits[0]?.at ?? new Date().toISOString();
+    const at = change.at ?? change.audits[0]?.at ?? new Date().toISOString();
     const items: TransactItem[] = [
       change.alreadyMarked ? this.oldStillMarked(change) : this.markOld(change, at),
       change.alreadyMarked ? this.newNotSuperseded(change) : this.markNew(change, at),
@@ -57,6 +63,13 @@ export class SupersessionRepository {
           entry.subject === change.newNhsNumber ? { messages: change.messages } : {},
         ),
       ),
+      ...(change.carriedAccesses ?? []).map((access) => ({
+        Put: {
+          TableName: tableName,
+          Item: carriedAccessItem(access, change.oldNhsNumber, change.newNhsNumber),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      })),
     ];
     try {
       await sendTransaction(this.store, items);

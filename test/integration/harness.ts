@@ -218,3 +218,18 @@ export async function serviceStore(service: Pick<LocalService, 'tableName'>) {
   const { createDocumentClient, createStore } = await import('../../functions/store');
   return createStore({ client: createDocumentClient(), tableName: service.tableName });
 }
+
+/**
+ * Asserts that the table now holds what it held before plus exactly the items named [PK, action]:
+ * the refusal events the contract lets a refused request write (PLAN_REFUSED, ACCESS_DENIED).
+ */
+export async function expectOnlyAdded(
+  service: Pick<TestService, 'scanTable'>,
+  before: Record<string, unknown>[],
+  added: [string, string][],
+): Promise<void> {
+  const after = await service.scanTable();
+  const fresh = after.filter((item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK));
+  expect(fresh.map((item) => [item.PK, item.action])).toEqual(added);
+  expect(after.filter((item) => !fresh.includes(item))).toEqual(before);
+}

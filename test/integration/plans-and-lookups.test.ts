@@ -234,7 +234,7 @@ describe('writes are idempotent and versioned', () => {
     const entries = await councilAudit();
     expect(entries.map((item) => [item.action, item.outcome, item.councilCode, item.actor])).toEqual([
       [
-        'COUNCIL_UPDATED',
+        'COUNCIL_REGISTERED',
         'SUCCESS',
         code,
         { sub: `${code}-system`, name: `${code} case system`, org: code, role: 'council' },
