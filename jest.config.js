@@ -9,8 +9,10 @@ const swc = [
   },
 ];
 
+// The test environment holds the service's log output back and prints it only for what failed
+// (test/setup/quiet-logs-environment.ts); `TEST_LOGS=1 npm test` shows everything as it is written.
 const common = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/setup/quiet-logs-environment.ts',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
@@ -18,7 +20,11 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/setup/**/*.test.ts'],
+    },
     {
       ...common,
       displayName: 'integration',
