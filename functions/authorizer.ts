@@ -50,11 +50,18 @@ export function authorizerContext(claims: Claims, exp: number): Record<string, s
 
 async function authorize(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(event.authorizationToken ?? '');
-  const payload = match?.[1] ? await getVerifier().verify(match[1]) : undefined;
+  const verification = match?.[1] ? await getVerifier().check(match[1]) : undefined;
+  const payload = verification && 'payload' in verification ? verification.payload : undefined;
   const claims = payload ? ClaimsSchema.safeParse(payload) : undefined;
   // The verifier requires exp; checked again here because the context must carry it.
   if (!claims?.success || typeof payload?.exp !== 'number') {
-    logger.info('Token refused');
+    // Why, never what: no token, claim or name is logged.
+    const reason = !verification
+      ? 'not-a-bearer-token'
+      : 'refused' in verification
+        ? verification.refused
+        : 'claims-invalid';
+    logger.info('Token refused', { reason });
     throw new Error('Unauthorized');
   }
   return {

@@ -20,6 +20,12 @@ export interface TableAccess {
   readonly actions: readonly ItemAction[];
   /** Query the global secondary indexes too. */
   readonly indexes?: boolean;
+  /**
+   * Its only writes are new audit events: its role may write an item only when the item's partition
+   * key is an audit key (IAM condition on `dynamodb:LeadingKeys`), in a transaction or not; its reads
+   * stay unconditioned. Set it on every function that writes nothing else.
+   */
+  readonly writesAuditOnly?: boolean;
 }
 
 export interface FunctionSpec {
@@ -57,12 +63,17 @@ const apiFunctions = {
     table: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] },
     environment: environments.api,
   },
+  // Reads plans, councils and accesses; writes its audit events (the access record included) only.
   lookup: {
-    table: { actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'] },
+    table: {
+      actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+      writesAuditOnly: true,
+    },
     environment: environments.api,
   },
+  // Reads the audit trail; writes only the ACCESS_DENIED events of refused calls.
   'audit-query': {
-    table: { actions: ['dynamodb:Query', 'dynamodb:PutItem'] },
+    table: { actions: ['dynamodb:Query', 'dynamodb:PutItem'], writesAuditOnly: true },
     environment: environments.api,
   },
   // Snapshot uploads list the council's plans from its index; uploads of 5,000 records get the most

@@ -5,6 +5,7 @@
  * dispatch function import this too.
  */
 import * as z from 'zod/mini';
+import { ROLES } from './core/claims';
 
 /** Thrown at start-up when a variable is missing or malformed; the message names each one. */
 export class EnvironmentError extends Error {
@@ -46,10 +47,40 @@ const setting = (pattern: RegExp, form: string, fallback?: string) =>
     }),
   );
 
+/**
+ * An issuer's `orgPattern` as the authorizer applies it: the token's whole `org` must match, whether or
+ * not the source has its own ^ and $. Unicode mode, so a malformed pattern is refused rather than read
+ * loosely (without it, `E\d{8` would match the literal text "E", a digit and "{8").
+ */
+export const wholeOrgPattern = (source: string): RegExp => new RegExp(`^(?:${source})$`, 'u');
+
+/** Why `source` is no `orgPattern`, or undefined when it is one. */
+export function orgPatternProblem(source: string): string | undefined {
+  if (source === '') return 'orgPattern must not be empty';
+  try {
+    wholeOrgPattern(source);
+    return undefined;
+  } catch (error) {
+    // The engine's reason, without its restatement of the (wrapped) pattern: "Incomplete quantifier".
+    const reason = (error as Error).message.split(': ').pop();
+    return `orgPattern ${JSON.stringify(source)} is not a regular expression: ${reason}`;
+  }
+}
+
+/** One trusted issuer, and what its tokens may assert: any other role or organisation is refused (401). */
 export const IssuerSchema = z.strictObject({
   issuer: z.url(),
   jwksUri: z.url().check(z.startsWith('https://')),
   audience: z.optional(z.string().check(z.minLength(1))),
+  /** The roles its tokens may assert. */
+  roles: z.array(z.enum(ROLES)).check(z.minLength(1, 'roles must list at least one role')),
+  /** A regular expression the token's whole `org` must match, e.g. ^E\d{8}$ for councils. */
+  orgPattern: z.string().check(
+    z.superRefine((source, context) => {
+      const problem = orgPatternProblem(source);
+      if (problem) context.addIssue({ code: 'custom', input: source, message: problem });
+    }),
+  ),
 });
 export type IssuerConfig = z.infer<typeof IssuerSchema>;
 export const IssuersSchema = z.array(IssuerSchema);

@@ -36,6 +36,7 @@ const LocalConfigSchema = z.object({
     })
     .optional()
     .transform((prefix) => prefix ?? 'cpis-council-'),
+  RATE_PER_CALLER: positiveInt('RATE_PER_CALLER', 300),
   LOOKUP_RATE_PER_USER: positiveInt('LOOKUP_RATE_PER_USER', 120),
   LOOKUP_RATE_PER_ORG: positiveInt('LOOKUP_RATE_PER_ORG', 1200),
   SNAPSHOT_MAX_END_SHARE: z

@@ -179,10 +179,13 @@ async function handle(
     return fail(apiErrors.unauthenticated());
   }
 
-  if (match.route.rateLimited) {
-    const retryAfter = options.rateLimiter.take(String(authorizerContext.org), String(authorizerContext.sub));
-    if (retryAfter !== undefined) return fail(apiErrors.throttled(retryAfter));
-  }
+  // Every route is limited per caller; lookups also per user and per organisation.
+  const retryAfter = options.rateLimiter.take(
+    String(authorizerContext.org),
+    String(authorizerContext.sub),
+    match.route.rateLimited === true,
+  );
+  if (retryAfter !== undefined) return fail(apiErrors.throttled(retryAfter));
 
   const rawHeaderPairs: [string, string][] = [];
   for (let i = 0; i < request.rawHeaders.length; i += 2) {

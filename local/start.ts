@@ -90,6 +90,7 @@ async function main(): Promise<void> {
       port: config.PORT,
       host: config.HOST,
       rateLimits: {
+        perCallerPerMinute: config.RATE_PER_CALLER,
         perUserPerMinute: config.LOOKUP_RATE_PER_USER,
         perOrganisationPerMinute: config.LOOKUP_RATE_PER_ORG,
       },

@@ -298,6 +298,7 @@ export class ApiStack extends Stack {
     this.firewall = new ApiFirewall(this, 'Firewall', {
       rateLimitedRoutes: routes.filter((route) => route.rateLimited),
       stageName: API_STAGE_NAME,
+      requestsPerMinutePerCaller: limits.requestsPerMinutePerCaller,
       lookupsPerMinutePerUser: limits.lookupsPerMinutePerUser,
       lookupsPerMinutePerOrganisation: limits.lookupsPerMinutePerOrganisation,
       stageArn: this.api.deploymentStage.stageArn,

@@ -4,7 +4,9 @@
  * edit to this file and nothing else. Validated with zod before any construct is built.
  */
 import * as z from 'zod';
+import { ROLES } from '../functions/core/claims';
 import { CouncilCodeSchema } from '../functions/core/schemas';
+import { orgPatternProblem } from '../functions/environment';
 import { routes } from '../functions/http/routes';
 import type { CouncilHomes } from '../functions/notify/queue-names';
 
@@ -32,6 +34,16 @@ export const IssuerConfigSchema = z.strictObject({
   issuer: z.url().startsWith('https://', { error: 'issuer must be an https URL' }),
   jwksUri: z.url().startsWith('https://', { error: 'jwksUri must be an https URL' }),
   audience: z.string().min(1).optional(),
+  /** The roles its tokens may assert; a token asserting any other is refused (401). */
+  roles: z.array(z.enum(ROLES)).min(1, { error: 'roles must list at least one role' }),
+  /**
+   * A regular expression the token's whole `org` must match (anchored whether or not it has ^ and $),
+   * e.g. '^E\\d{8}$' for councils; a token for any other organisation is refused (401).
+   */
+  orgPattern: z.string().superRefine((source, ctx) => {
+    const problem = orgPatternProblem(source);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
 });
 
 const MutualTlsSchema = z.strictObject({
@@ -77,11 +89,18 @@ export type RegionConfig = z.infer<typeof RegionConfigSchema>;
 
 const ThrottleSchema = z.strictObject({ rateLimit: positiveInt, burstLimit: positiveInt });
 
+/** A WAF rate-based rule's limit per (60-second) window: WAF takes 10 to 2,000,000,000. */
+const wafRateLimit = positiveInt
+  .min(10, { error: 'WAF rate limits are at least 10 per window' })
+  .max(2_000_000_000);
+
 export const LimitsSchema = z.strictObject({
+  /** Per caller (bearer token) on every route, enforced by WAF per minute (contract default 300). */
+  requestsPerMinutePerCaller: wafRateLimit.default(300),
   /** Per caller (bearer token) on rate-limited routes, enforced by WAF (contract default 120). */
-  lookupsPerMinutePerUser: positiveInt.min(10).default(120),
+  lookupsPerMinutePerUser: wafRateLimit.default(120),
   /** Per organisation on rate-limited routes (contract default 1,200); see docs/deploy.md for how. */
-  lookupsPerMinutePerOrganisation: positiveInt.min(10).default(1200),
+  lookupsPerMinutePerOrganisation: wafRateLimit.default(1200),
   /** API Gateway throttling of each method (requests per second, all callers together). */
   methodThrottle: ThrottleSchema.default({ rateLimit: 100, burstLimit: 200 }),
   /** Tighter throttling of rate-limited methods (lookups). */
@@ -238,15 +257,20 @@ export const stages: StageConfigInput[] = [
     identity: {
       audience: 'child-protection-sharing-dev',
       issuers: [
-        // Clinicians: the identity service's integration environment (replace with the real values).
+        // Clinicians: the identity service's integration environment (replace with the real values),
+        // for NHS organisations' ODS codes (trusts, their sites, practices: 3 to 6 letters or digits).
         {
           issuer: 'https://identity.int.example.nhs.uk/realms/healthcare',
           jwksUri: 'https://identity.int.example.nhs.uk/realms/healthcare/jwks',
+          roles: ['clinician'],
+          orgPattern: '^[A-Z0-9]{3,6}$',
         },
-        // Council systems: client-credentials issuer.
+        // Council systems: client-credentials issuer, for councils' own codes only.
         {
           issuer: 'https://councils-auth.int.example.org',
           jwksUri: 'https://councils-auth.int.example.org/.well-known/jwks.json',
+          roles: ['council'],
+          orgPattern: '^E\\d{8}$',
         },
       ],
     },
@@ -272,13 +296,19 @@ export const stages: StageConfigInput[] = [
     identity: {
       audience: 'child-protection-sharing',
       issuers: [
+        // Clinicians, for NHS organisations' ODS codes.
         {
           issuer: 'https://identity.example.nhs.uk/realms/healthcare',
           jwksUri: 'https://identity.example.nhs.uk/realms/healthcare/jwks',
+          roles: ['clinician'],
+          orgPattern: '^[A-Z0-9]{3,6}$',
         },
+        // Council systems, for councils' own codes only.
         {
           issuer: 'https://councils-auth.example.org',
           jwksUri: 'https://councils-auth.example.org/.well-known/jwks.json',
+          roles: ['council'],
+          orgPattern: '^E\\d{8}$',
         },
       ],
     },

@@ -77,6 +77,12 @@ export class DataStack extends Stack {
       // New and old images: what replicating to other regions expects, and it cannot change once the
       // table has more than one replica.
       dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
+      // A plan stays only while it can be visible: once the epoch seconds in this attribute have
+      // passed, DynamoDB deletes the item (best effort, typically within two days), in every replica.
+      // The service sets it on plan items only. The deletions reach the stream as REMOVEs, which the
+      // dispatchers' filter passes for audit keys only: one of an audit item would raise
+      // AuditTrailChanged.
+      timeToLiveAttribute: tableDefinition.timeToLiveAttribute,
       removalPolicy: RemovalPolicy.RETAIN,
       replicas: replicaRegions.map((replica) => ({
         region: replica,

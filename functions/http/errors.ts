@@ -51,9 +51,15 @@ export const apiErrors = {
   unsupportedMediaType: (accepted: string[]) =>
     new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send the body as ${accepted.join(' or ')}`),
   throttled: (retryAfterSeconds: number) =>
-    new ApiError(429, 'THROTTLED', `Too many lookups: try again in ${retryAfterSeconds} seconds`, undefined, {
-      'Retry-After': String(retryAfterSeconds),
-    }),
+    new ApiError(
+      429,
+      'THROTTLED',
+      `Too many requests: try again in ${retryAfterSeconds} seconds`,
+      undefined,
+      {
+        'Retry-After': String(retryAfterSeconds),
+      },
+    ),
   internal: () =>
     new ApiError(500, 'INTERNAL', 'Something went wrong on our side; the request can be retried'),
 };

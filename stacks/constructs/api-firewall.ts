@@ -1,7 +1,9 @@
 /**
- * The API's web ACL: AWS managed rule groups, and rate-based rules on the rate-limited routes of the
- * route table (lookups): one per caller (the bearer token) and one per source address (the
- * organisation's egress). Blocks by a rate rule answer 429 THROTTLED in the contract's body; a body of
+ * The API's web ACL: AWS managed rule groups, and rate-based rules over 60-second windows: every route
+ * per caller, and the rate-limited routes of the route table (lookups) per caller and per source
+ * address (the organisation's egress). A caller is its bearer token, however the request spells the
+ * `Authorization` header's scheme; a route is its path as API Gateway routes it, however the request
+ * percent-encodes it. Blocks by a rate rule answer 429 THROTTLED in the contract's body; a body of
  * BODY_LIMIT_BYTES or more, 413 PAYLOAD_TOO_LARGE.
  */
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
@@ -21,6 +23,8 @@ export interface ApiFirewallProps {
   rateLimitedRoutes: readonly RouteDefinition[];
   /** API Gateway stage name: execute-api URLs start with it, custom domain URLs do not. */
   stageName: string;
+  /** Requests to any route per caller per window. */
+  requestsPerMinutePerCaller: number;
   lookupsPerMinutePerUser: number;
   lookupsPerMinutePerOrganisation: number;
   /** ARN of the API Gateway stage to protect. */
@@ -31,6 +35,37 @@ export interface ApiFirewallProps {
 }
 
 const NO_TRANSFORMATION = [{ priority: 0, type: 'NONE' }];
+
+/**
+ * How a rate rule reads the caller's `Authorization` header. API Gateway and the authorizer accept
+ * the scheme in any case (`Bearer`, `bearer`, `BEARER`... 64 spellings), and keyed on the raw header
+ * each spelling would be a budget of its own. LOWERCASE makes them one key. It folds the token's case
+ * too, so two tokens that differ only in the case of their letters share a budget: lowercasing only
+ * ever merges keys, never splits one, so it can make a limit stricter, never looser. COMPRESS_WHITE_SPACE
+ * folds any run of white space between scheme and token to one space (API Gateway's header pattern
+ * allows one space only; this holds whatever that pattern becomes).
+ */
+export const CALLER_KEY_TRANSFORMATIONS = [
+  { priority: 0, type: 'COMPRESS_WHITE_SPACE' },
+  { priority: 1, type: 'LOWERCASE' },
+];
+
+/** The aggregation key of the per-caller rules: the bearer token, whatever the scheme's spelling. */
+const CALLER_KEY: CfnWebACL.RateBasedStatementCustomKeyProperty = {
+  header: { name: 'authorization', textTransformations: CALLER_KEY_TRANSFORMATIONS },
+};
+
+/**
+ * How a scope-down reads the path: percent-decoded first, since API Gateway routes `/v1/%63hildren/…`
+ * as `/v1/children/…`, then with repeated slashes and `.`/`..` segments removed. Not lowercased: API
+ * Gateway matches resource paths case-sensitively, as functions/http/routes.ts does locally, so
+ * `/V1/children/…` is no route. Reading a request as a route that API Gateway would not route to only
+ * counts it against its caller; missing one would let it through uncounted.
+ */
+export const PATH_TRANSFORMATIONS = [
+  { priority: 0, type: 'URL_DECODE' },
+  { priority: 1, type: 'NORMALIZE_PATH' },
+];
 
 const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
   cloudWatchMetricsEnabled: true,
@@ -75,7 +110,7 @@ function routeStatement(route: RouteDefinition, stageName: string): CfnWebACL.St
           regexMatchStatement: {
             fieldToMatch: { uriPath: {} },
             regexString: routePathRegex(route.path, stageName),
-            textTransformations: NO_TRANSFORMATION,
+            textTransformations: PATH_TRANSFORMATIONS,
           },
         },
       ],
@@ -92,11 +127,9 @@ function scopeDown(routes: readonly RouteDefinition[], stageName: string): CfnWe
 
 const managedGroup = (
   name: string,
-  priority: number,
   ruleActionOverrides?: CfnWebACL.RuleActionOverrideProperty[],
-): CfnWebACL.RuleProperty => ({
+): Omit<CfnWebACL.RuleProperty, 'priority'> => ({
   name,
-  priority,
   overrideAction: { none: {} },
   statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ruleActionOverrides } },
   visibilityConfig: visibility(name),
@@ -119,52 +152,48 @@ export class ApiFirewall extends Construct {
         },
       },
     };
-    const rules: CfnWebACL.RuleProperty[] = [managedGroup('AWSManagedRulesAmazonIpReputationList', 0)];
+    type Rule = Omit<CfnWebACL.RuleProperty, 'priority'>;
+    const rateRule = (name: string, statement: CfnWebACL.RateBasedStatementProperty): Rule => ({
+      name,
+      action: throttled,
+      statement: { rateBasedStatement: { evaluationWindowSec: RATE_WINDOW_SECONDS, ...statement } },
+      visibilityConfig: visibility(name),
+    });
+    const rules: Rule[] = [managedGroup('AWSManagedRulesAmazonIpReputationList')];
     if (props.rateLimitedRoutes.length > 0) {
       const scopeDownStatement = scopeDown(props.rateLimitedRoutes, props.stageName);
       rules.push(
-        {
-          name: 'RateLimitedRoutesPerCaller',
-          priority: 1,
-          action: throttled,
-          statement: {
-            rateBasedStatement: {
-              limit: props.lookupsPerMinutePerUser,
-              evaluationWindowSec: RATE_WINDOW_SECONDS,
-              aggregateKeyType: 'CUSTOM_KEYS',
-              customKeys: [{ header: { name: 'authorization', textTransformations: NO_TRANSFORMATION } }],
-              scopeDownStatement,
-            },
-          },
-          visibilityConfig: visibility('RateLimitedRoutesPerCaller'),
-        },
-        {
-          name: 'RateLimitedRoutesPerSourceAddress',
-          priority: 2,
-          action: throttled,
-          statement: {
-            rateBasedStatement: {
-              limit: props.lookupsPerMinutePerOrganisation,
-              evaluationWindowSec: RATE_WINDOW_SECONDS,
-              aggregateKeyType: 'IP',
-              scopeDownStatement,
-            },
-          },
-          visibilityConfig: visibility('RateLimitedRoutesPerSourceAddress'),
-        },
+        rateRule('RateLimitedRoutesPerCaller', {
+          limit: props.lookupsPerMinutePerUser,
+          aggregateKeyType: 'CUSTOM_KEYS',
+          customKeys: [CALLER_KEY],
+          scopeDownStatement,
+        }),
+        rateRule('RateLimitedRoutesPerSourceAddress', {
+          limit: props.lookupsPerMinutePerOrganisation,
+          aggregateKeyType: 'IP',
+          scopeDownStatement,
+        }),
       );
     }
     rules.push(
+      // Every route (no scope-down: a request for no route counts too), after the lookup rules, so
+      // that lookups they block do not also use up the caller's budget for other routes. A request
+      // without an Authorization header is not counted: API Gateway answers it 401 without a function.
+      rateRule('AllRoutesPerCaller', {
+        limit: props.requestsPerMinutePerCaller,
+        aggregateKeyType: 'CUSTOM_KEYS',
+        customKeys: [CALLER_KEY],
+      }),
       // Uploads carry bodies larger than the rule set's 8 KB body-size rule: counted, not blocked
       // (API Gateway and the functions enforce the contract's size limits).
-      managedGroup('AWSManagedRulesCommonRuleSet', 3, [
+      managedGroup('AWSManagedRulesCommonRuleSet', [
         { name: 'SizeRestrictions_BODY', actionToUse: { count: {} } },
       ]),
-      managedGroup('AWSManagedRulesKnownBadInputsRuleSet', 4),
+      managedGroup('AWSManagedRulesKnownBadInputsRuleSet'),
       {
         // A body this large would fail the Lambda invocation (5xx): refuse it as the contract says.
         name: 'BodyOverLimit',
-        priority: 5,
         action: {
           block: {
             customResponse: {
@@ -189,11 +218,13 @@ export class ApiFirewall extends Construct {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       description: 'Managed protections and per-caller rate limits of the child protection sharing API',
-      rules,
+      // Evaluated in this order.
+      rules: rules.map((rule, priority) => ({ ...rule, priority })),
       customResponseBodies: {
         throttled: {
           contentType: 'APPLICATION_JSON',
-          content: errorBody('THROTTLED', `Too many lookups: try again in ${RATE_WINDOW_SECONDS} seconds`),
+          // The functions' own 429 (every rate rule answers with it).
+          content: errorBody('THROTTLED', apiErrors.throttled(RATE_WINDOW_SECONDS).message),
         },
         tooLarge: {
           contentType: 'APPLICATION_JSON',

@@ -18,6 +18,7 @@ import { acknowledge } from './nag';
 import type { ServiceTable } from './service-table';
 import {
   AUDIT_IMMUTABLE_ACTIONS,
+  AUDIT_KEYS_ONLY_CONDITION,
   AUDIT_LEADING_KEYS_CONDITION,
   READ_ACTIONS,
   type TableAccess,
@@ -156,17 +157,36 @@ export class ServiceFunction extends NodejsFunction {
     return super.addEnvironment(key, value, options);
   }
 
-  /** Sets TABLE_NAME and allows exactly the listed item actions on the table (and its indexes if asked). */
+  /**
+   * Sets TABLE_NAME and allows exactly the listed item actions on the table (and its indexes if asked);
+   * with `writesAuditOnly`, the writes only on items whose partition key is an audit key.
+   */
   bindTable(table: ServiceTable, access: TableAccess): this {
     this.addEnvironment('TABLE_NAME', table.tableName);
     const resources = [table.tableArn, ...(access.indexes ? table.indexArns : [])];
-    this.addToRolePolicy(new PolicyStatement({ actions: [...access.actions], resources }));
-    const writes = access.actions.some((action) => !READ_ACTIONS.includes(action));
+    const reads = access.actions.filter((action) => READ_ACTIONS.includes(action));
+    const writes = access.actions.filter((action) => !READ_ACTIONS.includes(action));
+    if (access.writesAuditOnly) {
+      if (reads.length > 0) this.addToRolePolicy(new PolicyStatement({ actions: reads, resources }));
+      if (writes.length > 0) {
+        this.addToRolePolicy(
+          new PolicyStatement({
+            sid: 'WritesAuditItemsOnly',
+            actions: writes,
+            resources: [table.tableArn],
+            conditions: AUDIT_KEYS_ONLY_CONDITION,
+          }),
+        );
+      }
+    } else {
+      this.addToRolePolicy(new PolicyStatement({ actions: [...access.actions], resources }));
+    }
     this.addToRolePolicy(
       new PolicyStatement({
-        actions: writes
-          ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
-          : ['kms:Decrypt', 'kms:DescribeKey'],
+        actions:
+          writes.length > 0
+            ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+            : ['kms:Decrypt', 'kms:DescribeKey'],
         resources: [table.keyArn],
       }),
     );

@@ -50,6 +50,20 @@ export const AUDIT_LEADING_KEYS_CONDITION = {
   'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${tableDefinition.auditKeyPrefix}*`] },
 };
 
+/**
+ * IAM condition under which a write touches audit items only (TableAccess.writesAuditOnly). A PutItem's
+ * leading keys are its item's partition key, and each Put of a TransactWriteItems is authorized as a
+ * PutItem of its own item, so ForAllValues holds exactly when every item written is an audit item.
+ * ForAllValues is also true of an empty set (a request naming no partition key), hence the Null check:
+ * the key must be present. (ForAnyValue, as in the Deny above, would be wrong here: it admits a request
+ * whose keys merely include an audit key.)
+ */
+export const AUDIT_KEYS_ONLY_CONDITION = {
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${tableDefinition.auditKeyPrefix}*`] },
+  Null: { 'dynamodb:LeadingKeys': 'false' },
+};
+
+/** Actions that read items; every other ItemAction is part of a write (ConditionCheckItem: a transaction's). */
 export const READ_ACTIONS: readonly ItemAction[] = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',

@@ -305,6 +305,32 @@ describe('every documented error, with nothing written', () => {
     }
   });
 
+  it('THROTTLED on any route past the per-caller limit, before role and input checks, writing nothing', async () => {
+    const limited = await startTestService({
+      rateLimits: { perCallerPerMinute: 3, perUserPerMinute: 100, perOrganisationPerMinute: 100 },
+    });
+    try {
+      const token = await tokens.council('E09000001');
+      const body = { name: 'London Borough of Example', emergencyDutyPhone: '020 7946 0999' };
+      for (let i = 0; i < 3; i++)
+        expect((await limited.request('PUT', '/v1/councils/E09000001', { token, body })).status).toBe(200);
+      const before = await limited.scanTable();
+      const response = await limited.request('PUT', '/v1/councils/E09000001', { token, body });
+      expectError(response, 429, 'THROTTLED');
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Any route, and before the role check: an auditor's route asked for by this council is 429 too.
+      expectError(await limited.request('GET', `/v1/audit/councils/E09000001`, { token }), 429, 'THROTTLED');
+      expect(await limited.scanTable()).toEqual(before);
+      // Another caller of the same council has an allowance of its own.
+      const colleague = await tokens.council('E09000001', { sub: 'second-system' });
+      expect(
+        (await limited.request('PUT', '/v1/councils/E09000001', { token: colleague, body })).status,
+      ).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('checks in the documented order: route, authentication, role, then input', async () => {
     await refused('PATCH', `/v1/children/not-a-number`, {}, 405, 'METHOD_NOT_ALLOWED');
     await refused('GET', `/v1/children/not-a-number`, {}, 401, 'UNAUTHENTICATED');

@@ -140,7 +140,11 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     rateLimits:
       options.rateLimits === 'default'
         ? undefined
-        : (options.rateLimits ?? { perUserPerMinute: 1_000_000, perOrganisationPerMinute: 1_000_000 }),
+        : (options.rateLimits ?? {
+            perCallerPerMinute: 1_000_000,
+            perUserPerMinute: 1_000_000,
+            perOrganisationPerMinute: 1_000_000,
+          }),
     stream: options.stream,
     wrapDispatch: options.wrapDispatch,
     onError: options.onError ?? ((error) => console.error('local runtime error', error)),

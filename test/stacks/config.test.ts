@@ -44,17 +44,71 @@ describe('stage configuration', () => {
   });
 
   it('refuses a key set served over plain http, and an issuer that is not an https URL', () => {
-    const issuer = { issuer: 'https://issuer.example.org', jwksUri: 'http://issuer.example.org/jwks' };
+    const bound = { roles: ['council' as const], orgPattern: '^E\\d{8}$' };
+    const issuer = {
+      issuer: 'https://issuer.example.org',
+      jwksUri: 'http://issuer.example.org/jwks',
+      ...bound,
+    };
     expect(() =>
       parseConfig(withRegions([region], { identity: { audience: 'a', issuers: [issuer] } })),
     ).toThrow(/jwksUri/);
     const local = {
       issuer: 'urn:child-protection-sharing:local-development',
       jwksUri: 'https://x.example.org/jwks',
+      ...bound,
     };
     expect(() =>
       parseConfig(withRegions([region], { identity: { audience: 'a', issuers: [local] } })),
     ).toThrow(/issuer/);
+  });
+
+  describe('issuers bound to roles and organisations', () => {
+    const councils = {
+      issuer: 'https://councils-auth.example.org',
+      jwksUri: 'https://councils-auth.example.org/.well-known/jwks.json',
+      roles: ['council' as const],
+      orgPattern: '^E\\d{8}$',
+    };
+    const withIssuers = (issuers: unknown[]) =>
+      withRegions([region], { identity: { audience: 'a', issuers } as StageConfigInput['identity'] });
+
+    it('gives every issuer of every stage its roles and orgPattern, and some issuer speaks for each council', () => {
+      for (const stage of parseConfig(stages)) {
+        for (const issuer of stage.identity.issuers) {
+          expect(issuer.roles.length).toBeGreaterThan(0);
+          expect(issuer.orgPattern).not.toBe('');
+        }
+        const councilPatterns = stage.identity.issuers
+          .filter((issuer) => issuer.roles.includes('council'))
+          .map((issuer) => new RegExp(`^(?:${issuer.orgPattern})$`, 'u'));
+        for (const council of stage.regions.flatMap((r) => r.councils))
+          expect(councilPatterns.some((pattern) => pattern.test(council.code))).toBe(true);
+      }
+    });
+
+    it('refuses an orgPattern that is no regular expression, naming the issuer and the pattern', () => {
+      expect(() => parseConfig(withIssuers([{ ...councils, orgPattern: '^E\\d{8' }]))).toThrow(
+        '0.identity.issuers.0.orgPattern: orgPattern "^E\\\\d{8" is not a regular expression: Incomplete quantifier',
+      );
+      expect(() => parseConfig(withIssuers([{ ...councils, orgPattern: '' }]))).toThrow(
+        '0.identity.issuers.0.orgPattern: orgPattern must not be empty',
+      );
+    });
+
+    it('refuses an issuer without roles, with none, or with a role the service does not have', () => {
+      const { roles: _roles, ...withoutRoles } = councils;
+      expect(() => parseConfig(withIssuers([withoutRoles]))).toThrow('0.identity.issuers.0.roles');
+      expect(() => parseConfig(withIssuers([{ ...councils, roles: [] }]))).toThrow(
+        '0.identity.issuers.0.roles: roles must list at least one role',
+      );
+      expect(() => parseConfig(withIssuers([{ ...councils, roles: ['admin'] }]))).toThrow(
+        '0.identity.issuers.0.roles.0',
+      );
+      const { orgPattern: _orgPattern, ...withoutPattern } = councils;
+      expect(() => parseConfig(withIssuers([withoutPattern]))).toThrow('0.identity.issuers.0.orgPattern');
+      expect(parseConfig(withIssuers([councils]))[0]?.identity.issuers).toEqual([councils]);
+    });
   });
 
   describe('custom domain TLS policies', () => {

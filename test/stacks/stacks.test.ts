@@ -163,7 +163,8 @@ describe('data', () => {
     }
   });
 
-  it('has the GSI and a stream (the dispatchers filter it to audit events carrying messages), and no TTL', () => {
+  it('has the GSI, a stream (the dispatchers filter it to audit events carrying messages) and TTL on expiresAt', () => {
+    expect(tableDefinition.timeToLiveAttribute).toBe('expiresAt');
     const data = regionStacks(built, 'prod', 'eu-west-2').data;
     template(data).hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       KeySchema: [
@@ -172,7 +173,8 @@ describe('data', () => {
       ],
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'GSI1' })],
-      TimeToLiveSpecification: Match.absent(),
+      // Plans leave the table once they can no longer be visible (DynamoDB deletes them, typically within two days).
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
   });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { jest } from '@jest/globals';
 import type { APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { TokenVerifier } from '../../functions/http/tokens';
@@ -18,8 +19,17 @@ const claims = {
 };
 let handler: (event: APIGatewayTokenAuthorizerEvent) => Promise<unknown>;
 
+// A council systems' issuer as a stage configures it, its key set served by a stubbed fetch below.
+const COUNCILS_ISSUER = 'https://councils-auth.example.org';
+const COUNCILS_JWKS = 'https://councils-auth.example.org/.well-known/jwks.json';
+let councilKeys: Awaited<ReturnType<typeof generateKeyPair>>;
+
 beforeAll(async () => {
   process.env.LOCAL_JWT_PUBLIC_JWK = JSON.stringify((await devKey()).publicJwk);
+  councilKeys = await generateKeyPair('ES256', { extractable: true });
+  process.env.JWT_ISSUERS = JSON.stringify([
+    { issuer: COUNCILS_ISSUER, jwksUri: COUNCILS_JWKS, roles: ['council'], orgPattern: '^E\\d{8}$' },
+  ]);
   const authorizer = await import('../../functions/authorizer');
   handler = (event) => authorizer.handler(event, lambdaContext('authorizer', 'unit'));
 });
@@ -49,7 +59,9 @@ describe('the authorizer', () => {
         sub: 'u7',
         name: 'Dr Grace Hopper',
         org: 'RYY02',
+        orgName: '',
         role: 'clinician',
+        roleName: '',
         activities: '["B0107"]',
         setting: 'emergency-department',
       },
@@ -59,9 +71,7 @@ describe('the authorizer', () => {
   it('refuses a token signed with another key, even claiming the local issuer', async () => {
     const { privateKey } = await generateKeyPair('ES256');
     const forged = await new SignJWT({ name: 'X', org: 'RYY02', role: 'clinician' })
-        orgName: '',
       .setProtectedHeader({ alg: 'ES256' })
-        roleName: '',
       .setSubject('u7')
       .setIssuer('urn:child-protection-sharing:local-development')
       .setAudience('child-protection-sharing')
@@ -78,7 +88,9 @@ describe('the authorizer', () => {
         'Unauthorized',
       );
     }
-    const both = (await handler(withToken(await signDevToken({ ...claims, activities: ['B0107', 'B0170'] })))) as {
+    const both = (await handler(
+      withToken(await signDevToken({ ...claims, activities: ['B0107', 'B0170'] })),
+    )) as {
       context: Record<string, string>;
     };
     const { claimsFromAuthorizer } = await import('../../functions/http/api-handler');
@@ -112,5 +124,55 @@ describe('the authorizer', () => {
     expect(() => new TokenVerifier([], 'aud', { localKey: jwk, deployed: true })).toThrow(
       /cannot be used in a deployed function/,
     );
+  });
+
+  describe("a configured issuer's tokens, through the production key path (the JWKS fetched over https)", () => {
+    const councilToken = (claims: Record<string, unknown>) =>
+      new SignJWT({ name: 'Example case system', ...claims })
+        .setProtectedHeader({ alg: 'ES256', kid: 'c1' })
+        .setSubject('la-system')
+        .setIssuer(COUNCILS_ISSUER)
+        .setAudience('child-protection-sharing')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(councilKeys.privateKey);
+
+    beforeEach(async () => {
+      const jwks = { keys: [{ ...(await exportJWK(councilKeys.publicKey)), kid: 'c1', alg: 'ES256' }] };
+      jest.spyOn(globalThis, 'fetch').mockImplementation(async (url) => {
+        if (String(url) !== COUNCILS_JWKS) throw new Error(`unexpected fetch of ${String(url)}`);
+        return new Response(JSON.stringify(jwks), { headers: { 'content-type': 'application/json' } });
+      });
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    it('allows what the issuer may assert', async () => {
+      const result = (await handler(
+        withToken(await councilToken({ role: 'council', org: 'E09000001' })),
+      )) as {
+        context: Record<string, string>;
+      };
+      expect(result.context).toEqual(expect.objectContaining({ role: 'council', org: 'E09000001' }));
+    });
+
+    it('refuses (401) a role the issuer may not assert, whatever its signature, logging why and nothing else', async () => {
+      const { logger } = await import('../../functions/observability');
+      const info = jest.spyOn(logger, 'info');
+      for (const role of ['auditor', 'clinician', 'demographics']) {
+        const token = await councilToken({ role, org: 'E09000001', activities: ['B0107'] });
+        await expect(handler(withToken(token))).rejects.toThrow('Unauthorized');
+      }
+      const refusals = info.mock.calls.filter(([message]) => message === 'Token refused');
+      expect(refusals).toEqual(Array(3).fill(['Token refused', { reason: 'role-not-allowed-for-issuer' }]));
+    });
+
+    it("refuses (401) an organisation outside the issuer's orgPattern", async () => {
+      const { logger } = await import('../../functions/observability');
+      const info = jest.spyOn(logger, 'info');
+      await expect(handler(withToken(await councilToken({ role: 'council', org: 'RXX01' })))).rejects.toThrow(
+        'Unauthorized',
+      );
+      expect(info).toHaveBeenCalledWith('Token refused', { reason: 'org-not-allowed-for-issuer' });
+    });
   });
 });

@@ -25,6 +25,7 @@ describe('local configuration', () => {
       HOST: '127.0.0.1',
       TABLE_NAME: 'child-protection-local',
       COUNCIL_QUEUE_NAME_PREFIX: 'cpis-council-',
+      RATE_PER_CALLER: 300,
       LOOKUP_RATE_PER_USER: 120,
       LOOKUP_RATE_PER_ORG: 1200,
     });
@@ -34,6 +35,7 @@ describe('local configuration', () => {
     [{ PORT: 'eighty' }, /PORT must be a port number/],
     [{ PORT: '70000' }, /PORT must be from 0 to 65535/],
     [{ LOOKUP_RATE_PER_USER: '0' }, /LOOKUP_RATE_PER_USER must be at least 1/],
+    [{ RATE_PER_CALLER: 'lots' }, /RATE_PER_CALLER must be a whole number/],
     [{ LOOKUP_RATE_PER_ORG: '-5' }, /LOOKUP_RATE_PER_ORG must be a whole number/],
     [{ TABLE_NAME: 'a b' }, /TABLE_NAME must be/],
     [{ SNAPSHOT_MAX_END_SHARE: '1.5' }, /SNAPSHOT_MAX_END_SHARE must be a number from 0 to 1/],

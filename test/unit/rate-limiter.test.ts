@@ -59,3 +59,18 @@ it('Retry-After is the whole seconds until the window turns, and a request then 
   time.ms += 60_000;
   expect(limiter.take('RQQ01', 'd')).toBeUndefined();
 });
+
+describe('every route, per caller', () => {
+  it('refuses a caller past 300 calls a minute on any route, counting lookups too, and no one else', () => {
+    let now = Date.parse('2026-11-20T10:00:00.000Z');
+    const limiter = new RateLimiter(DEFAULT_RATE_LIMITS, () => now);
+    for (let i = 0; i < 200; i++) expect(limiter.take('E09000001', 'la-system', false)).toBeUndefined();
+    for (let i = 0; i < 100; i++) expect(limiter.take('E09000001', 'la-system', true)).toBeUndefined();
+    expect(limiter.take('E09000001', 'la-system', false)).toBe(60);
+    // Another caller of the same organisation, and the same id at another organisation, are not held up.
+    expect(limiter.take('E09000001', 'other-system', false)).toBeUndefined();
+    expect(limiter.take('E08000025', 'la-system', false)).toBeUndefined();
+    now += 60_000;
+    expect(limiter.take('E09000001', 'la-system', false)).toBeUndefined();
+  });
+});

@@ -69,6 +69,7 @@ const MATRIX: Record<string, { may: (role: Role, org: Org, codes: Codes) => bool
     status: 200,
   },
   'GET /v1/audit/children/{nhsNumber}': { may: (role) => role === 'auditor', status: 200 },
+  'GET /v1/audit/councils/{councilCode}': { may: (role) => role === 'auditor', status: 200 },
   'POST /v1/nhs-numbers/{oldNhsNumber}/superseded-by/{newNhsNumber}': {
     may: (role) => role === 'demographics',
     status: 200,
@@ -134,6 +135,8 @@ async function prepare(key: string): Promise<{ method: string; path: string; bod
       return { method: 'GET', path: `/v1/children/${nhsNumber}` };
     case 'GET /v1/audit/children/{nhsNumber}':
       return { method: 'GET', path: `/v1/audit/children/${nhsNumber}` };
+    case 'GET /v1/audit/councils/{councilCode}':
+      return { method: 'GET', path: `/v1/audit/councils/${COUNCIL}` };
     case 'POST /v1/nhs-numbers/{oldNhsNumber}/superseded-by/{newNhsNumber}':
       await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
       return { method: 'POST', path: `/v1/nhs-numbers/${nhsNumber}/superseded-by/${fresh()}` };
