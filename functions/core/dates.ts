@@ -27,9 +27,13 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /** The same day a number of months later; a day the later month lacks (29 February) becomes its last day. */
+/** The last date the service can write: later ones are held at it rather than overflow the format. */
+const LATEST_DATE = '9999-12-31';
+
 export function addDays(date: string, days: number): string {
   if (!isIsoDate(date)) throw new RangeError('addDays needs a YYYY-MM-DD date');
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+  const moved = new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000);
+  return moved.getUTCFullYear() > 9999 ? LATEST_DATE : moved.toISOString().slice(0, 10);
 }
 
 export function addMonths(date: string, months: number): string {
@@ -37,6 +41,7 @@ export function addMonths(date: string, months: number): string {
   if (!match) throw new RangeError('addMonths needs a YYYY-MM-DD date');
   const total = Number(match[1]) * 12 + (Number(match[2]) - 1) + months;
   const year = Math.floor(total / 12);
+  if (year > 9999) return LATEST_DATE;
   const month = (total % 12) + 1;
   const day = Math.min(Number(match[3]), daysInMonth(year, month));
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;

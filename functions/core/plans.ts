@@ -40,7 +40,9 @@ export function isPlanVisible(plan: PlanDates & { planType: PlanType }, today: s
  */
 export function planExpiry(plan: PlanDates & { planType: PlanType }): number | undefined {
   if (plan.endDate === null) return undefined;
-  return Date.parse(`${addDays(lastVisibleDay(plan.endDate, plan.planType), 1)}T00:00:00Z`) / 1000;
+  const lastDay = lastVisibleDay(plan.endDate, plan.planType);
+  // A plan visible to the end of the calendar the service writes never expires.
+  return lastDay === '9999-12-31' ? undefined : Date.parse(`${addDays(lastDay, 1)}T00:00:00Z`) / 1000;
 }
 
 /** A plan is open on a day when it has no end date or ends later (a plan ended today is ended). */

@@ -115,6 +115,11 @@ describe('plan visibility', () => {
     expect(planExpiry(ended('2026-03-15', 'UCPP'))).toBe(Date.parse('2026-04-13T00:00:00Z') / 1000);
     expect(planExpiry(ended('2026-03-15', 'CPP'))).toBe(Date.parse('2027-03-16T00:00:00Z') / 1000);
     expect(planExpiry({ startDate: '2026-01-01', endDate: null, planType: 'LAC' })).toBeUndefined();
+    // An end date near the format's last year: visible to its end, and never expired (not an error).
+    expect(lastVisibleDay('9999-12-31', 'UCPP')).toBe('9999-12-31');
+    expect(lastVisibleDay('9999-06-30', 'CPP')).toBe('9999-12-31');
+    expect(isPlanVisible(ended('9999-12-31', 'UCPP'), '2026-12-07')).toBe(true);
+    expect(planExpiry(ended('9999-12-31', 'CPP'))).toBeUndefined();
   });
 
   it('uses the 28th for a plan ended on 29 February', () => {

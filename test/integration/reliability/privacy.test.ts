@@ -36,6 +36,8 @@ const ALLOWED: Record<string, string[]> = {
     'endDate',
     'version',
     'updatedAt',
+    // When the plan can no longer be visible: the table's time to live.
+    'expiresAt',
     'GSI1PK',
     'GSI1SK',
   ],
@@ -51,6 +53,11 @@ const ALLOWED: Record<string, string[]> = {
     'planType',
     'councilCode',
     'setting',
+    // The viewer's job role and organisation name, shown in access histories.
+    'roleName',
+    'organisationName',
+    // A superseded number's access carried onto its replacement.
+    'carriedFrom',
     'notifies',
     'messages',
   ],
@@ -66,7 +73,7 @@ const ALLOWED: Record<string, string[]> = {
     'oldNhsNumber',
     'newNhsNumber',
   ],
-  'AUDIT.messages.accessedBy': ['userId', 'userName', 'organisation', 'setting'],
+  'AUDIT.messages.accessedBy': ['userId', 'userName', 'roleName', 'organisation', 'organisationName', 'setting'],
   COUNCIL: [
     'PK',
     'SK',
