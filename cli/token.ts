@@ -11,7 +11,8 @@ const CLAIM_PROBLEMS: Record<string, string> = {
   sub: '--sub must be 1 to 200 characters',
   name: '--name must be 1 to 200 characters',
   org: '--org must be an ODS code of 3 to 10 capital letters and digits, e.g. --org RXX01',
-  activities: 'each --activity must be one capital letter and four digits, e.g. B0107, and there may be at most 20',
+  activities:
+    'each --activity must be one capital letter and four digits, e.g. B0107, and there may be at most 20',
   setting: '--setting must be 1 to 100 characters',
   roleName: '--role-name must be 1 to 200 characters',
   orgName: '--org-name must be 1 to 200 characters',
@@ -45,8 +46,16 @@ runCli(
         help: "a clinician's permission code: B0107 (lookups notify the council) or B0170 (silent)",
       },
       setting: { type: 'string', value: 'LABEL', help: 'where a clinician works, e.g. emergency-department' },
-      'role-name': { type: 'string', value: 'JOB', help: "a clinician's job role, e.g. \"Staff Nurse\" (shown in access histories)" },
-      'org-name': { type: 'string', value: 'NAME', help: "the organisation's name (shown in access histories)" },
+      'role-name': {
+        type: 'string',
+        value: 'JOB',
+        help: 'a clinician\'s job role, e.g. "Staff Nurse" (shown in access histories)',
+      },
+      'org-name': {
+        type: 'string',
+        value: 'NAME',
+        help: "the organisation's name (shown in access histories)",
+      },
       ttl: { type: 'string', value: 'SECONDS', help: 'lifetime in seconds, 1 to 43200 (default 3600)' },
     },
     examples: [

@@ -73,7 +73,8 @@ const apiFunctions = {
   },
   // Reads the audit trail; writes only the ACCESS_DENIED events of refused calls.
   'audit-query': {
-    table: { actions: ['dynamodb:Query', 'dynamodb:PutItem'], writesAuditOnly: true },
+    // Reads only: a refusal it answers is recorded through the RecordsRefusals grant every API function has.
+    table: { actions: ['dynamodb:Query'] },
     environment: environments.api,
   },
   // Snapshot uploads list the council's plans from its index; uploads of 5,000 records get the most

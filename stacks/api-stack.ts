@@ -207,7 +207,7 @@ export class ApiStack extends Stack {
           logRetention: retention,
           environment: entryEnvironment[route.entry],
         });
-        fn.bindTable(table, apiTableAccess(route.entry));
+        fn.bindTable(table, apiTableAccess(route.entry)).grantRecordingRefusals(table);
         functions.set(route.entry, fn);
       }
       const resource = this.api.root.resourceForPath(route.path);

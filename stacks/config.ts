@@ -272,6 +272,14 @@ export const stages: StageConfigInput[] = [
           roles: ['council'],
           orgPattern: '^E\\d{8}$',
         },
+        // National systems: the demographics feed (NHS number changes, sensitivity) and information
+        // governance's audit tools, client credentials for their national organisation codes only.
+        {
+          issuer: 'https://services-auth.int.example.nhs.uk',
+          jwksUri: 'https://services-auth.int.example.nhs.uk/.well-known/jwks.json',
+          roles: ['demographics', 'auditor'],
+          orgPattern: '^X\\d{2}$',
+        },
       ],
     },
     limits: {
@@ -309,6 +317,13 @@ export const stages: StageConfigInput[] = [
           jwksUri: 'https://councils-auth.example.org/.well-known/jwks.json',
           roles: ['council'],
           orgPattern: '^E\\d{8}$',
+        },
+        // National systems: the demographics feed and information governance's audit tools.
+        {
+          issuer: 'https://services-auth.example.nhs.uk',
+          jwksUri: 'https://services-auth.example.nhs.uk/.well-known/jwks.json',
+          roles: ['demographics', 'auditor'],
+          orgPattern: '^X\\d{2}$',
         },
       ],
     },

@@ -176,6 +176,8 @@ export const AuditEventSchema = z
     planType: z.optional(PlanTypeSchema),
     councilCode: z.optional(CouncilCodeSchema),
     outcome: z.enum(AUDIT_OUTCOMES),
+    /** ACCESS_DENIED: the refusals of this caller for this subject within the minute of `at`. */
+    count: z.optional(integer()),
   })
   .check(z.meta({ id: 'AuditEvent' }));
 export type AuditEvent = z.infer<typeof AuditEventSchema>;

@@ -5,7 +5,10 @@ import { CouncilCodeSchema } from '../core/schemas';
 import type { Store } from '../store';
 import type { Actor } from './actor';
 
-/** A refused call on a valid NHS number is itself an audited event, under that number. */
+/**
+ * A refused call on a valid NHS number is itself an audited event, under that number; repeated
+ * refusals of one caller within a minute are one event with a count.
+ */
 export async function recordDenial(
   store: Store,
   actor: Actor,
@@ -13,7 +16,7 @@ export async function recordDenial(
 ): Promise<void> {
   const nhsNumber = params.nhsNumber ?? params.oldNhsNumber;
   if (nhsNumber === undefined || !isValidNhsNumber(nhsNumber)) return;
-  await store.audit.append({
+  await store.audit.recordRefusal({
     subject: nhsNumber,
     action: 'ACCESS_DENIED',
     outcome: 'DENIED',

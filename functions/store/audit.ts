@@ -1,14 +1,23 @@
 /** The audit trail: append-only events, the access history, and paging through a subject's events. */
-import { PutCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { PutCommand, QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_PREVIOUS_ACCESSES, recentAccesses } from '../core/access-history';
 import type { AuditEvent, CouncilMessage, PreviousAccess } from '../core/schemas';
 import type { StoreContext } from './context';
 import { type AuditEntry, type AuditExtras, auditItem, parseAccess, parseAuditEvent } from './items';
-import { ACCESS_RANGE, AUDIT_RANGES, auditPosition, keys } from './keys';
+import { ACCESS_RANGE, AUDIT_RANGES, auditPosition, EVENT_RANGE, keys } from './keys';
 import { runPool } from './pool';
 import { MAX_TRANSACTION_ITEMS, sendTransaction, transact } from './transactions';
 
 const AUDIT_TRANSACTIONS_IN_FLIGHT = 4;
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** A ULID-shaped id (26 Crockford characters) derived from the caller and the minute. */
+function refusalId(sub: string, org: string, minute: string): string {
+  const digest = createHash('sha256').update(`${org}\u0000${sub}\u0000${minute}`).digest();
+  return Array.from({ length: 26 }, (_, i) => CROCKFORD[(digest[i] as number) % 32]).join('');
+}
 
 export interface NotifyingLookup {
   /** The lookup's audit event about the NHS number whose plans it found: its access record. */
@@ -64,6 +73,56 @@ export class AuditRepository {
         this.store,
         entries.map((entry) => auditPut(this.store.tableName, entry)),
       );
+  }
+
+  /**
+   * A refused call (ACCESS_DENIED), coalesced: one item per caller, subject and minute, whose count
+   * grows with each refusal, so that repeated refusals cannot flood the trail. Its key is derived from
+   * the caller and the minute, so concurrent refusals meet on the same item.
+   */
+  async recordRefusal(entry: AuditEntry): Promise<void> {
+    const minute = new Date(Math.floor(Date.parse(entry.at) / 60_000) * 60_000).toISOString();
+    const eventId = refusalId(entry.actor.sub, entry.actor.org, minute);
+    await this.store.client.send(
+      new UpdateCommand({
+        TableName: this.store.tableName,
+        Key: { PK: keys.refusals(entry.subject), SK: keys.auditEvent(minute, eventId) },
+        UpdateExpression:
+          'SET #kind = :kind, #eventId = :eventId, #at = if_not_exists(#at, :at), #action = :action, ' +
+          '#outcome = :outcome, #actor = if_not_exists(#actor, :actor), #lastAt = :at' +
+          (entry.planType ? ', #planType = if_not_exists(#planType, :planType)' : '') +
+          (entry.councilCode ? ', #councilCode = if_not_exists(#councilCode, :councilCode)' : '') +
+          ' ADD #count :one',
+        ExpressionAttributeNames: {
+          '#kind': 'kind',
+          '#eventId': 'eventId',
+          '#at': 'at',
+          '#action': 'action',
+          '#outcome': 'outcome',
+          '#actor': 'actor',
+          '#lastAt': 'lastAt',
+          '#count': 'count',
+          ...(entry.planType ? { '#planType': 'planType' } : {}),
+          ...(entry.councilCode ? { '#councilCode': 'councilCode' } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':kind': 'AUDIT',
+          ':eventId': eventId,
+          ':at': entry.at,
+          ':action': entry.action,
+          ':outcome': entry.outcome,
+          ':actor': {
+            sub: entry.actor.sub,
+            name: entry.actor.name,
+            org: entry.actor.org,
+            role: entry.actor.role,
+          },
+          ':one': 1,
+          ...(entry.planType ? { ':planType': entry.planType } : {}),
+          ...(entry.councilCode ? { ':councilCode': entry.councilCode } : {}),
+        },
+      }),
+    );
   }
 
   /**
@@ -129,8 +188,13 @@ export class AuditRepository {
    * than the page, to know whether more follow) and the two merged in time order.
    */
   async page(subject: string, limit: number, afterPosition?: string): Promise<AuditPage> {
+    // Two ranges of the subject's audit partition, and its coalesced refusals (EVENT# keys too).
+    const sources = [
+      ...AUDIT_RANGES.map((prefix) => ({ pk: keys.audit(subject), prefix })),
+      { pk: keys.refusals(subject), prefix: EVENT_RANGE },
+    ];
     const ranges = await Promise.all(
-      AUDIT_RANGES.map(async (prefix) => {
+      sources.map(async ({ pk, prefix }) => {
         const below = afterPosition === undefined ? undefined : `${prefix}${afterPosition}`;
         const found: Record<string, unknown>[] = [];
         let startKey: Record<string, unknown> | undefined;
@@ -145,7 +209,7 @@ export class AuditRepository {
                 : 'PK = :pk AND begins_with(SK, :prefix)',
               FilterExpression: 'attribute_not_exists(carriedFrom)',
               ExpressionAttributeValues: {
-                ':pk': keys.audit(subject),
+                ':pk': pk,
                 ...(below ? { ':below': below } : { ':prefix': prefix }),
               },
               ScanIndexForward: false,

@@ -88,6 +88,7 @@ const AuditItemSchema = z.object({
   planType: z.optional(z.enum(PLAN_TYPES)),
   councilCode: z.optional(z.string()),
   setting: z.optional(z.string()),
+  count: z.optional(z.number()),
   roleName: z.optional(z.string()),
   organisationName: z.optional(z.string()),
 });
@@ -124,6 +125,7 @@ export function parseAuditEvent(item: Item): AuditEvent {
     ...(event.planType ? { planType: event.planType } : {}),
     ...(event.councilCode ? { councilCode: event.councilCode } : {}),
     outcome: event.outcome,
+    ...(event.count !== undefined ? { count: event.count } : {}),
   };
 }
 

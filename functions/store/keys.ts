@@ -41,6 +41,8 @@ export const keys = {
   plan: (councilCode: string, planType: string) => `${PLAN_RANGE}${councilCode}#${planType}`,
   council: (code: string) => `${COUNCIL_PREFIX}${code}`,
   audit: (subject: string) => `${tableDefinition.auditKeyPrefix}${subject}`,
+  /** A subject's coalesced refusals (one item per caller per minute, with a count). */
+  refusals: (subject: string) => `${tableDefinition.refusalKeyPrefix}${subject}`,
   auditEvent: (at: string, id: string) => `${EVENT_RANGE}${at}#${id}`,
   auditAccess: (at: string, id: string) => `${ACCESS_RANGE}${at}#${id}`,
   councilPlans: (code: string) => `${COUNCIL_PREFIX}${code}`,

@@ -32,6 +32,11 @@ export const tableDefinition = {
   timeToLiveAttribute: 'expiresAt',
   /** Leading-key prefix of audit items: no function may update or delete them. */
   auditKeyPrefix: AUDIT_KEY_PREFIX,
+  /**
+   * Leading-key prefix of coalesced refusals (ACCESS_DENIED with a count): the one audit record that
+   * grows, so it lives apart from the append-only items, and API functions may update only these.
+   */
+  refusalKeyPrefix: 'REFUSALS#',
   /** The dispatch function's log message for such a change; a metric filter on it raises the alarm. */
   auditChangedMessage: 'An audit event was changed or removed',
   /** Its log message for a notification to a council no region of the stage has a queue for. */

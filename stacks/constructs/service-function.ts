@@ -21,6 +21,7 @@ import {
   AUDIT_KEYS_ONLY_CONDITION,
   AUDIT_LEADING_KEYS_CONDITION,
   READ_ACTIONS,
+  REFUSAL_KEYS_ONLY_CONDITION,
   type TableAccess,
 } from './table-access';
 
@@ -188,6 +189,22 @@ export class ServiceFunction extends NodejsFunction {
             ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
             : ['kms:Decrypt', 'kms:DescribeKey'],
         resources: [table.keyArn],
+      }),
+    );
+    return this;
+  }
+
+  /**
+   * UpdateItem on coalesced-refusal items only (REFUSALS#<subject>): every API function records the
+   * calls it refuses there, one item per caller and minute with a growing count.
+   */
+  grantRecordingRefusals(table: ServiceTable): this {
+    this.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'RecordsRefusals',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+        conditions: REFUSAL_KEYS_ONLY_CONDITION,
       }),
     );
     return this;

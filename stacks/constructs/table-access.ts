@@ -63,6 +63,12 @@ export const AUDIT_KEYS_ONLY_CONDITION = {
   Null: { 'dynamodb:LeadingKeys': 'false' },
 };
 
+/** IAM condition matching requests whose partition keys are all coalesced-refusal keys. */
+export const REFUSAL_KEYS_ONLY_CONDITION = {
+  'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${tableDefinition.refusalKeyPrefix}*`] },
+  Null: { 'dynamodb:LeadingKeys': 'false' },
+};
+
 /** Actions that read items; every other ItemAction is part of a write (ConditionCheckItem: a transaction's). */
 export const READ_ACTIONS: readonly ItemAction[] = [
   'dynamodb:GetItem',

@@ -240,22 +240,28 @@ describe('NHS number supersession', () => {
     const newNumber = testNhsNumber(4500);
     await publishPlan(service, 'E09000001', oldNumber, 'CPP', { startDate: '2026-01-01' });
     // The attack: create an ended, invisible plan for any number, then merge it into a child of one's choosing.
-    await publishPlan(service, 'E08000025', oldNumber, 'LAC', { startDate: '2025-01-01', endDate: '2025-02-01' });
+    await publishPlan(service, 'E08000025', oldNumber, 'LAC', {
+      startDate: '2025-01-01',
+      endDate: '2025-02-01',
+    });
     const before = await service.scanTable();
     for (const council of ['E08000025', 'E09000001']) {
       const refused = await supersede(oldNumber, newNumber, await tokens.council(council));
-      expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
+      expect({ status: refused.status, code: refused.body.error.code }).toEqual({
+        status: 403,
+        code: 'FORBIDDEN',
+      });
     }
     const clinician = await supersede(oldNumber, newNumber, await tokens.clinician(['B0107']));
     expect(clinician.status).toBe(403);
-    // Nothing changed but one ACCESS_DENIED audit event per refusal, under the number named.
+    // Nothing changed but one ACCESS_DENIED audit event per refusing caller, under the number named.
     const added = (await service.scanTable()).filter(
       (item) => !before.some((old) => old.PK === item.PK && old.SK === item.SK),
     );
     expect(added.map((item) => [item.PK, item.action, item.outcome])).toEqual([
-      [`AUDIT#${oldNumber}`, 'ACCESS_DENIED', 'DENIED'],
-      [`AUDIT#${oldNumber}`, 'ACCESS_DENIED', 'DENIED'],
-      [`AUDIT#${oldNumber}`, 'ACCESS_DENIED', 'DENIED'],
+      [`REFUSALS#${oldNumber}`, 'ACCESS_DENIED', 'DENIED'],
+      [`REFUSALS#${oldNumber}`, 'ACCESS_DENIED', 'DENIED'],
+      [`REFUSALS#${oldNumber}`, 'ACCESS_DENIED', 'DENIED'],
     ]);
     const demographics = await supersede(oldNumber, newNumber, await tokens.demographics());
     expect(demographics.body.movedPlans).toBe(2);

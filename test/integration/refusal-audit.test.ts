@@ -4,6 +4,7 @@
  * dry-run upload (UPLOAD_CHECKED). A council's registration and its changes are audited under the
  * council, and auditors can read them.
  */
+import { clock } from '../../functions/core/clock';
 import { publishPlan, registerCouncil, testNhsNumber, tokens, useTestService } from './harness';
 
 const COUNCIL = 'E09000001';
@@ -97,6 +98,50 @@ describe('refusals for a number state', () => {
       [`AUDIT#${a}`, 'UPLOAD_CHECKED', 'CHECKED', 'LAC'],
       [`AUDIT#${b}`, 'UPLOAD_CHECKED', 'CHECKED', 'UCPP'],
     ]);
+  });
+});
+
+describe('refused calls cannot flood the trail', () => {
+  it('coalesces 50 refusals of one caller for one number within a minute into one event with count 50', async () => {
+    const child = testNhsNumber(7400);
+    const realNow = clock.now;
+    const stranger = await tokens.council('E08000025');
+    const another = await tokens.council('E08000025', { sub: 'another-system' });
+    try {
+      // Within one minute (the clock the functions read is held there), then the next minute.
+      clock.now = () => new Date('2026-11-20T10:00:10.000Z');
+      for (let i = 0; i < 50; i++) {
+        const refused = await service.request('DELETE', `/v1/councils/${COUNCIL}/plans/${child}/CPP`, {
+          token: stranger,
+        });
+        expect(refused.status).toBe(403);
+      }
+      await service.request('DELETE', `/v1/councils/${COUNCIL}/plans/${child}/CPP`, { token: another });
+      clock.now = () => new Date('2026-11-20T10:01:05.000Z');
+      await service.request('DELETE', `/v1/councils/${COUNCIL}/plans/${child}/CPP`, { token: stranger });
+    } finally {
+      clock.now = realNow;
+    }
+    const events = (await auditOf(child)) as unknown as {
+      action: string;
+      count?: number;
+      actor: { sub: string };
+    }[];
+    expect(events.map((event) => [event.action, event.actor.sub, event.count])).toEqual([
+      ['ACCESS_DENIED', 'E08000025-system', 1],
+      expect.arrayContaining(['ACCESS_DENIED']),
+      expect.arrayContaining(['ACCESS_DENIED']),
+    ]);
+    const firstMinute = events
+      .slice(1)
+      .map((event) => [event.actor.sub, event.count])
+      .sort();
+    expect(firstMinute).toEqual([
+      ['E08000025-system', 50],
+      ['another-system', 1],
+    ]);
+    // Three items in all for 52 refusals.
+    expect((await service.scanTable()).filter((item) => item.PK === `REFUSALS#${child}`)).toHaveLength(3);
   });
 });
 

@@ -84,6 +84,13 @@ describe('stage configuration', () => {
           .map((issuer) => new RegExp(`^(?:${issuer.orgPattern})$`, 'u'));
         for (const council of stage.regions.flatMap((r) => r.councils))
           expect(councilPatterns.some((pattern) => pattern.test(council.code))).toBe(true);
+        // Every role can reach a deployed stage: without a demographics issuer no NHS number change or
+        // sensitivity flag could be recorded, without an auditor's no audit trail read.
+        const assertable = new Set(stage.identity.issuers.flatMap((issuer) => issuer.roles));
+        expect({ stage: stage.name, roles: [...assertable].sort() }).toEqual({
+          stage: stage.name,
+          roles: ['auditor', 'clinician', 'council', 'demographics'],
+        });
       }
     });
 

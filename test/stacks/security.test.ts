@@ -262,7 +262,7 @@ describe('IAM: a role that only appends audit events writes audit keys only', ()
   const AUDIT = `${tableDefinition.auditKeyPrefix}9990000018`;
   const PLAN = 'CHILD#9990000018';
   const COUNCIL = 'COUNCIL#E09000001';
-  const AUDIT_ONLY = ['lookup', 'audit-query'] as const;
+  const AUDIT_ONLY = ['lookup'] as const;
 
   const statementsOf = (stage: string, region: string, entry: string) => {
     const api = regionStacks(built, stage, region).api;
@@ -271,7 +271,7 @@ describe('IAM: a role that only appends audit events writes audit keys only', ()
     return roleStatements(api, role);
   };
 
-  it('the catalogue marks exactly lookup and audit-query as writing audit items only', () => {
+  it('the catalogue marks exactly lookup as writing audit items only (audit-query writes none)', () => {
     const marked = Object.entries(catalog.api)
       .filter(([, spec]) => spec.table.writesAuditOnly)
       .map(([entry]) => entry)
@@ -280,7 +280,7 @@ describe('IAM: a role that only appends audit events writes audit keys only', ()
   });
 
   it.each(regionCases)(
-    '%s: lookup and audit-query may put an audit key but no plan, status or council key; their reads are unconditioned',
+    '%s: lookup may put an audit key but no plan, status or council key; its reads are unconditioned',
     (_label, { stage, region }) => {
       for (const entry of AUDIT_ONLY) {
         const statements = statementsOf(stage.name, region.region, entry);
@@ -317,6 +317,25 @@ describe('IAM: a role that only appends audit events writes audit keys only', ()
             });
         }
       }
+    },
+  );
+
+  it.each(regionCases)(
+    '%s: every API role may update coalesced refusals (REFUSALS#) and no other key; audit-query may put nothing',
+    (_label, { stage, region }) => {
+      const api = regionStacks(built, stage.name, region.region).api;
+      for (const entry of api.functions.keys()) {
+        const statements = statementsOf(stage.name, region.region, entry);
+        const update = (key: string) => mayPerform(statements, 'dynamodb:UpdateItem', { leadingKeys: [key] });
+        expect({ entry, refusals: update('REFUSALS#9990000018'), audit: update(AUDIT) }).toEqual({
+          entry,
+          refusals: true,
+          audit: false,
+        });
+      }
+      const auditQuery = statementsOf(stage.name, region.region, 'audit-query');
+      expect(mayPerform(auditQuery, 'dynamodb:PutItem', { leadingKeys: [AUDIT] })).toBe(false);
+      expect(mayPerform(auditQuery, 'dynamodb:UpdateItem', { leadingKeys: [PLAN] })).toBe(false);
     },
   );
 

@@ -777,8 +777,20 @@ describe('least privilege', () => {
         api,
         roles.get(api.getLogicalId(fn.node.defaultChild as never)) as string,
       );
+      // Besides its entry, every API function may update coalesced-refusal items (REFUSALS#) only.
+      const refusals = statements.filter((s) => s.Sid === 'RecordsRefusals');
+      expect(refusals).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: 'dynamodb:UpdateItem',
+          Condition: {
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['REFUSALS#*'] },
+            Null: { 'dynamodb:LeadingKeys': 'false' },
+          },
+        }),
+      ]);
       const dynamo = statements
-        .filter((s) => s.Effect === 'Allow')
+        .filter((s) => s.Effect === 'Allow' && s.Sid !== 'RecordsRefusals')
         .flatMap((s) => asArray(s.Action))
         .filter((action) => action.startsWith('dynamodb:'));
       expect(dynamo.sort()).toEqual([...access.actions].sort());

@@ -147,12 +147,17 @@ async function prepare(key: string): Promise<{ method: string; path: string; bod
   }
 }
 
-/** What a refused call wrote: nothing but, on a valid NHS number, its ACCESS_DENIED audit event. */
+/**
+ * What a refused call wrote: nothing but, on a valid NHS number, its ACCESS_DENIED audit event (an
+ * update of the caller's coalesced refusals for that number).
+ */
 function refusalWrites(writes: ObservedWrite[]): string[] {
   return writes.map((write) => {
-    const item = write.body?.Item;
-    return write.operation === 'PutItem' && item?.kind?.S === 'AUDIT'
-      ? `AUDIT ${item.action.S}`
+    const values = write.body?.ExpressionAttributeValues;
+    return write.operation === 'UpdateItem' &&
+      String(write.body?.Key?.PK?.S).startsWith('REFUSALS#') &&
+      values?.[':kind']?.S === 'AUDIT'
+      ? `AUDIT ${values[':action'].S}`
       : write.operation;
   });
 }

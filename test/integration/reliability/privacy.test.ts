@@ -58,6 +58,9 @@ const ALLOWED: Record<string, string[]> = {
     'organisationName',
     // A superseded number's access carried onto its replacement.
     'carriedFrom',
+    // A coalesced refusal (ACCESS_DENIED): how many, and the last one's time.
+    'count',
+    'lastAt',
     'notifies',
     'messages',
   ],
@@ -73,7 +76,14 @@ const ALLOWED: Record<string, string[]> = {
     'oldNhsNumber',
     'newNhsNumber',
   ],
-  'AUDIT.messages.accessedBy': ['userId', 'userName', 'roleName', 'organisation', 'organisationName', 'setting'],
+  'AUDIT.messages.accessedBy': [
+    'userId',
+    'userName',
+    'roleName',
+    'organisation',
+    'organisationName',
+    'setting',
+  ],
   COUNCIL: [
     'PK',
     'SK',
