@@ -1,11 +1,11 @@
 /** The council directory: each council's name and duty phone numbers, held once per council. */
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Council } from '../core/schemas';
 import { auditPut } from './audit';
 import { batchGet } from './batch-get';
 import type { StoreContext } from './context';
+import { queryIndexPartition } from './index-query';
 import { type AuditEntry, councilItem, parseCouncil } from './items';
-import { councilKey, GSI1, keys } from './keys';
+import { councilKey, keys } from './keys';
 import { transact } from './transactions';
 
 export class CouncilRepository {
@@ -48,22 +48,7 @@ export class CouncilRepository {
 
   /** Every registered council's code, from the council directory in GSI1 (eventually consistent). */
   async listCodes(): Promise<string[]> {
-    const codes: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page: QueryCommandOutput = await this.store.client.send(
-        new QueryCommand({
-          TableName: this.store.tableName,
-          IndexName: GSI1,
-          KeyConditionExpression: 'GSI1PK = :pk',
-          ExpressionAttributeValues: { ':pk': keys.councilDirectory },
-          ProjectionExpression: 'GSI1SK',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      codes.push(...(page.Items ?? []).map((item) => String(item.GSI1SK)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return codes;
+    const items = await queryIndexPartition(this.store, keys.councilDirectory, 'GSI1SK');
+    return items.map((item) => String(item.GSI1SK));
   }
 }

@@ -6,6 +6,7 @@ import { planKey as uploadPlanKey } from '../core/uploads';
 import { auditPut } from './audit';
 import { batchGet } from './batch-get';
 import type { StoreContext } from './context';
+import { queryIndexPartition } from './index-query';
 import {
   type AuditEntry,
   type NhsNumberMarkers,
@@ -14,7 +15,7 @@ import {
   planItem,
   type StoredPlan,
 } from './items';
-import { councilKey, GSI1, keys, PLAN_RANGE, planKey, SK_PROFILE, SK_STATUS, statusKey } from './keys';
+import { councilKey, keys, PLAN_RANGE, planKey, SK_PROFILE, SK_STATUS, statusKey } from './keys';
 import { runPool } from './pool';
 import {
   cancellationReasons,
@@ -162,22 +163,7 @@ export class PlanRepository {
 
   /** Every plan a council holds (from the council index, so eventually consistent). */
   async listCouncilPlans(councilCode: string): Promise<StoredPlan[]> {
-    const plans: StoredPlan[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page: QueryCommandOutput = await this.store.client.send(
-        new QueryCommand({
-          TableName: this.store.tableName,
-          IndexName: GSI1,
-          KeyConditionExpression: 'GSI1PK = :pk',
-          ExpressionAttributeValues: { ':pk': keys.councilPlans(councilCode) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      plans.push(...(page.Items ?? []).map(parsePlan));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return plans;
+    return (await queryIndexPartition(this.store, keys.councilPlans(councilCode))).map(parsePlan);
   }
 
   /** Creates or replaces one plan and audits it, in one transaction. */

@@ -237,3 +237,12 @@ export async function expectOnlyAdded(
   expect(fresh.map((item) => [item.PK, item.action])).toEqual(added);
   expect(after.filter((item) => !fresh.includes(item))).toEqual(before);
 }
+
+/** The demographics service flags a person as sensitive (asserts it was recorded). */
+export async function flagSensitive(service: Pick<TestService, 'request'>, nhsNumber: string): Promise<void> {
+  const response = await service.request('PUT', `/v1/nhs-numbers/${nhsNumber}/sensitivity`, {
+    token: await tokens.demographics(),
+    body: { sensitive: true },
+  });
+  expect(response.status).toBe(200);
+}

@@ -1,5 +1,6 @@
 import {
   expectOnlyAdded,
+  flagSensitive,
   lookupChild,
   publishPlan,
   serviceStore,
@@ -365,15 +366,6 @@ describe('a plan write decided before the NHS number changed status', () => {
       councilCode: 'E09000001',
     },
   });
-  const flagSensitive = async (nhsNumber: string) =>
-    expect(
-      (
-        await service.request('PUT', `/v1/nhs-numbers/${nhsNumber}/sensitivity`, {
-          token: await tokens.demographics(),
-          body: { sensitive: true },
-        })
-      ).status,
-    ).toBe(200);
   const plansOf = async (nhsNumber: string) =>
     (await service.scanTable())
       .filter((item) => item.PK === `CHILD#${nhsNumber}` && item.kind === 'PLAN')
@@ -397,7 +389,7 @@ describe('a plan write decided before the NHS number changed status', () => {
     const { plans } = await serviceStore(service);
     const child = testNhsNumber(4710);
     await publishPlan(service, 'E09000001', child, 'LAC', { startDate: '2026-01-01' });
-    await flagSensitive(child);
+    await flagSensitive(service, child);
 
     await expect(plans.writeMany([write(child, 'CPP')])).rejects.toMatchObject({ reason: 'SENSITIVE' });
     // One transaction, one check per number: a change first, then a new plan, must get the stricter check.
@@ -413,7 +405,7 @@ describe('a plan write decided before the NHS number changed status', () => {
   it('lets a flagged number be superseded, and keeps both facts', async () => {
     const oldNumber = testNhsNumber(4720);
     const newNumber = testNhsNumber(4721);
-    await flagSensitive(oldNumber);
+    await flagSensitive(service, oldNumber);
     expect((await supersede(oldNumber, newNumber)).status).toBe(200);
     const status = (await service.scanTable()).find(
       (item) => item.PK === `CHILD#${oldNumber}` && item.kind === 'STATUS',

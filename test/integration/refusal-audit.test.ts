@@ -5,7 +5,14 @@
  * council, and auditors can read them.
  */
 import { clock } from '../../functions/core/clock';
-import { publishPlan, registerCouncil, testNhsNumber, tokens, useTestService } from './harness';
+import {
+  flagSensitive,
+  publishPlan,
+  registerCouncil,
+  testNhsNumber,
+  tokens,
+  useTestService,
+} from './harness';
 
 const COUNCIL = 'E09000001';
 const service = useTestService([COUNCIL]);
@@ -17,16 +24,6 @@ const auditOf = async (nhsNumber: string) =>
     })
   ).body.events as { action: string; outcome: string; planType?: string; councilCode?: string }[];
 
-const flagSensitive = async (nhsNumber: string) =>
-  expect(
-    (
-      await service.request('PUT', `/v1/nhs-numbers/${nhsNumber}/sensitivity`, {
-        token: await tokens.demographics(),
-        body: { sensitive: true },
-      })
-    ).status,
-  ).toBe(200);
-
 const upload = async (csvRows: string[], query: string) =>
   service.request('POST', `/v1/councils/${COUNCIL}/uploads?${query}`, {
     token: await tokens.council(COUNCIL),
@@ -37,7 +34,7 @@ const upload = async (csvRows: string[], query: string) =>
 describe('refusals for a number state', () => {
   it('audits a PUT refused for a sensitive number, and one refused for a superseded number, once each', async () => {
     const [flagged, old, replacement] = [7100, 7110, 7120].map(testNhsNumber) as [string, string, string];
-    await flagSensitive(flagged);
+    await flagSensitive(service, flagged);
     const refused = await publishPlan(service, COUNCIL, flagged, 'CPP', { startDate: '2026-01-01' });
     expect(refused.body.error.code).toBe('SENSITIVE_RECORD');
     expect(await auditOf(flagged)).toEqual([
@@ -63,7 +60,7 @@ describe('refusals for a number state', () => {
 
   it('audits each upload row refused for its number state, and nothing for rows refused for their form', async () => {
     const [flagged, fine] = [7200, 7210].map(testNhsNumber) as [string, string];
-    await flagSensitive(flagged);
+    await flagSensitive(service, flagged);
     const response = await upload(
       [`${flagged},CPP,2026-01-01,`, `${fine},CPP,2026-01-01,`, `${fine},XYZ,2026-01-01,`],
       'mode=delta',
@@ -82,7 +79,7 @@ describe('refusals for a number state', () => {
 
   it('audits every row of a dry run under the number it names, and writes nothing else', async () => {
     const [a, b] = [7300, 7310].map(testNhsNumber) as [string, string];
-    await flagSensitive(b);
+    await flagSensitive(service, b);
     const before = await service.scanTable();
     const response = await upload(
       [`${a},CPP,2026-01-01,`, `${a},LAC,2026-01-01,`, `${b},UCPP,2026-01-01,`, '9990000017,CPP,2026-01-01,'],
