@@ -84,6 +84,9 @@ export class TokenVerifier {
    * whatever its signature.
    */
   async check(token: string): Promise<Verification> {
+    // base64url leaves unused bits in a segment's last character, so one signed token has several
+    // spellings that verify alike; each would be its own rate-limit key and authorizer cache entry.
+    if (!isCanonical(token)) return { refused: 'malformed-token' };
     let issuer: string | undefined;
     try {
       issuer = decodeJwt(token).iss; // unverified: only to choose the issuer's keys
@@ -111,4 +114,13 @@ export class TokenVerifier {
       return { refused: 'org-not-allowed-for-issuer' };
     return { payload };
   }
+}
+
+/** True when each of the token's three segments is the one base64url spelling of its bytes. */
+export function isCanonical(token: string): boolean {
+  const segments = token.split('.');
+  return (
+    segments.length === 3 &&
+    segments.every((segment) => Buffer.from(segment, 'base64url').toString('base64url') === segment)
+  );
 }

@@ -150,3 +150,26 @@ describe('JWT_ISSUERS', () => {
     );
   });
 });
+
+describe('one spelling per token', () => {
+  const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+  it('refuses the other spellings base64url allows of a signed token (each would be its own rate key)', async () => {
+    const token = await tokenOf(councils, { role: 'council', org: 'E09000001' });
+    expect(await verifier.check(token)).toEqual({ payload: expect.objectContaining({ org: 'E09000001' }) });
+    // The signature's last character carries unused bits: changing them leaves the bytes, so jose
+    // would verify it, as the same token.
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    const last = signature.at(-1) as string;
+    const sibling = BASE64URL_ALPHABET.split('').find(
+      (candidate) =>
+        candidate !== last &&
+        Buffer.from(`${signature.slice(0, -1)}${candidate}`, 'base64url').equals(
+          Buffer.from(signature, 'base64url'),
+        ),
+    );
+    expect(sibling).toBeDefined();
+    const respelt = `${token.slice(0, -1)}${sibling}`;
+    expect(await verifier.check(respelt)).toEqual({ refused: 'malformed-token' });
+  });
+});
