@@ -48,7 +48,11 @@ async function main(): Promise<void> {
     tableName,
     queuePrefix,
     port: 0,
-    rateLimits: { perUserPerMinute: 1_000_000_000, perOrganisationPerMinute: 1_000_000_000 },
+    rateLimits: {
+      perCallerPerMinute: 1_000_000_000,
+      perUserPerMinute: 1_000_000_000,
+      perOrganisationPerMinute: 1_000_000_000,
+    },
     onError: (error) => {
       errors++;
       lastError = `${(error as Error).name}: ${(error as Error).message}`;
