@@ -92,72 +92,107 @@ const TABLE_NAME = setTo('the DynamoDB table name (the stacks set it)');
 
 export const TableEnvironment = z.object({ TABLE_NAME });
 
-export const environments = {
-  authorizer: z
-    .object({
-      JWT_ISSUERS: z.optional(
-        jsonOf(
-          IssuersSchema,
-          'a JSON list of { "issuer", "jwksUri" (https), "audience"? } (the stacks set it)',
+/**
+ * Built on first use and kept: a function builds only its own schema at cold start (the catalogue,
+ * read by the stacks, builds them all).
+ */
+const lazily = <T>(build: () => T): (() => T) => {
+  let built: T | undefined;
+  return () => (built ??= build());
+};
+
+const schemas = {
+  authorizer: lazily(() =>
+    z
+      .object({
+        JWT_ISSUERS: z.optional(
+          jsonOf(
+            IssuersSchema,
+            'a JSON list of { "issuer", "jwksUri" (https), "audience"?, "roles", "orgPattern" } (the stacks set it)',
+          ),
         ),
-      ),
-      JWT_AUDIENCE: z._default(setTo('the audience tokens must name'), 'child-protection-sharing'),
-      LOCAL_JWT_PUBLIC_JWK: z.optional(setTo('the local development public key (local runtime only)')),
-    })
-    .check(
-      z.refine((env) => env.JWT_ISSUERS !== undefined || env.LOCAL_JWT_PUBLIC_JWK !== undefined, {
-        message:
-          'must be set: a JSON list of { "issuer", "jwksUri", "audience"? } (without it every token is refused)',
-        path: ['JWT_ISSUERS'],
-      }),
-    ),
-  api: TableEnvironment,
-  registerCouncil: z.object({
-    TABLE_NAME,
-    STAGE_COUNCIL_CODES: z.optional(
-      jsonOf(CouncilCodesSchema, 'a JSON array of council codes, e.g. ["E09000001"]'),
-    ),
-  }),
-  upload: z.object({
-    TABLE_NAME,
-    PLAN_WRITE_CONCURRENCY: z._default(
-      setting(/^([1-9]|[12]\d|3[0-2])$/, 'a whole number from 1 to 32', '8'),
-      '8',
-    ),
-    SNAPSHOT_MAX_END_SHARE: z._default(
-      setting(/^(0(\.\d+)?|1(\.0+)?)$/, 'a number from 0 to 1, e.g. 0.1', '0.1'),
-      '0.1',
-    ),
-  }),
-  dispatch: z
-    .object({
-      COUNCIL_HOMES: z.optional(
-        jsonOf(
-          CouncilHomesSchema,
-          'a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}',
-        ),
-      ),
-      COUNCIL_QUEUE_URL_PREFIX: z.optional(
-        setting(/^https?:\/\/\S+$/, 'https://sqs.<region>.amazonaws.com/<account>/<queue name prefix>'),
-      ),
-      COUNCIL_QUEUE_NAME_PREFIX: z._default(setTo('the local council queue name prefix'), 'cpis-council-'),
-      AWS_REGION: z.optional(setTo('the region the function runs in')),
-    })
-    .check(
-      z.refine(
-        (env) =>
-          (env.COUNCIL_HOMES === undefined && env.COUNCIL_QUEUE_URL_PREFIX === undefined) ||
-          (env.COUNCIL_HOMES !== undefined &&
-            env.COUNCIL_QUEUE_URL_PREFIX !== undefined &&
-            env.AWS_REGION !== undefined),
-        {
+        JWT_AUDIENCE: z._default(setTo('the audience tokens must name'), 'child-protection-sharing'),
+        LOCAL_JWT_PUBLIC_JWK: z.optional(setTo('the local development public key (local runtime only)')),
+      })
+      .check(
+        z.refine((env) => env.JWT_ISSUERS !== undefined || env.LOCAL_JWT_PUBLIC_JWK !== undefined, {
           message:
-            'deployed, the dispatch function needs COUNCIL_HOMES (a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}), COUNCIL_QUEUE_URL_PREFIX and AWS_REGION together; the stacks set all three',
-          path: ['COUNCIL_HOMES'],
-        },
+            'must be set: a JSON list of { "issuer", "jwksUri", "audience"? } (without it every token is refused)',
+          path: ['JWT_ISSUERS'],
+        }),
       ),
-    ),
-} as const;
+  ),
+  api: lazily(() => TableEnvironment),
+  registerCouncil: lazily(() =>
+    z.object({
+      TABLE_NAME,
+      STAGE_COUNCIL_CODES: z.optional(
+        jsonOf(CouncilCodesSchema, 'a JSON array of council codes, e.g. ["E09000001"]'),
+      ),
+    }),
+  ),
+  upload: lazily(() =>
+    z.object({
+      TABLE_NAME,
+      PLAN_WRITE_CONCURRENCY: z._default(
+        setting(/^([1-9]|[12]\d|3[0-2])$/, 'a whole number from 1 to 32', '8'),
+        '8',
+      ),
+      SNAPSHOT_MAX_END_SHARE: z._default(
+        setting(/^(0(\.\d+)?|1(\.0+)?)$/, 'a number from 0 to 1, e.g. 0.1', '0.1'),
+        '0.1',
+      ),
+    }),
+  ),
+  dispatch: lazily(() =>
+    z
+      .object({
+        COUNCIL_HOMES: z.optional(
+          jsonOf(
+            CouncilHomesSchema,
+            'a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}',
+          ),
+        ),
+        COUNCIL_QUEUE_URL_PREFIX: z.optional(
+          setting(/^https?:\/\/\S+$/, 'https://sqs.<region>.amazonaws.com/<account>/<queue name prefix>'),
+        ),
+        COUNCIL_QUEUE_NAME_PREFIX: z._default(setTo('the local council queue name prefix'), 'cpis-council-'),
+        AWS_REGION: z.optional(setTo('the region the function runs in')),
+      })
+      .check(
+        z.refine(
+          (env) =>
+            (env.COUNCIL_HOMES === undefined && env.COUNCIL_QUEUE_URL_PREFIX === undefined) ||
+            (env.COUNCIL_HOMES !== undefined &&
+              env.COUNCIL_QUEUE_URL_PREFIX !== undefined &&
+              env.AWS_REGION !== undefined),
+          {
+            message:
+              'deployed, the dispatch function needs COUNCIL_HOMES (a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}), COUNCIL_QUEUE_URL_PREFIX and AWS_REGION together; the stacks set all three',
+            path: ['COUNCIL_HOMES'],
+          },
+        ),
+      ),
+  ),
+};
+
+export const environments = {
+  get authorizer() {
+    return schemas.authorizer();
+  },
+  get api() {
+    return schemas.api();
+  },
+  get registerCouncil() {
+    return schemas.registerCouncil();
+  },
+  get upload() {
+    return schemas.upload();
+  },
+  get dispatch() {
+    return schemas.dispatch();
+  },
+};
 
 /** Checks `source` against a function's schema; the error lists every variable that is wrong. */
 export function readEnvironment<T extends z.ZodMiniType>(
