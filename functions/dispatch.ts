@@ -13,8 +13,9 @@ import middy from '@middy/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type CouncilMessage, CouncilMessageSchema } from './core/schemas';
 import { environments, readEnvironment } from './environment';
+import { METRIC_NAMES, metrics, publishMetrics } from './metrics';
 import { CouncilQueues, CouncilWithoutQueue, sendToCouncil } from './notify/council-queues';
-import { logger, METRIC_NAMES, metrics, publishMetrics } from './observability';
+import { logger } from './observability';
 import { tableDefinition } from './store/table-definition';
 
 // Checked when the function starts: a malformed setting fails the cold start, not each record.
