@@ -40,6 +40,14 @@ export type Values<F extends Record<string, Flag>> = { -readonly [K in keyof F]:
 /** A mistake in how the command was run: printed as one line with the usage line, exit 2. */
 export class UsageError extends Error {}
 
+/** The council a tool acts for, required by every council tool. */
+export const COUNCIL_FLAG = {
+  type: 'string',
+  value: 'CODE',
+  help: "the council's ODS code",
+  required: "the council's ODS code, e.g. --council E09000001",
+} as const satisfies Flag;
+
 const HELP_HINT = 'Run with --help to see the options.';
 
 export function helpText(spec: CliSpec<Record<string, Flag>>): string {

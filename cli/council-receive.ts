@@ -14,7 +14,7 @@ import {
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
 import { LOCAL_AWS_ENV } from '../local/aws-env';
 import { readRuntimeInfo } from '../local/runtime-file';
-import { type CliSpec, type Flag, runCli, UsageError } from './args';
+import { type CliSpec, COUNCIL_FLAG, type Flag, runCli, UsageError } from './args';
 
 const CLI = {
   usage: 'npm run --silent council:receive -- --council CODE [--wait SECONDS] [--follow] [--json] [--dlq]',
@@ -22,12 +22,7 @@ const CLI = {
     "Prints each message waiting on a council's local queue as one JSON line (its body) and deletes it once\n" +
     'printed; exits when the queue stays empty for --wait seconds. Needs `npm start` running.',
   flags: {
-    council: {
-      type: 'string',
-      value: 'CODE',
-      help: "the council's ODS code",
-      required: "the council's ODS code, e.g. --council E09000001",
-    },
+    council: COUNCIL_FLAG,
     wait: {
       type: 'string',
       value: 'SECONDS',

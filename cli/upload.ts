@@ -25,7 +25,7 @@ import {
 } from '../functions/core/uploads';
 import { signDevToken } from '../local/dev-key';
 import { readRuntimeInfo } from '../local/runtime-file';
-import { type CliSpec, type Flag, runCli, UsageError, type Values } from './args';
+import { type CliSpec, COUNCIL_FLAG, type Flag, runCli, UsageError, type Values } from './args';
 import { spreadsheetCell } from './spreadsheet-cells';
 
 /** The file cannot be sent as it is: nothing was sent, and the message says what to correct. */
@@ -324,12 +324,7 @@ const CLI = {
     '<file>.results.csv beside it. Reads the whole file first, sending nothing, and refuses one that\n' +
     'cannot be parsed or has the wrong header. The CSV format and row codes: docs/uploads.md.',
   flags: {
-    council: {
-      type: 'string',
-      value: 'CODE',
-      help: "the council's ODS code",
-      required: "the council's ODS code, e.g. --council E09000001",
-    },
+    council: COUNCIL_FLAG,
     file: {
       type: 'string',
       value: 'FILE',

@@ -134,14 +134,3 @@ export const catalog = {
   authorizer: FunctionSpec;
   dispatch: FunctionSpec;
 };
-
-/** The routes an API function serves. */
-export const routesOf = (entry: ApiEntry): RouteDefinition[] =>
-  routes.filter((route) => route.entry === entry);
-
-/** Every function's spec, API functions first. */
-export const allFunctions = (): FunctionSpec[] => [
-  ...API_ENTRIES.map((entry) => catalog.api[entry]),
-  catalog.authorizer,
-  catalog.dispatch,
-];

@@ -14,9 +14,7 @@ import { type Claims, ClaimsSchema, CouncilCodeSchema, PlanTypeSchema } from '..
 import { logger } from '../observability';
 import { fromDomainError } from './domain-errors';
 import { ApiError, apiErrors, baseHeaders, errorResult, fromSchemaIssues } from './errors';
-import { type ApiEntry, type RouteDefinition, routeByEntry, routes } from './routes';
-
-const routesOfEntry = (entry: ApiEntry) => routes.filter((route) => route.entry === entry);
+import { type ApiEntry, type RouteDefinition, routeByEntry, routesOfEntry } from './routes';
 
 export interface ApiRequest<TBody = unknown, TQuery = Record<string, unknown>> {
   claims: Claims;

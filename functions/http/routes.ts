@@ -230,6 +230,10 @@ export function matchRoute(method: string, path: string): { match?: RouteMatch; 
 export const operationName = (route: RouteDefinition): string =>
   route.operation ?? route.entry.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase());
 
+/** Every route an API function serves (an entry may serve several). */
+export const routesOfEntry = (entry: ApiEntry): RouteDefinition[] =>
+  routes.filter((route) => route.entry === entry);
+
 export function routeByEntry(entry: ApiEntry): RouteDefinition {
   const route = routes.find((candidate) => candidate.entry === entry);
   if (!route) throw new Error(`No route has entry ${entry}`);

@@ -7,7 +7,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { RouteDefinition } from '../../functions/http/routes';
 import { type BuiltApp, buildApp, type RegionStacks } from '../../stacks/app-builder';
-import { parseConfig, type StageConfigInput } from '../../stacks/config';
+import { parseConfig, type StageConfig, type StageConfigInput } from '../../stacks/config';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, unknown>;
@@ -88,4 +88,13 @@ export function functionRoles(stack: Stack): Map<string, string> {
     roles.set(id, role['Fn::GetAtt'][0]);
   }
   return roles;
+}
+
+/** Every region of every stage, and the same labelled "<stage> <region>" for it.each. */
+export function regionsOf(config: readonly StageConfig[]) {
+  const everyRegion = config.flatMap((stage) => stage.regions.map((region) => ({ stage, region })));
+  const regionCases = everyRegion.map(
+    (entry) => [`${entry.stage.name} ${entry.region.region}`, entry] as const,
+  );
+  return { everyRegion, regionCases };
 }

@@ -14,6 +14,7 @@ import {
   functionRoles,
   type Resource,
   regionStacks,
+  regionsOf,
   resourcesOfType,
   roleStatements,
   synthesize,
@@ -28,10 +29,7 @@ beforeAll(() => {
   built = synthesize(stages);
 }, 300_000);
 
-const everyRegion = config.flatMap((stage) => stage.regions.map((region) => ({ stage, region })));
-const regionCases = everyRegion.map(
-  (entry) => [`${entry.stage.name} ${entry.region.region}`, entry] as const,
-);
+const { regionCases } = regionsOf(config);
 
 interface WafRule {
   Name: string;

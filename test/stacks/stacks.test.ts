@@ -25,6 +25,7 @@ import {
   functionRoles,
   type Resource,
   regionStacks,
+  regionsOf,
   resourcesOfType,
   roleStatements,
   type Statement,
@@ -40,9 +41,7 @@ beforeAll(() => {
   built = synthesize(stages);
 }, 300_000);
 
-const everyRegion = config.flatMap((stage) => stage.regions.map((region) => ({ stage, region })));
-const label = ({ stage, region }: (typeof everyRegion)[number]) => `${stage.name} ${region.region}`;
-const regionCases = everyRegion.map((entry) => [label(entry), entry] as const);
+const { everyRegion, regionCases } = regionsOf(config);
 
 describe('cdk-nag and synthesis', () => {
   it.each([
