@@ -1,5 +1,5 @@
-// Three projects: pure unit tests, integration tests against DynamoDB Local and fauxqs
-// (started once by the global setup), and CDK stack assertions.
+// Four projects: pure unit tests, integration tests against DynamoDB Local and fauxqs
+// (started once by the global setup), CDK stack assertions, and browser tests of the web view.
 const swc = [
   '@swc/jest',
   {
@@ -33,6 +33,8 @@ export default {
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
     },
     { ...common, displayName: 'stacks', testMatch: ['<rootDir>/test/stacks/**/*.test.ts'] },
+    // The clinician web view in a real browser (Debian's Chromium) against a real `npm start`.
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
   testTimeout: 60000,
 };

@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { useLocalAws } from '../local/aws-env';
-import { devKey } from '../local/dev-key';
 import { type Emulators, startEmulators } from '../local/emulators';
+import { type IdentityProvider, localIssuers, startIdentityProvider } from '../local/identity-provider';
 import { REPO_ROOT } from './lib/child';
 import { type DirectWorker, startDirectWorker } from './lib/direct-worker';
 import { evaluate, type RunReport, writeReport } from './lib/report';
@@ -141,6 +141,8 @@ async function main(): Promise<number> {
   let direct: DirectWorker | undefined;
   let emulators: Emulators | undefined;
   let ports: { dynamodb: number; sqs: number } | undefined;
+  // One identity provider for the whole run: the services trust it, the callers' tokens come from it.
+  let identity: IdentityProvider | undefined;
   const serverProcesses: Record<string, unknown> = {};
 
   log(`Benchmarks (${mode}): ${selected.map((m) => m.id).join(', ')}; scratch ${workDir}`);
@@ -214,7 +216,10 @@ async function main(): Promise<number> {
       sqs: Number(new URL(emulators.sqsEndpoint).port),
     };
     useLocalAws({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
-    process.env.LOCAL_JWT_PUBLIC_JWK = JSON.stringify((await devKey()).publicJwk);
+    identity ??= await startIdentityProvider({ audience: 'child-protection-sharing' });
+    process.env.LOCAL_IDENTITY_ORIGIN = identity.origin;
+    // For functions loaded straight from the catalogue (the cold-start probes), as the service sets it.
+    process.env.JWT_ISSUERS = JSON.stringify(localIssuers(identity.origin));
     const [server, worker] = await Promise.all([
       start({ tableName: 'bench-main', queuePrefix: 'bench-main-', name: 'server-main' }),
       startDirectWorker({ workDir, cpuProfileDir: profileDir }),
@@ -282,6 +287,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await stop(previous);
+    await identity?.close();
   }
 
   await writeResults(false);

@@ -3,7 +3,8 @@
  * handlers, stream poller, dispatch) on the table and queue prefix the runner names, with the lookup rate
  * limits raised out of the way. Controlled over the IPC channel by bench/lib/server.ts.
  *
- * Expects the runner's environment: AWS endpoints and fake credentials, LOCAL_JWT_PUBLIC_JWK,
+ * Expects the runner's environment: AWS endpoints and fake credentials, LOCAL_IDENTITY_ORIGIN (the
+ * identity provider the runner started),
  * BENCH_SERVER_TABLE and BENCH_SERVER_QUEUE_PREFIX.
  */
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';

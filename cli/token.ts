@@ -1,6 +1,11 @@
-/** `npm run --silent token -- --role clinician --org RXX01 ...`: prints one signed development token. */
+/**
+ * `npm run --silent token -- --role clinician --org RXX01 ...`: prints one access token from the local
+ * identity provider that `npm start` runs (found through the runtime file): a clinician signs in
+ * through the authorization code flow with PKCE, any other role uses client credentials.
+ */
 import { ClaimsSchema, ROLES, type Role } from '../functions/core/schemas';
-import { signDevToken } from '../local/dev-key';
+import { obtainToken } from '../local/identity-tokens';
+import { readRuntimeInfo } from '../local/runtime-file';
 import { runCli, UsageError } from './args';
 
 /** Organisations of the roles that have one national organisation. */
@@ -23,8 +28,9 @@ runCli(
     usage:
       'npm run --silent token -- --role ROLE --org CODE [--sub ID] [--name NAME] [--role-name JOB] [--org-name NAME] [--activity CODE]... [--setting LABEL] [--ttl SECONDS]',
     about:
-      'Prints one token signed with the development key in .local/ (created on first use). Only the local\n' +
-      'runtime accepts it: a deployed authorizer refuses to start with that key.',
+      'Prints one access token from the identity provider of the running `npm start`: a clinician signs in as a\n' +
+      'test user with that role profile (authorization code with PKCE), other roles use client credentials of a\n' +
+      'client registered with that role and organisation. Only the local runtime trusts that provider.',
     flags: {
       role: {
         type: 'string',
@@ -99,7 +105,10 @@ runCli(
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > 43_200) {
       throw new UsageError('--ttl must be a whole number of seconds from 1 to 43200, e.g. --ttl 3600');
     }
-    process.stdout.write(`${await signDevToken(claims.data, { ttlSeconds: ttl })}\n`);
+    const { identityOrigin } = await readRuntimeInfo();
+    if (!identityOrigin)
+      throw new Error('The running local service names no identity provider: restart it with `npm start`');
+    process.stdout.write(`${await obtainToken(identityOrigin, claims.data, { ttlSeconds: ttl })}\n`);
     return 0;
   },
 );

@@ -23,7 +23,7 @@ import {
   namedPlanKey,
   type RowResult,
 } from '../functions/core/uploads';
-import { signDevToken } from '../local/dev-key';
+import { obtainToken } from '../local/identity-tokens';
 import { readRuntimeInfo } from '../local/runtime-file';
 import { type CliSpec, COUNCIL_FLAG, type Flag, runCli, UsageError, type Values } from './args';
 import { spreadsheetCell } from './spreadsheet-cells';
@@ -387,10 +387,19 @@ async function main(values: Values<typeof CLI.flags>): Promise<number> {
   if (!isFile)
     throw new UsageError(`--file ${values.file}: no such file; give the path of the CSV file to send`);
   const base = values.url ?? (await readRuntimeInfo()).url;
-  const token =
-    values.token ??
-    process.env.UPLOAD_TOKEN ??
-    (await signDevToken({ sub: 'upload-cli', name: 'Upload CLI', org: values.council, role: 'council' }));
+  // Without a token, one from the running `npm start`'s identity provider, as the council's system.
+  const localCouncilToken = async (council: string) => {
+    const { identityOrigin } = await readRuntimeInfo();
+    if (!identityOrigin)
+      throw new UsageError('give --token: the running local service names no identity provider');
+    return obtainToken(identityOrigin, {
+      sub: 'upload-cli',
+      name: 'Upload CLI',
+      org: council,
+      role: 'council',
+    });
+  };
+  const token = values.token ?? process.env.UPLOAD_TOKEN ?? (await localCouncilToken(values.council));
   const endpoint = `${base.replace(/\/$/, '')}/v1/councils/${values.council}/uploads`;
   const mode = values.snapshot ? 'snapshot' : 'delta';
   const resultsFile = path.join(

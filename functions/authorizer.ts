@@ -1,6 +1,7 @@
 /**
  * API Gateway TOKEN authorizer: verifies the bearer JWT (signature, issuer, audience, expiry,
- * algorithm) and hands the claims to the API functions as authorizer context.
+ * algorithm), for a CIS2 token resolves the selected role through UserInfo, and hands the claims to
+ * the API functions as authorizer context.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -16,11 +17,21 @@ const env = readEnvironment(environments.authorizer);
 
 let verifier: TokenVerifier | undefined;
 function getVerifier(): TokenVerifier {
-  verifier ??= new TokenVerifier(parseIssuers(env.JWT_ISSUERS ?? '[]'), env.JWT_AUDIENCE, {
-    localKey: env.LOCAL_JWT_PUBLIC_JWK,
-    deployed: (process.env.AWS_EXECUTION_ENV ?? '').startsWith('AWS_Lambda'),
-  });
+  verifier ??= new TokenVerifier(parseIssuers(env.JWT_ISSUERS), env.JWT_AUDIENCE);
   return verifier;
+}
+
+/**
+ * Counts a refusal because an identity service could not be reached, for the alarm. Powertools
+ * Metrics is loaded on this path only, so the authorizer's cold start stays lean.
+ */
+async function countUnreachable(): Promise<void> {
+  const [{ metrics, publishMetrics, METRIC_NAMES }, { MetricUnit }] = await Promise.all([
+    import('./metrics'),
+    import('@aws-lambda-powertools/metrics'),
+  ]);
+  metrics.addMetric(METRIC_NAMES.identityServiceUnreachable, MetricUnit.Count, 1);
+  publishMetrics();
 }
 
 /** Allows the whole API: the cached policy serves every route, and each function checks its own rules. */
@@ -61,7 +72,15 @@ async function authorize(event: APIGatewayTokenAuthorizerEvent): Promise<APIGate
       : 'refused' in verification
         ? verification.refused
         : 'claims-invalid';
-    logger.info('Token refused', { reason });
+    if (
+      verification &&
+      'refused' in verification &&
+      verification.refused === 'identity-service-unreachable'
+    ) {
+      // The caller may be entitled: this is the identity service's failure, not the caller's.
+      logger.error('Identity service unreachable: token refused', { reason, issuer: verification.issuer });
+      await countUnreachable().catch(() => undefined);
+    } else logger.info('Token refused', { reason });
     throw new Error('Unauthorized');
   }
   return {

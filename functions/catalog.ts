@@ -64,6 +64,7 @@ const apiFunctions = {
     environment: environments.api,
   },
   // Reads plans, councils and accesses; writes its audit events (the access record included) only.
+  // Also serves the presence check (operation checkAlert), which needs a subset of the same.
   lookup: {
     table: {
       actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
@@ -105,6 +106,29 @@ const apiFunctions = {
   // Sets the flag on the number's status item (an Update).
   sensitivity: {
     table: { actions: ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] },
+    environment: environments.api,
+  },
+  // Reads only: the registration and a plan by key, the council's plans from its index.
+  'council-read-back': {
+    table: { actions: ['dynamodb:BatchGetItem', 'dynamodb:Query'], indexes: true },
+    environment: environments.api,
+  },
+  // Reads the child's plans and accesses; writes its audit events only.
+  'council-accesses': {
+    table: { actions: ['dynamodb:Query', 'dynamodb:PutItem'], writesAuditOnly: true },
+    environment: environments.api,
+  },
+  // Answers the CapabilityStatement, a constant: no table, no environment, no refusals to record.
+  'fhir-metadata': {
+    table: { actions: [] },
+    environment: environments.none,
+  },
+  // The FHIR searches run the lookup's use case: the lookup's table access, audit-only writes.
+  'fhir-search': {
+    table: {
+      actions: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+      writesAuditOnly: true,
+    },
     environment: environments.api,
   },
 } satisfies Record<ApiEntry, Omit<ApiFunctionSpec, 'entry' | 'description'>>;

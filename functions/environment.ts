@@ -67,21 +67,48 @@ export function orgPatternProblem(source: string): string | undefined {
   }
 }
 
+/** Kinds of issuer, by how their tokens are read (docs/api.md, Identity). */
+export const ISSUER_KINDS = ['cis2', 'client-credentials'] as const;
+
+/** An identity service's address: https, or http on a loopback address (the local provider). */
+const isIdentityUrl = (url: string) =>
+  url.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(url);
+
+/** Where an issuer's discovery document is: its `discoveryUrl`, else the issuer's well-known address. */
+export const discoveryUrlOf = (issuer: { issuer: string; discoveryUrl?: string }): string =>
+  issuer.discoveryUrl ?? `${issuer.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+
 /** One trusted issuer, and what its tokens may assert: any other role or organisation is refused (401). */
-export const IssuerSchema = z.strictObject({
-  issuer: z.url(),
-  jwksUri: z.url().check(z.startsWith('https://')),
-  audience: z.optional(z.string().check(z.minLength(1))),
-  /** The roles its tokens may assert. */
-  roles: z.array(z.enum(ROLES)).check(z.minLength(1, 'roles must list at least one role')),
-  /** A regular expression the token's whole `org` must match, e.g. ^E\d{8}$ for councils. */
-  orgPattern: z.string().check(
-    z.superRefine((source, context) => {
-      const problem = orgPatternProblem(source);
-      if (problem) context.addIssue({ code: 'custom', input: source, message: problem });
+export const IssuerSchema = z
+  .strictObject({
+    /** `cis2`: clinicians, claims from UserInfo's selected role; `client-credentials`: from the token. */
+    kind: z.enum(ISSUER_KINDS),
+    issuer: z.url(),
+    /** The discovery document (its JWKS and UserInfo addresses); default: the issuer's well-known one. */
+    discoveryUrl: z.optional(z.url()),
+    audience: z.optional(z.string().check(z.minLength(1))),
+    /** The roles its tokens may assert. */
+    roles: z.array(z.enum(ROLES)).check(z.minLength(1, 'roles must list at least one role')),
+    /** A regular expression the token's whole `org` must match, e.g. ^E\d{8}$ for councils. */
+    orgPattern: z.string().check(
+      z.superRefine((source, context) => {
+        const problem = orgPatternProblem(source);
+        if (problem) context.addIssue({ code: 'custom', input: source, message: problem });
+      }),
+    ),
+    /** `cis2`: the authentication assurance its tokens must carry (default AAL3_ANY). */
+    acr: z.optional(z.string().check(z.minLength(1))),
+  })
+  .check(
+    z.refine((issuer) => isIdentityUrl(discoveryUrlOf(issuer)), {
+      message: 'the discovery document must be at an https URL (http only on a loopback address)',
+      path: ['discoveryUrl'],
     }),
-  ),
-});
+    z.refine((issuer) => issuer.kind !== 'cis2' || issuer.roles.every((role) => role === 'clinician'), {
+      message: 'a cis2 issuer asserts the clinician role only',
+      path: ['roles'],
+    }),
+  );
 export type IssuerConfig = z.infer<typeof IssuerSchema>;
 export const IssuersSchema = z.array(IssuerSchema);
 
@@ -103,26 +130,17 @@ const lazily = <T>(build: () => T): (() => T) => {
 
 const schemas = {
   authorizer: lazily(() =>
-    z
-      .object({
-        JWT_ISSUERS: z.optional(
-          jsonOf(
-            IssuersSchema,
-            'a JSON list of { "issuer", "jwksUri" (https), "audience"?, "roles", "orgPattern" } (the stacks set it)',
-          ),
-        ),
-        JWT_AUDIENCE: z._default(setTo('the audience tokens must name'), 'child-protection-sharing'),
-        LOCAL_JWT_PUBLIC_JWK: z.optional(setTo('the local development public key (local runtime only)')),
-      })
-      .check(
-        z.refine((env) => env.JWT_ISSUERS !== undefined || env.LOCAL_JWT_PUBLIC_JWK !== undefined, {
-          message:
-            'must be set: a JSON list of { "issuer", "jwksUri", "audience"? } (without it every token is refused)',
-          path: ['JWT_ISSUERS'],
-        }),
+    z.object({
+      JWT_ISSUERS: jsonOf(
+        IssuersSchema,
+        'a JSON list of { "kind" (cis2 or client-credentials), "issuer", "discoveryUrl"?, "audience"?, "roles", "orgPattern", "acr"? } (the stacks set it; without it every token is refused)',
       ),
+      JWT_AUDIENCE: z._default(setTo('the audience tokens must name'), 'child-protection-sharing'),
+    }),
   ),
   api: lazily(() => TableEnvironment),
+  /** A function that reads nothing from its environment (the FHIR CapabilityStatement). */
+  none: lazily(() => z.object({})),
   registerCouncil: lazily(() =>
     z.object({
       TABLE_NAME,
@@ -182,6 +200,9 @@ export const environments = {
   },
   get api() {
     return schemas.api();
+  },
+  get none() {
+    return schemas.none();
   },
   get registerCouncil() {
     return schemas.registerCouncil();

@@ -1,7 +1,12 @@
 import { routeHandler, store } from './api-wiring';
+import { checkAlert } from './features/check-alert';
 import { lookUpChild } from './features/look-up-child';
 
-export const handler = routeHandler('lookup', async ({ params, claims }) => ({
+// One function serves the lookup and its presence check (operation checkAlert): the same table access.
+export const handler = routeHandler('lookup', async ({ params, claims, route }) => ({
   status: 200,
-  body: await lookUpChild(store(), params.nhsNumber as string, claims),
+  body:
+    route.operation === 'checkAlert'
+      ? await checkAlert(store(), params.nhsNumber as string, claims)
+      : await lookUpChild(store(), params.nhsNumber as string, claims),
 }));

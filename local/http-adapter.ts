@@ -1,8 +1,10 @@
 /**
  * A small stand-in for API Gateway: routes a request (404, 405), runs the authorizer (401), applies
  * the lookup rate limits (429), then turns the request into an API Gateway proxy event for the very
- * same handler a deployed function runs. Locally only, it also serves the OpenAPI document and an API
- * reference page (Swagger UI), outside the API's `/v1` paths and without a token.
+ * same handler a deployed function runs. Under /FHIR/R4 it answers as the deployed FHIR API does:
+ * OperationOutcomes, `metadata` without a token, any other FHIR path to the FHIR function after the
+ * token. Locally only, it also serves the OpenAPI document and an API reference page (Swagger UI),
+ * outside the API's `/v1` paths and without a token.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -18,8 +20,10 @@ import type {
   Context,
 } from 'aws-lambda';
 import { decodeJwt } from 'jose';
+import { fhirErrorResult, fromApiError, isFhirPath } from '../functions/fhir/outcome';
+import { correlationId } from '../functions/fhir/search';
 import { type ApiError, apiErrors, baseHeaders, errorResult } from '../functions/http/errors';
-import { matchRoute } from '../functions/http/routes';
+import { FHIR_BASE_PATH, FHIR_CATCH_ALL, matchRoute, type RouteMatch } from '../functions/http/routes';
 import type { RateLimiter } from './rate-limiter';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -125,6 +129,8 @@ export interface AdapterOptions {
   authorizer: TokenAuthorizer;
   rateLimiter: RateLimiter;
   onError?: (error: unknown) => void;
+  /** Pages served beside the API without a token (the web view, local/web-view.ts): an answer, or undefined. */
+  pages?: (method: string, pathname: string, requestId: string) => Promise<APIGatewayProxyResult> | undefined;
 }
 
 export function createHttpAdapter(options: AdapterOptions): Server {
@@ -145,7 +151,16 @@ async function handle(
   options: AdapterOptions,
 ): Promise<APIGatewayProxyResult> {
   const method = (request.method ?? 'GET').toUpperCase();
-  const fail = (error: ApiError) => errorResult(error, requestId);
+  // Under the FHIR base every error is an OperationOutcome (the deployed FHIR API's gateway responses).
+  let fhir = false;
+  const fail = (error: ApiError) =>
+    fhir
+      ? fhirErrorResult(
+          fromApiError(error),
+          requestId,
+          correlationId(headerValue(request.headers['x-correlation-id'])),
+        )
+      : errorResult(error, requestId);
   let url: URL;
   try {
     // Prefixed rather than resolved, so a path such as `//x` stays a path.
@@ -153,11 +168,18 @@ async function handle(
   } catch {
     return fail(apiErrors.notFound(`No route ${method} ${request.url ?? ''}`));
   }
-  const docs = docsResponse(method, url.pathname, request, requestId);
+  const docs =
+    docsResponse(method, url.pathname, request, requestId) ??
+    options.pages?.(method, url.pathname, requestId);
   if (docs) return docs;
   const path = decodeSegments(url.pathname);
 
-  const { match, allowed } = path ? matchRoute(method, path) : { match: undefined, allowed: [] };
+  fhir = path !== undefined && isFhirPath(path);
+  const routed = path ? matchRoute(method, path) : { match: undefined, allowed: [] };
+  const { allowed } = routed;
+  let match: RouteMatch | undefined = routed.match;
+  // Any other FHIR path or method goes, behind the token check, to the function that answers it 404.
+  if (!match && fhir && path) match = fhirCatchAll(path);
   if (!match) {
     return allowed.length > 0
       ? fail(apiErrors.methodNotAllowed(allowed))
@@ -168,24 +190,31 @@ async function handle(
 
   const methodArn = `arn:aws:execute-api:eu-west-2:000000000000:local/${STAGE}/${method}${path}`;
   const authorization = request.headers.authorization;
-  if (!authorization) return fail(apiErrors.unauthenticated());
-  let authorizerContext: Record<string, unknown>;
-  let principalId: string;
-  try {
-    const result = await options.authorizer({ type: 'TOKEN', authorizationToken: authorization, methodArn });
-    authorizerContext = result.context ?? {};
-    principalId = result.principalId;
-  } catch {
-    return fail(apiErrors.unauthenticated());
-  }
+  let authorizerContext: Record<string, unknown> = {};
+  let principalId = 'anonymous';
+  // A public route (the FHIR CapabilityStatement) has no authorizer, and so no caller to count.
+  if (!match.route.public) {
+    if (!authorization) return fail(apiErrors.unauthenticated());
+    try {
+      const result = await options.authorizer({
+        type: 'TOKEN',
+        authorizationToken: authorization,
+        methodArn,
+      });
+      authorizerContext = result.context ?? {};
+      principalId = result.principalId;
+    } catch {
+      return fail(apiErrors.unauthenticated());
+    }
 
-  // Every route is limited per caller; lookups also per user and per organisation.
-  const retryAfter = options.rateLimiter.take(
-    String(authorizerContext.org),
-    String(authorizerContext.sub),
-    match.route.rateLimited === true,
-  );
-  if (retryAfter !== undefined) return fail(apiErrors.throttled(retryAfter));
+    // Every route is limited per caller; lookups also per user and per organisation.
+    const retryAfter = options.rateLimiter.take(
+      String(authorizerContext.org),
+      String(authorizerContext.sub),
+      match.route.rateLimited === true,
+    );
+    if (retryAfter !== undefined) return fail(apiErrors.throttled(retryAfter));
+  }
 
   const rawHeaderPairs: [string, string][] = [];
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
@@ -226,6 +255,24 @@ async function handle(
   const handler = options.handlers[match.route.entry];
   if (!handler) throw new Error(`No handler loaded for ${match.route.entry}`);
   return handler(event, lambdaContext(match.route.entry, requestId));
+}
+
+const headerValue = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/** The catch-all FHIR resource's match, as API Gateway routes a path under the base with no route of its own. */
+function fhirCatchAll(path: string): RouteMatch {
+  const route = {
+    ...FHIR_CATCH_ALL,
+    method: 'GET',
+    summary: '',
+    access: { roles: [] },
+    responses: [],
+    errors: [],
+  };
+  return {
+    route: route as RouteMatch['route'],
+    pathParameters: { proxy: path.slice(FHIR_BASE_PATH.length + 1) },
+  };
 }
 
 /**

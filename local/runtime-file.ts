@@ -14,6 +14,8 @@ export interface RuntimeInfo {
   sqsEndpoint: string;
   tableName: string;
   queuePrefix: string;
+  /** The local identity provider (`<origin>/cis2`, `<origin>/systems`): `npm run token` asks it for tokens. */
+  identityOrigin?: string;
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -21,6 +21,7 @@ import { councilDeadLetterQueueName, councilQueueName } from '../functions/notif
 import { tableDefinition } from '../functions/store/table-definition';
 import { dispatchFailureQueueName, failureMessages } from './dispatch-failures';
 import { cachedAuthorizer, createHttpAdapter, lambdaContext, type ProxyHandler } from './http-adapter';
+import { localIssuers } from './identity-provider';
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './rate-limiter';
 import {
   type FailedRecords,
@@ -28,6 +29,7 @@ import {
   type StreamPollerOptions,
   type StreamPollerStats,
 } from './stream-poller';
+import { type WebViewOptions, webViewResponder } from './web-view';
 
 /** The dispatch function as the poller invokes it: one batch of stream records in, failures out. */
 export type DispatchFunction = (records: DynamoDBRecord[]) => Promise<DynamoDBBatchResponse>;
@@ -44,8 +46,15 @@ export interface LocalServiceOptions {
    * batch size. Records whose retries are exhausted go to the `dispatch-failures` queue (see redrive.ts).
    */
   stream?: Omit<StreamPollerOptions, 'onFailure' | 'onError'>;
+  /**
+   * The local identity provider whose two issuers the authorizer trusts (and no others); default
+   * LOCAL_IDENTITY_ORIGIN, which `npm start` and the integration tests' global setup set.
+   */
+  identityOrigin?: string;
   /** Test hook: wraps the dispatch function, e.g. to make it crash mid-batch. `npm start` never sets it. */
   wrapDispatch?: (dispatch: DispatchFunction) => DispatchFunction;
+  /** Serve the clinician web view at /web/, signing in with this issuer (local/web-view.ts). */
+  webView?: WebViewOptions;
 }
 
 export interface LocalService {
@@ -132,6 +141,13 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   process.env.COUNCIL_QUEUE_NAME_PREFIX = options.queuePrefix;
   // DynamoDB Local serialises transactions (docs/adr/0011).
   process.env.PLAN_WRITE_CONCURRENCY ??= '1';
+  const identityOrigin = options.identityOrigin ?? process.env.LOCAL_IDENTITY_ORIGIN;
+  if (!identityOrigin)
+    throw new Error(
+      'No identity provider: start one (local/identity-provider.ts) and set LOCAL_IDENTITY_ORIGIN',
+    );
+  // Read by the authorizer when it is imported below.
+  process.env.JWT_ISSUERS = JSON.stringify(localIssuers(identityOrigin));
   await createTable(options.tableName);
 
   // Every function of the catalogue, one at a time: jest's ESM loader fails on concurrent imports of a
@@ -228,6 +244,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     ),
     rateLimiter: new RateLimiter(options.rateLimits ?? DEFAULT_RATE_LIMITS),
     onError: options.onError,
+    pages: options.webView ? webViewResponder(options.webView) : undefined,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -2,8 +2,8 @@
 import { createServer } from 'node:net';
 import { useLocalAws } from './aws-env';
 import { type LocalConfig, readLocalConfig } from './config';
-import { devKey } from './dev-key';
 import { EmulatorStartError, type Emulators, startEmulators } from './emulators';
+import { type IdentityProvider, startIdentityProvider } from './identity-provider';
 import {
   claimRuntimeFile,
   displayPath,
@@ -12,6 +12,7 @@ import {
   runtimeFilePath,
   writeRuntimeInfo,
 } from './runtime-file';
+import { ensureWebViewBuilt, WEB_PATH } from './web-view';
 
 type LocalService = Awaited<ReturnType<typeof import('./service').startLocalService>>;
 
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   const runtimeFile = runtimeFilePath();
   let claimed = false;
   let emulators: Emulators | undefined;
+  let identity: IdentityProvider | undefined;
   let service: LocalService | undefined;
   let stopping = false;
 
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
     if (message) console.error(message);
     else console.log('\nStopping…');
     await service?.close().catch(() => undefined);
+    await identity?.close().catch(() => undefined);
     await emulators?.stop().catch(() => undefined);
     if (claimed) await removeRuntimeInfo(runtimeFile).catch(() => undefined);
     process.exit(code);
@@ -82,9 +85,16 @@ async function main(): Promise<void> {
     emulators = await startEmulators({ dataDir: config.DATA_DIR });
     if (stopping) return;
     useLocalAws({ dynamodb: emulators.dynamodbEndpoint, sqs: emulators.sqsEndpoint });
-    process.env.LOCAL_JWT_PUBLIC_JWK = JSON.stringify((await devKey()).publicJwk);
+    // The service trusts this provider's two issuers and no others.
+    identity = await startIdentityProvider({ audience: 'child-protection-sharing' });
+    if (stopping) return;
+    // The clinician web view, built first when web/dist is missing or older than its sources.
+    await ensureWebViewBuilt();
+    if (stopping) return;
     const { startLocalService } = await import('./service');
     service = await startLocalService({
+      identityOrigin: identity.origin,
+      webView: { issuer: identity.cis2Issuer },
       tableName: config.TABLE_NAME,
       queuePrefix: config.COUNCIL_QUEUE_NAME_PREFIX,
       port: config.PORT,
@@ -112,6 +122,7 @@ async function main(): Promise<void> {
         sqsEndpoint: emulators.sqsEndpoint,
         tableName: config.TABLE_NAME,
         queuePrefix: config.COUNCIL_QUEUE_NAME_PREFIX,
+        identityOrigin: identity.origin,
       },
       runtimeFile,
     );
@@ -127,11 +138,22 @@ async function main(): Promise<void> {
   console.log(`Child protection sharing service (local) listening on ${service.url}`);
   console.log(`  API reference ${service.url}/docs · OpenAPI document ${service.url}/openapi.json`);
   console.log(
+    `  Clinician web view ${service.url}${WEB_PATH} (sign in as a test user of the identity provider)`,
+  );
+  console.log(
     `  DynamoDB Local ${emulators.dynamodbEndpoint} · fauxqs ${emulators.sqsEndpoint} · ${config.DATA_DIR ? `data in ${config.DATA_DIR}` : 'in-memory data'}`,
   );
+  console.log(
+    `  Identity provider ${identity.origin} (local only; the service trusts its two issuers and no others)`,
+  );
+  for (const [who, issuer] of [
+    ['clinicians (CIS2 stand-in)', identity.cis2Issuer],
+    ['systems (client credentials)', identity.systemsIssuer],
+  ])
+    console.log(`    ${who}: discovery ${issuer}/.well-known/openid-configuration · keys ${issuer}/jwks`);
   console.log(`  Runtime file ${displayPath(runtimeFile)} (the CLIs find this service through it)`);
   console.log(
-    '  Tokens: npm run --silent token -- --role clinician --org RXX01 --sub u1 --name "Dr Ada Lovelace" --activity B0107',
+    '  Tokens (from that provider): npm run --silent token -- --role clinician --org RXX01 --sub u1 --name "Dr Ada Lovelace" --activity B0107',
   );
   console.log('  Press Ctrl-C to stop.');
 }

@@ -12,7 +12,11 @@ import {
   NhsNumberSchema,
   PlanTypeSchema,
 } from '../functions/core/schemas';
-import { operationName, routes } from '../functions/http/routes';
+import { FHIR_ERRORS, type FhirErrorKind, operationOutcome } from '../functions/fhir/outcome';
+import { FHIR_MEDIA_TYPE } from '../functions/fhir/resources';
+import { FhirOperationOutcomeSchema } from '../functions/fhir/schemas';
+import { UNSCHEDULED_HEADER } from '../functions/fhir/search';
+import { operationName, type RouteDefinition, routes } from '../functions/http/routes';
 
 const ERROR_STATUS: Record<ErrorCode, number> = {
   INVALID_NHS_NUMBER: 400,
@@ -84,6 +88,68 @@ function errorResponse(codes: ErrorCode[], status: number) {
   };
 }
 
+/** The FHIR errors a FHIR route answers, by status: OperationOutcomes with their Spine codes. */
+function fhirErrorResponses(route: RouteDefinition, components: Record<string, JsonSchema>) {
+  if (route.public) return {};
+  const kinds = (Object.keys(FHIR_ERRORS) as FhirErrorKind[]).filter(
+    (kind) => kind !== 'PRECONDITION_FAILED' || route.operation === 'fhirCareTeamSearch',
+  );
+  const schema = render(FhirOperationOutcomeSchema, components, 'output');
+  const byStatus = new Map<number, FhirErrorKind[]>();
+  for (const kind of kinds)
+    byStatus.set(FHIR_ERRORS[kind].status, [...(byStatus.get(FHIR_ERRORS[kind].status) ?? []), kind]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, group]) => [
+      String(status),
+      {
+        description: `OperationOutcome: ${group.map((kind) => `${FHIR_ERRORS[kind].issue} ${FHIR_ERRORS[kind].code}`).join(', ')}`,
+        headers: {
+          'Cache-Control': { $ref: '#/components/headers/CacheControl' },
+          'X-Request-Id': { $ref: '#/components/headers/RequestId' },
+          ...(status === 429
+            ? { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' } }
+            : {}),
+        },
+        content: {
+          [FHIR_MEDIA_TYPE]: {
+            schema,
+            examples: Object.fromEntries(group.map((kind) => [kind, { value: operationOutcome(kind, '…') }])),
+          },
+        },
+      },
+    ]),
+  );
+}
+
+/** The request headers of a FHIR route: the correlation id, and the kind of access for CareTeam. */
+function fhirHeaderParameters(route: RouteDefinition) {
+  return [
+    ...(route.operation === 'fhirCareTeamSearch'
+      ? [
+          {
+            name: UNSCHEDULED_HEADER,
+            in: 'header',
+            required: false,
+            schema: { type: 'string', enum: ['true', 'false'], default: 'true' },
+            description:
+              'true (or absent): an unscheduled-care access, needs B0107, notifies the councils; false: a silent read (B0170 or B0107)',
+          },
+        ]
+      : []),
+    ...(route.public
+      ? []
+      : [
+          {
+            name: 'X-Correlation-ID',
+            in: 'header',
+            required: false,
+            schema: { type: 'string' },
+            description: 'Echoed in the response',
+          },
+        ]),
+  ];
+}
+
 export function buildOpenApiDocument(): Record<string, unknown> {
   const components: Record<string, JsonSchema> = {};
   render(ErrorBodySchema, components, 'output');
@@ -120,7 +186,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           ),
         },
         ...(response.schema
-          ? { content: { 'application/json': { schema: render(response.schema, components, 'output') } } }
+          ? {
+              content: {
+                [route.fhir ? FHIR_MEDIA_TYPE : 'application/json']: {
+                  schema: render(response.schema, components, 'output'),
+                },
+              },
+            }
           : {}),
       };
     }
@@ -129,6 +201,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
     for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b))
       responses[String(status)] = errorResponse(codes, status);
+    if (route.fhir) Object.assign(responses, fhirErrorResponses(route, components));
+    if (route.fhir) parameters.push(...(fhirHeaderParameters(route) as never[]));
 
     const roles = route.access.roles.join(', ');
     const activities = route.access.activities
@@ -141,8 +215,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     (paths[route.path] as Record<string, unknown>)[route.method.toLowerCase()] = {
       operationId: operationName(route),
       summary: route.summary,
-      description: `Role ${roles}${activities}${own}.`,
-      security: [{ bearer: [] }],
+      description: route.public ? 'No token needed.' : `Role ${roles}${activities}${own}.`,
+      security: route.public ? [] : [{ bearer: [] }],
       parameters,
       ...(route.body
         ? {

@@ -2,12 +2,15 @@
  * The REST API of one region, built from the route table (functions/http/routes.ts): one function
  * per route entry, a TOKEN authorizer on every routed method, 405 for other methods on a known path,
  * contract-shaped gateway errors, per-method throttling, access and execution logs, X-Ray, WAF and an
- * optional TLS 1.2+ custom domain with optional mutual TLS.
+ * optional TLS 1.2+ custom domain with optional mutual TLS. The FHIR routes get a REST API of their own,
+ * whose gateway errors are OperationOutcomes, behind the same authorizer function, throttling and web
+ * ACL (docs/adr/0035).
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
+  type CfnDomainName,
   EndpointAccessMode,
   EndpointType,
   IdentitySource,
@@ -21,17 +24,25 @@ import {
   SecurityPolicy,
   TokenAuthorizer,
 } from 'aws-cdk-lib/aws-apigateway';
+import { CfnRoutingRule } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import type { Construct, IConstruct } from 'constructs';
 import { catalog, type FunctionSpec } from '../functions/catalog';
 import { environments } from '../functions/environment';
-import { type RouteDefinition, routes as routeTable } from '../functions/http/routes';
+import {
+  FHIR_BASE_PATH,
+  FHIR_CATCH_ALL,
+  type RouteDefinition,
+  routes as routeTable,
+} from '../functions/http/routes';
 import { type RegionConfig, type StageConfig, stageCouncilCodes } from './config';
 import { addGatewayErrors, addMethodNotAllowed } from './constructs/api-errors';
 import { ApiFirewall } from './constructs/api-firewall';
+import { addFhirGatewayErrors } from './constructs/fhir-api-errors';
 import { logsKey } from './constructs/keys';
 import { acknowledge } from './constructs/nag';
 import { functionSizing, ServiceFunction } from './constructs/service-function';
@@ -95,6 +106,11 @@ export class ApiStack extends Stack {
   /** Every routed method (the ones behind the authorizer). */
   readonly routedMethods: Method[] = [];
   readonly firewall: ApiFirewall;
+  /**
+   * The FHIR R4 interface's own REST API (its gateway errors are OperationOutcomes): same authorizer
+   * function, web ACL and throttling; with a custom domain, reached under /FHIR/R4 by a routing rule.
+   */
+  readonly fhirApi: RestApi | undefined;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, {
@@ -122,14 +138,15 @@ export class ApiStack extends Stack {
         JWT_AUDIENCE: stage.identity.audience,
       },
     });
-    const authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', {
+    const authorizerProps = {
       handler: this.authorizerFunction,
       identitySource: IdentitySource.header('Authorization'),
       validationRegex: '^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9_.-]+$',
       // The authorizer allows the whole API for a valid token, so one cached answer serves every route.
       // The cache ignores the token's exp: the functions check it (claimsFromAuthorizer).
       resultsCacheTtl: Duration.minutes(5),
-    });
+    };
+    const authorizer = new TokenAuthorizer(this, 'TokenAuthorizer', authorizerProps);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention,
@@ -137,16 +154,29 @@ export class ApiStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const methodOptions: Record<string, MethodDeploymentOptions> = {};
+    const fhirMethodOptions: Record<string, MethodDeploymentOptions> = {};
     for (const route of routes) {
       const throttle = route.rateLimited ? limits.rateLimitedMethodThrottle : limits.methodThrottle;
       // A method's settings replace the stage's, so each repeats the logging and metrics settings.
-      methodOptions[`${route.path}/${route.method}`] = {
+      (route.fhir ? fhirMethodOptions : methodOptions)[`${route.path}/${route.method}`] = {
         ...METHOD_LOGGING,
         throttlingRateLimit: throttle.rateLimit,
         throttlingBurstLimit: throttle.burstLimit,
       };
     }
     const domain = regionConfig.domain;
+    const stageOptions = (options: Record<string, MethodDeploymentOptions>) => ({
+      stageName: API_STAGE_NAME,
+      // Off: API Gateway's trace segments record the request URL, and URLs hold NHS numbers. The
+      // functions still trace (active tracing); their segments carry no URL.
+      tracingEnabled: false,
+      ...METHOD_LOGGING,
+      throttlingRateLimit: limits.methodThrottle.rateLimit,
+      throttlingBurstLimit: limits.methodThrottle.burstLimit,
+      methodOptions: options,
+      accessLogDestination: new LogGroupLogDestination(accessLogs),
+      accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+    });
     this.api = new RestApi(this, 'Api', {
       restApiName: `${SERVICE}-${stage.name}`,
       description: 'Child protection information sharing API v1',
@@ -155,20 +185,38 @@ export class ApiStack extends Stack {
       disableExecuteApiEndpoint: domain !== undefined,
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
-      deployOptions: {
-        stageName: API_STAGE_NAME,
-        // Off: API Gateway's trace segments record the request URL, and URLs hold NHS numbers. The
-        // functions still trace (active tracing); their segments carry no URL.
-        tracingEnabled: false,
-        ...METHOD_LOGGING,
-        throttlingRateLimit: limits.methodThrottle.rateLimit,
-        throttlingBurstLimit: limits.methodThrottle.burstLimit,
-        methodOptions,
-        accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
-      },
+      deployOptions: stageOptions(methodOptions),
     });
     addGatewayErrors(this.api);
+    const fhirRoutes = routes.filter((route) => route.fhir);
+    this.fhirApi =
+      fhirRoutes.length === 0
+        ? undefined
+        : new RestApi(this, 'FhirApi', {
+            restApiName: `${SERVICE}-${stage.name}-fhir`,
+            description: 'Child protection information sharing: FHIR R4 interface',
+            endpointTypes: [EndpointType.REGIONAL],
+            disableExecuteApiEndpoint: domain !== undefined,
+            cloudWatchRole: false,
+            deployOptions: stageOptions(fhirMethodOptions),
+          });
+    const fhirApi = this.fhirApi;
+    if (fhirApi) {
+      addFhirGatewayErrors(fhirApi);
+      const fhirExecutionLogs = new LogGroup(this, 'FhirExecutionLogs', {
+        logGroupName: `API-Gateway-Execution-Logs_${fhirApi.restApiId}/${API_STAGE_NAME}`,
+        retention,
+        encryptionKey: keyForLogs,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      fhirApi.deploymentStage.node.addDependency(fhirExecutionLogs);
+      // The account's CloudWatch role (made with the main API) must exist before this stage logs.
+      fhirApi.node.addDependency(this.api);
+    }
+    // A TOKEN authorizer belongs to one REST API: the FHIR API's runs the same function, alike.
+    const fhirAuthorizer = fhirApi
+      ? new TokenAuthorizer(this, 'FhirTokenAuthorizer', authorizerProps)
+      : undefined;
     // API Gateway would create its execution log group itself, kept for ever and not under our key:
     // made here first, with the stage's retention and the logs key.
     const executionLogs = new LogGroup(this, 'ExecutionLogs', {
@@ -184,6 +232,13 @@ export class ApiStack extends Stack {
       validateRequestParameters: true,
       validateRequestBody: false,
     });
+    const fhirValidator = fhirApi
+      ? new RequestValidator(this, 'FhirParameterValidator', {
+          restApi: fhirApi,
+          validateRequestParameters: true,
+          validateRequestBody: false,
+        })
+      : undefined;
 
     const functions = new Map<string, ServiceFunction>();
     const methodsByPath = new Map<string, string[]>();
@@ -207,23 +262,51 @@ export class ApiStack extends Stack {
           logRetention: retention,
           environment: entryEnvironment[route.entry],
         });
-        fn.bindTable(table, apiTableAccess(route.entry)).grantRecordingRefusals(table);
+        const access = apiTableAccess(route.entry);
+        // A function with no table access (the FHIR CapabilityStatement) gets no table grants at all.
+        if (access.actions.length > 0) fn.bindTable(table, access).grantRecordingRefusals(table);
         functions.set(route.entry, fn);
       }
-      const resource = this.api.root.resourceForPath(route.path);
+      const api = route.fhir && fhirApi ? fhirApi : this.api;
+      const resource = api.root.resourceForPath(route.path);
       const method = resource.addMethod(route.method, new LambdaIntegration(fn, { allowTestInvoke: false }), {
-        authorizer,
-        authorizationType: AuthorizationType.CUSTOM,
-        requestValidator: validator,
+        ...(route.public
+          ? { authorizationType: AuthorizationType.NONE }
+          : {
+              authorizer: route.fhir && fhirAuthorizer ? fhirAuthorizer : authorizer,
+              authorizationType: AuthorizationType.CUSTOM,
+            }),
+        requestValidator: route.fhir ? fhirValidator : validator,
         requestParameters: Object.fromEntries(
           pathParameters(route.path).map((name) => [`method.request.path.${name}`, true]),
         ),
         operationName: route.operation ?? route.entry,
       });
-      this.routedMethods.push(method);
-      methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
+      if (!route.public) this.routedMethods.push(method);
+      if (!route.fhir)
+        methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
     }
     this.functions = functions;
+
+    // Any other path or method under the FHIR base, behind the same authorizer: the FHIR search
+    // function answers it 404 OperationOutcome (a wrong method too: FHIR has no 405 in the contract).
+    const catchAllFunction = functions.get(FHIR_CATCH_ALL.entry);
+    if (fhirApi && fhirAuthorizer && catchAllFunction) {
+      const integration = new LambdaIntegration(catchAllFunction, { allowTestInvoke: false });
+      const fhirPaths = [
+        FHIR_BASE_PATH,
+        FHIR_CATCH_ALL.path,
+        ...new Set(fhirRoutes.map((route) => route.path)),
+      ];
+      for (const path of fhirPaths) {
+        const method = fhirApi.root.resourceForPath(path).addMethod('ANY', integration, {
+          authorizer: fhirAuthorizer,
+          authorizationType: AuthorizationType.CUSTOM,
+          operationName: 'fhirNotFound',
+        });
+        this.routedMethods.push(method);
+      }
+    }
 
     for (const [path, methods] of methodsByPath) {
       const notAllowed = addMethodNotAllowed(this.api.root.resourceForPath(path), methods);
@@ -239,31 +322,48 @@ export class ApiStack extends Stack {
       reason:
         "The gateway validates required parameters; bodies are validated by the function against the shared zod schemas so that the contract's check order (403 before 400) and its error details hold.",
     });
-    for (const method of this.api.methods) {
+    for (const method of [...this.api.methods, ...(fhirApi?.methods ?? [])]) {
       acknowledge(method, {
         id: 'AwsSolutions-COG4',
         reason:
           "Callers authenticate with JWTs from the NHS identity service and council client-credentials issuers, verified by the Lambda TOKEN authorizer against each issuer's JWKS; there is no Cognito user pool.",
       });
     }
-    acknowledge(
-      this.api.deploymentStage,
-      {
-        id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
+    if (fhirApi) {
+      acknowledge(fhirApi.node.defaultChild as IConstruct, {
+        id: 'AwsSolutions-APIG2',
         reason:
-          "Responses carry personal data and Cache-Control: no-store; caching them at the gateway is unwanted. Only the authorizer's answer is cached (5 minutes, per token).",
-      },
-      {
-        id: 'HIPAA.Security-APIGWSSLEnabled',
-        reason:
-          "Backend client certificates secure HTTP integrations; every integration here is a Lambda proxy (or a mock), invoked by API Gateway over AWS's signed internal API.",
-      },
-      {
-        id: 'HIPAA.Security-APIGWXrayEnabled',
-        reason:
-          "API Gateway's trace segments record the request URL, and the URLs hold NHS numbers; the functions behind it trace with active tracing, whose segments name no person.",
-      },
-    );
+          'The FHIR function validates its search parameter and header itself, so that the contract answers each with its OperationOutcome.',
+      });
+      for (const method of fhirApi.methods.filter(
+        (m) => m.httpMethod === 'GET' && m.resource.path.endsWith('/metadata'),
+      )) {
+        acknowledge(method, {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'The FHIR CapabilityStatement is public by the contract: it names no person and reads nothing.',
+        });
+      }
+    }
+    for (const deployed of [this.api.deploymentStage, ...(fhirApi ? [fhirApi.deploymentStage] : [])])
+      acknowledge(
+        deployed,
+        {
+          id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
+          reason:
+            "Responses carry personal data and Cache-Control: no-store; caching them at the gateway is unwanted. Only the authorizer's answer is cached (5 minutes, per token).",
+        },
+        {
+          id: 'HIPAA.Security-APIGWSSLEnabled',
+          reason:
+            "Backend client certificates secure HTTP integrations; every integration here is a Lambda proxy (or a mock), invoked by API Gateway over AWS's signed internal API.",
+        },
+        {
+          id: 'HIPAA.Security-APIGWXrayEnabled',
+          reason:
+            "API Gateway's trace segments record the request URL, and the URLs hold NHS numbers; the functions behind it trace with active tracing, whose segments name no person.",
+        },
+      );
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       acknowledge(cloudWatchRole, {
@@ -289,6 +389,17 @@ export class ApiStack extends Stack {
             }
           : undefined,
       });
+      if (fhirApi) {
+        // Routing rules come before the domain's API mapping: /FHIR/R4/... reaches the FHIR API with
+        // its path whole; everything else the main API, as before.
+        (domainName.node.defaultChild as CfnDomainName).routingMode = 'ROUTING_RULE_THEN_BASE_PATH_MAPPING';
+        new CfnRoutingRule(this, 'FhirRoutingRule', {
+          domainNameArn: (domainName.node.defaultChild as CfnDomainName).attrDomainNameArn,
+          priority: 1,
+          conditions: [{ matchBasePaths: { anyOf: [FHIR_BASE_PATH.slice(1)] } }],
+          actions: [{ invokeApi: { apiId: fhirApi.restApiId, stage: API_STAGE_NAME, stripBasePath: false } }],
+        });
+      }
       new CfnOutput(this, 'DomainTarget', {
         description: `Point ${domain.domainName} (e.g. a latency-based alias record) at this regional name`,
         value: domainName.domainNameAliasDomainName,
@@ -306,5 +417,13 @@ export class ApiStack extends Stack {
       logsKey: keyForLogs,
       logRetention: retention,
     });
+    if (fhirApi) {
+      new CfnWebACLAssociation(this, 'FhirFirewallAssociation', {
+        resourceArn: fhirApi.deploymentStage.stageArn,
+        webAclArn: this.firewall.webAcl.attrArn,
+      });
+      if (!domain)
+        new CfnOutput(this, 'FhirEndpoint', { value: `${fhirApi.url.replace(/\/$/, '')}${FHIR_BASE_PATH}` });
+    }
   }
 }

@@ -3,6 +3,7 @@
  * it), and in it, per region, a Data, Messaging, Api and Monitoring stack. cdk-nag's AwsSolutions and
  * HIPAA packs check every stage at synthesis. Reads no environment: app.ts does.
  */
+import { fileURLToPath } from 'node:url';
 import { App, type AppProps, Aspects, Stage, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, WriteNagSuppressionsToCloudFormationAspect } from 'cdk-nag';
 import type { RouteDefinition } from '../functions/http/routes';
@@ -12,6 +13,7 @@ import { DataStack } from './data-stack';
 import { MessagingStack } from './messaging-stack';
 import { MonitoringStack } from './monitoring-stack';
 import { SERVICE, stackIds } from './naming';
+import { apiOriginOf, WEB_VIEW_STACK_ID, WebViewStack } from './web-view-stack';
 
 export interface RegionStacks {
   data: DataStack;
@@ -24,6 +26,8 @@ export interface BuiltStage {
   config: StageConfig;
   stage: Stage;
   regions: Map<string, RegionStacks>;
+  /** The clinician web view's hosting, when the stage config has a webView section. */
+  webView?: WebViewStack;
 }
 
 export interface BuildOptions {
@@ -32,6 +36,8 @@ export interface BuildOptions {
   appProps?: AppProps;
   /** Defaults to the route table of functions/http/routes.ts. */
   routes?: readonly RouteDefinition[];
+  /** The built web view (default web/dist; `npm run build:web`). */
+  webAssets?: string;
 }
 
 export interface BuiltApp {
@@ -39,7 +45,12 @@ export interface BuiltApp {
   stages: Map<string, BuiltStage>;
 }
 
-export function buildStage(app: App, config: StageConfig, routes?: readonly RouteDefinition[]): BuiltStage {
+export function buildStage(
+  app: App,
+  config: StageConfig,
+  routes?: readonly RouteDefinition[],
+  webAssets = DEFAULT_WEB_ASSETS,
+): BuiltStage {
   const stage = new Stage(app, config.name);
   // Each acknowledgement and its reason also goes into the template (Metadata.cdk_nag), for reviewers.
   // App-level aspects do not reach into a Stage, so it is added per stage.
@@ -77,8 +88,21 @@ export function buildStage(app: App, config: StageConfig, routes?: readonly Rout
     });
     regions.set(region, { data: regionData, messaging, api, monitoring });
   }
-  return { config, stage, regions };
+  let webView: WebViewStack | undefined;
+  if (config.webView) {
+    const apiRegion = config.webView.apiRegion ?? config.primaryRegion;
+    const api = (regions.get(apiRegion) as RegionStacks).api;
+    webView = new WebViewStack(stage, WEB_VIEW_STACK_ID, {
+      env: env(apiRegion),
+      stage: config,
+      apiOrigin: apiOriginOf(config, apiRegion, api.api.restApiId),
+      webAssets,
+    });
+  }
+  return { config, stage, regions, webView };
 }
+
+const DEFAULT_WEB_ASSETS = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 export function buildApp(config: AppConfig, options: BuildOptions = {}): BuiltApp {
   const app = options.app ?? new App(options.appProps);
@@ -86,6 +110,6 @@ export function buildApp(config: AppConfig, options: BuildOptions = {}): BuiltAp
   Validations.of(app).addPlugins(new AwsSolutionsChecks(), new HIPAASecurityChecks());
   const stages = new Map<string, BuiltStage>();
   for (const stageConfig of config)
-    stages.set(stageConfig.name, buildStage(app, stageConfig, options.routes));
+    stages.set(stageConfig.name, buildStage(app, stageConfig, options.routes, options.webAssets));
   return { app, stages };
 }

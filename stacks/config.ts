@@ -29,22 +29,41 @@ export const CouncilConfigSchema = z.strictObject({
 });
 export type CouncilConfig = z.infer<typeof CouncilConfigSchema>;
 
-export const IssuerConfigSchema = z.strictObject({
-  /** An https issuer: never the local development issuer (a urn), whose key is not deployed. */
-  issuer: z.url().startsWith('https://', { error: 'issuer must be an https URL' }),
-  jwksUri: z.url().startsWith('https://', { error: 'jwksUri must be an https URL' }),
-  audience: z.string().min(1).optional(),
-  /** The roles its tokens may assert; a token asserting any other is refused (401). */
-  roles: z.array(z.enum(ROLES)).min(1, { error: 'roles must list at least one role' }),
-  /**
-   * A regular expression the token's whole `org` must match (anchored whether or not it has ^ and $),
-   * e.g. '^E\\d{8}$' for councils; a token for any other organisation is refused (401).
-   */
-  orgPattern: z.string().superRefine((source, ctx) => {
-    const problem = orgPatternProblem(source);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }),
-});
+const httpsUrl = (name: string) => z.url().startsWith('https://', { error: `${name} must be an https URL` });
+
+export const IssuerConfigSchema = z
+  .strictObject({
+    /** How its tokens are read: `cis2` (clinicians, role profile from UserInfo) or `client-credentials`. */
+    kind: z.enum(['cis2', 'client-credentials']),
+    /** Exactly the `issuer` of its discovery document (and its tokens' `iss`); https, never the local provider. */
+    issuer: httpsUrl('issuer'),
+    /** Its OpenID discovery document (JWKS and UserInfo addresses); default `<issuer>/.well-known/openid-configuration`. */
+    discoveryUrl: httpsUrl('discoveryUrl').optional(),
+    /** The `aud` its tokens must name; client-credentials default to the stage's audience, CIS2 has none. */
+    audience: z.string().min(1).optional(),
+    /** The roles its tokens may assert; a token asserting any other is refused (401). */
+    roles: z.array(z.enum(ROLES)).min(1, { error: 'roles must list at least one role' }),
+    /**
+     * A regular expression the token's whole `org` must match (anchored whether or not it has ^ and $),
+     * e.g. '^E\\d{8}$' for councils; a token for any other organisation is refused (401).
+     */
+    orgPattern: z.string().superRefine((source, ctx) => {
+      const problem = orgPatternProblem(source);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    /** `cis2`: the authentication assurance its tokens must carry (default AAL3_ANY, smartcard). */
+    acr: z.string().min(1).optional(),
+  })
+  .superRefine((issuer, ctx) => {
+    if (issuer.kind === 'cis2' && issuer.roles.some((role) => role !== 'clinician'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roles'],
+        message: 'a cis2 issuer asserts the clinician role only',
+      });
+    if (issuer.kind !== 'cis2' && issuer.acr !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['acr'], message: 'acr applies to cis2 issuers only' });
+  });
 
 const MutualTlsSchema = z.strictObject({
   /** S3 bucket and key of the PEM bundle of CA certificates that council systems' client certificates chain to. */
@@ -144,6 +163,30 @@ export const AlarmThresholdsSchema = z.strictObject({
   councilQueueOldestMessageMinutes: positiveInt.max(7 * 24 * 60).default(60),
 });
 
+/** The clinician web view's hosting and the page's configuration (stacks/web-view-stack.ts). */
+export const WebViewConfigSchema = z.strictObject({
+  /** The issuer clinicians sign in with: one of the stage's issuers for the clinician role. */
+  issuer: z.url().startsWith('https://', { error: 'issuer must be an https URL' }),
+  /** The page's OpenID client at that issuer (public, authorization code with PKCE). */
+  clientId: z.string().min(1),
+  /** The region whose API the page calls (default: the primary region); see stacks/web-view-stack.ts. */
+  apiRegion: RegionSchema.optional(),
+  /** Optional own name for the page; the ACM certificate must be in us-east-1 (CloudFront's). */
+  domain: z
+    .strictObject({
+      domainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { error: 'not a DNS name' }),
+      certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[A-Za-z0-9-]+$/, {
+        error: 'a CloudFront certificate is an ACM certificate in us-east-1',
+      }),
+    })
+    .optional(),
+  /** Countries (ISO 3166-1 alpha-2) the page is served to. */
+  countries: z
+    .array(z.string().regex(/^[A-Z]{2}$/))
+    .min(1)
+    .default(['GB']),
+});
+
 export const StageConfigSchema = z
   .strictObject({
     /** Stage name: the Stage construct id, so `cdk deploy '<name>/*'` deploys it. */
@@ -169,9 +212,33 @@ export const StageConfigSchema = z
     logRetentionDays: z
       .union([z.literal(30), z.literal(90), z.literal(180), z.literal(365), z.literal(731), z.literal(2192)])
       .default(365),
+    /** The clinician web view, when the stage serves one. */
+    webView: WebViewConfigSchema.optional(),
   })
   .superRefine((stage, ctx) => {
     const regions = stage.regions.map((region) => region.region);
+    const webView = stage.webView;
+    if (webView) {
+      const apiRegion = stage.regions.find(
+        (region) => region.region === (webView.apiRegion ?? stage.primaryRegion),
+      );
+      if (
+        !stage.identity.issuers.some(
+          (entry) => entry.issuer === webView.issuer && entry.roles.includes('clinician'),
+        )
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webView', 'issuer'],
+          message: 'webView.issuer must be one of identity.issuers whose roles include clinician',
+        });
+      if (webView.apiRegion && !apiRegion)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webView', 'apiRegion'],
+          message: "webView.apiRegion must be one of the stage's regions",
+        });
+    }
     if (new Set(regions).size !== regions.length) {
       ctx.addIssue({
         code: 'custom',
@@ -245,6 +312,12 @@ export function selectStages(config: AppConfig, wanted: unknown): AppConfig {
   return config.filter((stage) => names.includes(stage.name));
 }
 
+/** CIS2 (NHS Care Identity Service 2) issuers: integration, and production (whose issuer names its port). */
+export const CIS2_INTEGRATION =
+  'https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare';
+export const CIS2_PRODUCTION =
+  'https://am.nhsidentity.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/oidc';
+
 /**
  * The stages operations teams deploy. Account ids, council accounts, issuers and addresses below are
  * placeholders until each team fills in its own (see docs/deploy.md).
@@ -257,26 +330,29 @@ export const stages: StageConfigInput[] = [
     identity: {
       audience: 'child-protection-sharing-dev',
       issuers: [
-        // Clinicians: the identity service's integration environment (replace with the real values),
-        // for NHS organisations' ODS codes (trusts, their sites, practices: 3 to 6 letters or digits).
+        // Clinicians: CIS2's integration environment, for NHS organisations' ODS codes (trusts, their
+        // sites, practices: 3 to 6 letters or digits), smartcard assurance.
         {
-          issuer: 'https://identity.int.example.nhs.uk/realms/healthcare',
-          jwksUri: 'https://identity.int.example.nhs.uk/realms/healthcare/jwks',
+          kind: 'cis2',
+          issuer: CIS2_INTEGRATION,
+          discoveryUrl: `${CIS2_INTEGRATION}/.well-known/openid-configuration`,
           roles: ['clinician'],
           orgPattern: '^[A-Z0-9]{3,6}$',
+          acr: 'AAL3_ANY',
         },
-        // Council systems: client-credentials issuer, for councils' own codes only.
+        // Council systems: the stage's client-credentials issuer (e.g. a Cognito user pool whose app
+        // clients are the councils' systems), for councils' own codes only.
         {
+          kind: 'client-credentials',
           issuer: 'https://councils-auth.int.example.org',
-          jwksUri: 'https://councils-auth.int.example.org/.well-known/jwks.json',
           roles: ['council'],
           orgPattern: '^E\\d{8}$',
         },
         // National systems: the demographics feed (NHS number changes, sensitivity) and information
         // governance's audit tools, client credentials for their national organisation codes only.
         {
+          kind: 'client-credentials',
           issuer: 'https://services-auth.int.example.nhs.uk',
-          jwksUri: 'https://services-auth.int.example.nhs.uk/.well-known/jwks.json',
           roles: ['demographics', 'auditor'],
           orgPattern: '^X\\d{2}$',
         },
@@ -285,6 +361,7 @@ export const stages: StageConfigInput[] = [
     limits: {
       reservedConcurrency: { authorizer: 5, api: 2, dispatch: 2, byEntry: {} },
     },
+    webView: { issuer: CIS2_INTEGRATION, clientId: 'cpis-web-view-dev' },
     logRetentionDays: 30,
     regions: [
       {
@@ -306,22 +383,24 @@ export const stages: StageConfigInput[] = [
       issuers: [
         // Clinicians, for NHS organisations' ODS codes.
         {
-          issuer: 'https://identity.example.nhs.uk/realms/healthcare',
-          jwksUri: 'https://identity.example.nhs.uk/realms/healthcare/jwks',
+          kind: 'cis2',
+          issuer: CIS2_PRODUCTION,
+          discoveryUrl: `${CIS2_PRODUCTION}/.well-known/openid-configuration`,
+          acr: 'AAL3_ANY',
           roles: ['clinician'],
           orgPattern: '^[A-Z0-9]{3,6}$',
         },
         // Council systems, for councils' own codes only.
         {
+          kind: 'client-credentials',
           issuer: 'https://councils-auth.example.org',
-          jwksUri: 'https://councils-auth.example.org/.well-known/jwks.json',
           roles: ['council'],
           orgPattern: '^E\\d{8}$',
         },
         // National systems: the demographics feed and information governance's audit tools.
         {
+          kind: 'client-credentials',
           issuer: 'https://services-auth.example.nhs.uk',
-          jwksUri: 'https://services-auth.example.nhs.uk/.well-known/jwks.json',
           roles: ['demographics', 'auditor'],
           orgPattern: '^X\\d{2}$',
         },
@@ -330,6 +409,7 @@ export const stages: StageConfigInput[] = [
     limits: {
       reservedConcurrency: { authorizer: 50, api: 20, dispatch: 10, byEntry: { lookup: 100 } },
     },
+    webView: { issuer: CIS2_PRODUCTION, clientId: 'cpis-web-view' },
     logRetentionDays: 2192,
     regions: [
       {

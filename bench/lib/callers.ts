@@ -1,6 +1,6 @@
 /**
  * The benchmark's callers: the standard claims of testkit/tokens.ts under identities of their own, so
- * that the benchmark's audit events are told apart from the tests'. Sign them with signLongLivedToken.
+ * that the benchmark's audit events are told apart from the tests'. Sign them with longLivedToken.
  */
 import { type Claims, claims } from '../../testkit/tokens';
 

@@ -5,7 +5,7 @@
  */
 
 import { BENCH_COUNCIL, registerCouncil } from '../../testkit/councils';
-import { signLongLivedToken } from '../../testkit/tokens';
+import { longLivedToken } from '../../testkit/tokens';
 import { councilClaims } from './callers';
 import { setupApi } from './http';
 
@@ -13,7 +13,7 @@ import { setupApi } from './http';
 export async function registerCouncils(url: string, codes: readonly string[]): Promise<void> {
   const api = setupApi(url);
   for (const code of codes)
-    await registerCouncil(api, code, BENCH_COUNCIL, { token: await signLongLivedToken(councilClaims(code)) });
+    await registerCouncil(api, code, BENCH_COUNCIL, { token: await longLivedToken(councilClaims(code)) });
 }
 
 /**

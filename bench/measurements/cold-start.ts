@@ -5,14 +5,14 @@
  * Bundle sizes are reported beside.
  */
 
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 import { BENCH_COUNCIL, publishPlan } from '../../testkit/councils';
 import { benchNhsNumber } from '../../testkit/nhs-numbers';
-import { type Claims, signLongLivedToken } from '../../testkit/tokens';
+import { type Claims, longLivedToken } from '../../testkit/tokens';
 import { auditorClaims, clinicianClaims, councilClaims, demographicsClaims } from '../lib/callers';
 import { REPO_ROOT } from '../lib/child';
 import { setupApi } from '../lib/http';
@@ -152,12 +152,14 @@ const answer = { statusCode: 200, headers: { 'Content-Type': 'application/json' 
  */
 const CALL_BARES: Record<string, { label: string; source: string }> = {
   authorizer: {
-    label: 'the same token verification (jose)',
+    label: 'the same token verification (discovery, JWKS and UserInfo with jose and fetch)',
     source: `
-import { importJWK, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 export const handler = async (event) => {
-  const key = await importJWK(JSON.parse(process.env.LOCAL_JWT_PUBLIC_JWK), 'ES256');
-  await jwtVerify(event.authorizationToken.slice('Bearer '.length), key);
+  const token = event.authorizationToken.slice('Bearer '.length);
+  const discovery = await (await fetch(process.env.LOCAL_IDENTITY_ORIGIN + '/cis2/.well-known/openid-configuration')).json();
+  await jwtVerify(token, createRemoteJWKSet(new URL(discovery.jwks_uri)));
+  await (await fetch(discovery.userinfo_endpoint, { headers: { Authorization: 'Bearer ' + token } })).json();
   return { principalId: 'bench', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }] } };
 };`,
   },
@@ -316,6 +318,22 @@ const API_FIXTURES: Record<string, (i: number) => ApiFixture> = {
       newNhsNumber: benchNhsNumber(SEED_RANGES.cold + 5_000 + i),
     },
   }),
+  // Each entry's first route (routeByEntry): the registration read back, the CareTeam search (an
+  // unscheduled-care access, as the lookup's fixture), the public CapabilityStatement.
+  'council-read-back': () => ({
+    claims: councilClaims(COLD_COUNCIL),
+    params: { councilCode: COLD_COUNCIL },
+  }),
+  'council-accesses': () => ({
+    claims: councilClaims(COLD_COUNCIL),
+    params: { councilCode: COLD_COUNCIL, nhsNumber: benchNhsNumber(SEED_RANGES.cold) },
+  }),
+  'fhir-search': () => ({
+    claims: clinicianClaims(['B0107']),
+    params: {},
+    query: { 'patient:identifier': `https://fhir.nhs.uk/Id/nhs-number|${benchNhsNumber(SEED_RANGES.cold)}` },
+  }),
+  'fhir-metadata': () => ({ claims: clinicianClaims(['B0107']), params: {} }),
   upload: (i) => ({
     claims: councilClaims(COLD_COUNCIL),
     params: { councilCode: COLD_COUNCIL },
@@ -335,8 +353,10 @@ async function apiEvent(entry: string, fixture: ApiFixture): Promise<APIGatewayP
   const { authorizerContext } = await import('../../functions/authorizer');
   const route = routeByEntry(entry as Parameters<typeof routeByEntry>[0]);
   const requestPath = route.path.replace(/\{(\w+)\}/g, (_, name: string) => fixture.params[name] ?? name);
-  const token = await signLongLivedToken(fixture.claims);
-  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Host: 'localhost' };
+  // A public route (the FHIR CapabilityStatement) is called without a token and no authorizer runs.
+  const headers: Record<string, string> = route.public
+    ? { Host: 'localhost' }
+    : { Authorization: `Bearer ${await longLivedToken(fixture.claims)}`, Host: 'localhost' };
   if (fixture.body !== undefined) headers['Content-Type'] = 'application/json';
   const claims = { ...fixture.claims, activities: fixture.claims.activities } as Parameters<
     typeof authorizerContext
@@ -358,10 +378,12 @@ async function apiEvent(entry: string, fixture: ApiFixture): Promise<APIGatewayP
     requestContext: {
       accountId: '000000000000',
       apiId: 'bench',
-      authorizer: {
-        principalId: fixture.claims.sub,
-        ...authorizerContext(claims, Math.floor(Date.now() / 1000) + 3600),
-      },
+      authorizer: route.public
+        ? null
+        : {
+            principalId: fixture.claims.sub,
+            ...authorizerContext(claims, Math.floor(Date.now() / 1000) + 3600),
+          },
       httpMethod: route.method,
       identity: { sourceIp: '127.0.0.1' } as APIGatewayProxyEvent['requestContext']['identity'],
       path: requestPath,
@@ -379,7 +401,7 @@ async function specialEvent(entry: string, i: number): Promise<unknown | undefin
   if (entry === 'authorizer') {
     return {
       type: 'TOKEN',
-      authorizationToken: `Bearer ${await signLongLivedToken(clinicianClaims(['B0107']))}`,
+      authorizationToken: `Bearer ${await longLivedToken(clinicianClaims(['B0107']))}`,
       methodArn: `arn:aws:execute-api:eu-west-2:000000000000:bench/bench/GET/v1/children/${benchNhsNumber(SEED_RANGES.cold)}`,
     };
   }
@@ -427,10 +449,16 @@ async function probe(
     ? ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir, '--cpu-prof-name', `cold-${tag}.cpuprofile`]
     : [];
   const flags = [...(runtimeSourceMaps ? ['--enable-source-maps'] : []), ...profile];
-  const run = spawnSync(process.execPath, [...flags, probeFile, bundleFile, eventFile, resultFile], {
-    env,
-    encoding: 'utf8',
-    timeout: 60_000,
+  // Not spawnSync: the local identity provider runs in this process and must answer the probe's
+  // authorizer (discovery, keys, UserInfo) while it waits.
+  const run = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [...flags, probeFile, bundleFile, eventFile, resultFile],
+      { env, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, _stdout, stderr) =>
+        resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
+    );
   });
   if (run.status !== 0)
     throw new Error(`cold probe of ${bundleFile} exited ${run.status}: ${run.stderr.slice(-2000)}`);
@@ -457,7 +485,7 @@ export const coldStartMeasurement: Measurement = {
 
     // State the events need: a council with a queue, a child with a plan, plans to delete.
     await registerCouncils(ctx.server.url, [COLD_COUNCIL]);
-    const councilToken = await signLongLivedToken(councilClaims(COLD_COUNCIL));
+    const councilToken = await longLivedToken(councilClaims(COLD_COUNCIL));
     const api = setupApi(ctx.server.url);
     const publish = async (seed: number) => {
       const response = await publishPlan(

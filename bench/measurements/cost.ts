@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-
 import { ACCESS_RANGE, EVENT_RANGE, keys, PLAN_RANGE, SK_PROFILE } from '../../functions/store/keys';
 import { lambdaContext } from '../../local/http-adapter';
 import { benchNhsNumber } from '../../testkit/nhs-numbers';
-import { signLongLivedToken } from '../../testkit/tokens';
+import { longLivedToken } from '../../testkit/tokens';
 import { clinicianClaims } from '../lib/callers';
 import {
   DEFAULT_INPUTS,
@@ -73,7 +73,7 @@ async function measuredItemBytes(ctx: BenchContext): Promise<{ bytes: ItemBytes;
 /**
  * Warm invocation times (p50, ms) of the authorizer, verifying a fresh token each time, and of dispatch,
  * given one stream record carrying one message that it sends to a council queue: both handlers imported
- * into this process (the runner has the emulators' endpoints and the development key), as Lambda bills
+ * into this process (the runner has the emulators' endpoints and the identity provider's address), as Lambda bills
  * them (rounded up to a whole ms). A first call of each warms it and is not counted.
  */
 async function warmDurations(
@@ -94,7 +94,7 @@ async function warmDurations(
   logger.setLogLevel('WARN');
   const tokens = await Promise.all(
     Array.from({ length: runs + 1 }, (_, i) =>
-      signLongLivedToken({ ...clinicianClaims(['B0107']), sub: `bench-cost-${i}` }),
+      longLivedToken({ ...clinicianClaims(['B0107']), sub: `bench-cost-${i}` }),
     ),
   );
   const methodArn = 'arn:aws:execute-api:eu-west-2:000000000000:bench/bench/GET/v1/children/9990000018';

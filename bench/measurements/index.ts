@@ -4,6 +4,7 @@
  */
 import type { Measurement } from '../lib/types';
 import { coldStartMeasurement } from './cold-start';
+import { connectorMeasurement } from './connector';
 import { costMeasurement } from './cost';
 import { lookupMeasurement } from './lookup';
 import { notifyMeasurement } from './notify';
@@ -19,6 +20,7 @@ export const measurements: Measurement[] = [
   lookupMeasurement,
   publishMeasurement,
   notifyMeasurement,
+  connectorMeasurement,
   coldStartMeasurement,
   // Last: it reads the durations the others measured.
   costMeasurement,

@@ -10,7 +10,7 @@
  */
 
 import { benchNhsNumber } from '../../testkit/nhs-numbers';
-import { type Claims, signLongLivedToken } from '../../testkit/tokens';
+import { type Claims, longLivedToken } from '../../testkit/tokens';
 import { clinicianClaims } from '../lib/callers';
 import { type Comparison, type ComparisonSides, compare } from '../lib/compare';
 import { ensureLookupPool } from '../lib/fixtures';
@@ -70,7 +70,7 @@ export async function lookupSides(
   target: { url: string; tableName: string } = { url: ctx.server.url, tableName: ctx.server.tableName },
   options: { floor?: boolean } = {},
 ): Promise<ComparisonSides> {
-  const token = await signLongLivedToken(workload.claims);
+  const token = await longLivedToken(workload.claims);
   const pick = () => benchNhsNumber(workload.pool.start + Math.floor(Math.random() * workload.pool.count));
   const load = (url: string) => (seconds: number) =>
     httpLoad({
@@ -109,7 +109,7 @@ export async function lookupSides(
 async function checkOne(ctx: BenchContext, workload: LookupWorkload): Promise<void> {
   const nhsNumber = benchNhsNumber(workload.pool.start);
   const response = await setupFetch(`${ctx.server.url}/v1/children/${nhsNumber}`, {
-    headers: { Authorization: `Bearer ${await signLongLivedToken(workload.claims)}` },
+    headers: { Authorization: `Bearer ${await longLivedToken(workload.claims)}` },
   });
   const body = (await response.json()) as { plans?: unknown[] };
   if (response.status !== 200 || (body.plans?.length ?? 0) > 0 !== workload.expectPlans) {

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { benchNhsNumber } from '../../testkit/nhs-numbers';
 import { seedPlans } from '../../testkit/seed';
-import { signLongLivedToken } from '../../testkit/tokens';
+import { longLivedToken } from '../../testkit/tokens';
 import { clinicianClaims } from '../lib/callers';
 import { measureMachine } from '../lib/machine';
 import { SEED_RANGES } from '../lib/nhs';
@@ -45,7 +45,7 @@ export const notifyMeasurement: Measurement = {
     const { QueueUrl } = await sqs.send(
       new GetQueueUrlCommand({ QueueName: `${ctx.server.queuePrefix}${NOTIFY_COUNCIL}` }),
     );
-    const token = await signLongLivedToken(clinicianClaims(['B0107']));
+    const token = await longLivedToken(clinicianClaims(['B0107']));
     const index = new Map<string, number>();
     for (let i = 0; i < total; i++) index.set(benchNhsNumber(SEED_RANGES.notify + i), i);
     const sentAt = new Array<number>(total);

@@ -4,7 +4,7 @@
  */
 
 import { benchNhsNumber } from '../../testkit/nhs-numbers';
-import { signLongLivedToken } from '../../testkit/tokens';
+import { longLivedToken } from '../../testkit/tokens';
 import { councilClaims } from '../lib/callers';
 import { compare } from '../lib/compare';
 import { httpLoad } from '../lib/load';
@@ -23,7 +23,7 @@ export const publishMeasurement: Measurement = {
   async run(ctx) {
     await registerCouncils(ctx.server.url, [PUBLISH_COUNCIL]);
     const claims = councilClaims(PUBLISH_COUNCIL);
-    const token = await signLongLivedToken(claims);
+    const token = await longLivedToken(claims);
     const startDate = '2025-01-01';
     const body = JSON.stringify({ startDate });
     let serviceSeed = SEED_RANGES.publishService;

@@ -7,7 +7,7 @@
 
 import { benchNhsNumber } from '../../testkit/nhs-numbers';
 import { seedPlans } from '../../testkit/seed';
-import { signLongLivedToken } from '../../testkit/tokens';
+import { longLivedToken } from '../../testkit/tokens';
 import { clinicianClaims } from '../lib/callers';
 import { httpLoad, type LoadSample } from '../lib/load';
 import { measureMachine } from '../lib/machine';
@@ -80,7 +80,7 @@ export const scaleMeasurement: Measurement = {
     await seedSide(ctx, small);
     await seedSide(ctx, large);
     const claims = clinicianClaims(['B0107']);
-    const token = await signLongLivedToken(claims);
+    const token = await longLivedToken(claims);
 
     for (const concurrency of ctx.settings.mode === 'quick' ? [1] : [1, 16]) {
       ctx.log(`  concurrency ${concurrency}`);

@@ -148,9 +148,16 @@ export const LookupResponseSchema = z
   })
   .check(z.meta({ id: 'LookupResponse' }));
 export type LookupResponse = z.infer<typeof LookupResponseSchema>;
+
+/** The presence check: whether a child has a visible plan, nothing more (no council, no history). */
+export const AlertResponseSchema = z
+  .object({ nhsNumber: NhsNumberSchema, supersededBy: z.optional(NhsNumberSchema), hasAlert: z.boolean() })
+  .check(z.meta({ id: 'AlertResponse' }));
+export type AlertResponse = z.infer<typeof AlertResponseSchema>;
 export const AUDIT_ACTIONS = [
   'LOOKUP_NOTIFYING',
   'LOOKUP_SILENT',
+  'ALERT_CHECKED',
   'PLAN_CREATED',
   'PLAN_UPDATED',
   'PLAN_ENDED',
@@ -162,6 +169,7 @@ export const AUDIT_ACTIONS = [
   'COUNCIL_REGISTERED',
   'COUNCIL_UPDATED',
   'SENSITIVITY_CHANGED',
+  'COUNCIL_VIEWED_ACCESSES',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_OUTCOMES = ['FOUND', 'NOT_FOUND', 'SUCCESS', 'DENIED', 'CHECKED'] as const;
@@ -202,6 +210,49 @@ export const AuditQuerySchema = z.strictObject({
   ),
 });
 
+/** Which of its plans a council lists: open, visible to lookups (the default), or every one still stored. */
+export const PLAN_STATUSES = ['open', 'visible', 'all'] as const;
+export type PlanStatus = (typeof PLAN_STATUSES)[number];
+export const MAX_PLANS_PAGE = 1000;
+
+export const CouncilPlansQuerySchema = z.strictObject({
+  status: z.optional(z.enum(PLAN_STATUSES, { error: `status must be one of ${PLAN_STATUSES.join(', ')}` })),
+  limit: z.optional(
+    z
+      .pipe(
+        z
+          .string()
+          .check(z.regex(/^\d{1,4}$/, { error: `limit must be a whole number from 1 to ${MAX_PLANS_PAGE}` })),
+        z.transform(Number),
+      )
+      .check(
+        z.refine((n) => n >= 1 && n <= MAX_PLANS_PAGE, {
+          error: `limit must be a whole number from 1 to ${MAX_PLANS_PAGE}`,
+        }),
+      ),
+  ),
+  cursor: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9_-]{1,200}$/, { error: 'cursor must be a value returned as nextCursor' })),
+  ),
+});
+
+export const CouncilPlansPageSchema = z
+  .object({ plans: z.array(PlanSchema), nextCursor: z.nullable(z.string()) })
+  .check(z.meta({ id: 'CouncilPlansPage' }));
+export type CouncilPlansPage = z.infer<typeof CouncilPlansPageSchema>;
+
+/** A child's recent accesses as a council holding one of its visible plans reads them. */
+export const ChildAccessesSchema = z
+  .object({
+    nhsNumber: NhsNumberSchema,
+    supersededBy: z.optional(NhsNumberSchema),
+    previousAccesses: z.array(PreviousAccessSchema),
+  })
+  .check(z.meta({ id: 'ChildAccesses' }));
+export type ChildAccesses = z.infer<typeof ChildAccessesSchema>;
+
 export const ERROR_CODES = [
   'INVALID_NHS_NUMBER',
   'VALIDATION_FAILED',
@@ -235,7 +286,7 @@ export const ChildRecordAccessedSchema = z
   .strictObject({
     type: z.literal('ChildRecordAccessed'),
     eventId: z.string().check(z.minLength(1)),
-    occurredAt: z.string(),
+    occurredAt: dateTime(),
     councilCode: CouncilCodeSchema,
     nhsNumber: NhsNumberSchema,
     planTypes: z.array(PlanTypeSchema).check(z.minLength(1)),
@@ -256,7 +307,7 @@ export const NhsNumberSupersededSchema = z
   .strictObject({
     type: z.literal('NhsNumberSuperseded'),
     eventId: z.string().check(z.minLength(1)),
-    occurredAt: z.string(),
+    occurredAt: dateTime(),
     councilCode: CouncilCodeSchema,
     oldNhsNumber: NhsNumberSchema,
     newNhsNumber: NhsNumberSchema,

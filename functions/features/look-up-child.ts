@@ -9,7 +9,7 @@ import { newId } from '../store/ids';
 /** Supersession chains longer than this are treated as ending at the last number read. */
 const MAX_SUPERSESSION_HOPS = 5;
 
-async function readFollowingSupersession(
+export async function readFollowingSupersession(
   store: Store,
   requested: string,
 ): Promise<{ nhsNumber: string; view: ChildView }> {
@@ -59,13 +59,26 @@ function accessMessages(
   }));
 }
 
+export interface LookupOptions {
+  /**
+   * A silent read even for a B0107 holder: the FHIR interface's `IsUnscheduledAccessEvent: false` and
+   * its AuditEvent search. Audited as LOOKUP_SILENT; notifies nobody; never an access record.
+   */
+  silent?: boolean;
+}
+
 /**
  * A clinician's lookup: the child's visible plans with their councils' contacts and, with plans, the
  * recent accesses. Always audited; a notifying lookup that finds plans is itself the access record and
  * carries one message per council holding a visible plan.
  */
-export async function lookUpChild(store: Store, requested: string, viewer: Claims): Promise<LookupResponse> {
-  const notifying = lookupKind(viewer.activities) === 'NOTIFYING';
+export async function lookUpChild(
+  store: Store,
+  requested: string,
+  viewer: Claims,
+  options: LookupOptions = {},
+): Promise<LookupResponse> {
+  const notifying = !options.silent && lookupKind(viewer.activities) === 'NOTIFYING';
   const now = clock.now();
   const at = now.toISOString();
   const today = todayUtc(now);

@@ -5,9 +5,13 @@
 import type * as z from 'zod/mini';
 import { ACTIVITIES } from '../core/access-history';
 import {
+  AlertResponseSchema,
   AuditPageSchema,
   AuditQuerySchema,
+  ChildAccessesSchema,
   CouncilBodySchema,
+  CouncilPlansPageSchema,
+  CouncilPlansQuerySchema,
   CouncilSchema,
   type ErrorCode,
   LookupResponseSchema,
@@ -21,6 +25,7 @@ import {
   UploadQuerySchema,
   UploadResponseSchema,
 } from '../core/schemas';
+import { FhirBundleSchema, FhirCapabilityStatementSchema, FhirSearchQuerySchema } from '../fhir/schemas';
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
@@ -42,6 +47,10 @@ export const API_ENTRIES = [
   'upload',
   'supersede',
   'sensitivity',
+  'council-read-back',
+  'council-accesses',
+  'fhir-metadata',
+  'fhir-search',
 ] as const;
 export type ApiEntry = (typeof API_ENTRIES)[number];
 
@@ -55,6 +64,10 @@ export interface RouteDefinition {
   summary: string;
   access: AccessRule;
   rateLimited?: boolean;
+  /** Answered without a token (no authorizer): the FHIR CapabilityStatement only. */
+  public?: boolean;
+  /** Answers in FHIR R4 (`application/fhir+json`, errors as OperationOutcome) under FHIR_BASE_PATH. */
+  fhir?: boolean;
   body?: z.ZodMiniType;
   /** The body is handed to the handler unparsed, once its media type is one of these. */
   rawBody?: { accept: readonly string[] };
@@ -79,6 +92,61 @@ const BODY_ERRORS: ErrorCode[] = ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNS
  * body would fail the invocation and answer 5xx. A round figure, so that the ACL can match it.
  */
 export const BODY_LIMIT_BYTES = 5_000_000;
+
+/** The FHIR R4 interface's base path: its routes, and any other path under it, answer in FHIR. */
+export const FHIR_BASE_PATH = '/FHIR/R4';
+const fhirSearch = (
+  resource: 'CareTeam' | 'AuditEvent',
+  summary: string,
+  description: string,
+): RouteDefinition => ({
+  entry: 'fhir-search',
+  operation: `fhir${resource}Search`,
+  method: 'GET',
+  path: `${FHIR_BASE_PATH}/${resource}`,
+  summary,
+  access: { roles: ['clinician'], activities: ACTIVITIES },
+  rateLimited: true,
+  fhir: true,
+  query: FhirSearchQuerySchema,
+  responses: [{ status: 200, description, schema: FhirBundleSchema, headers: ['X-Correlation-ID'] }],
+  // FHIR errors are OperationOutcomes with Spine codes (functions/fhir/outcome.ts), not the REST codes.
+  errors: [],
+});
+
+/**
+ * Any other path or method under the FHIR base: after the token check, the FHIR search function
+ * answers it 404 as an OperationOutcome (deployed, a greedy resource with ANY; locally, the adapter).
+ */
+export const FHIR_CATCH_ALL = { entry: 'fhir-search', path: `${FHIR_BASE_PATH}/{proxy+}` } as const;
+
+/** The FHIR R4 interface (national CP-IS FHIR API): its metadata and two searches. */
+const fhirRoutes: RouteDefinition[] = [
+  {
+    entry: 'fhir-metadata',
+    method: 'GET',
+    path: `${FHIR_BASE_PATH}/metadata`,
+    summary:
+      'FHIR CapabilityStatement (FHIR 4.0.1): the two searches this interface answers; no token needed',
+    access: { roles: [] },
+    public: true,
+    fhir: true,
+    responses: [
+      { status: 200, description: 'The CapabilityStatement', schema: FhirCapabilityStatementSchema },
+    ],
+    errors: [],
+  },
+  fhirSearch(
+    'CareTeam',
+    "FHIR search: a child's visible plans as CareTeams (header IsUnscheduledAccessEvent: true notifies, false is a silent read)",
+    'A searchset Bundle: one CareTeam per visible plan',
+  ),
+  fhirSearch(
+    'AuditEvent',
+    "FHIR search: a child's recent unscheduled-care accesses as AuditEvents with the viewers' PractitionerRoles (a silent read)",
+    'A searchset Bundle: one AuditEvent per access, PractitionerRoles included',
+  ),
+];
 
 export const routes: readonly RouteDefinition[] = [
   {
@@ -127,6 +195,18 @@ export const routes: readonly RouteDefinition[] = [
         schema: LookupResponseSchema,
       },
     ],
+    errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED', 'THROTTLED'],
+  },
+  {
+    entry: 'lookup',
+    operation: 'checkAlert',
+    method: 'GET',
+    path: '/v1/children/{nhsNumber}/alert',
+    summary:
+      'Presence check: whether a child has a visible plan; notifies nobody and is not an access (opening the details is the lookup)',
+    access: { roles: ['clinician'], activities: ACTIVITIES },
+    rateLimited: true,
+    responses: [{ status: 200, description: 'Whether an alert exists', schema: AlertResponseSchema }],
     errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED', 'THROTTLED'],
   },
   {
@@ -188,6 +268,52 @@ export const routes: readonly RouteDefinition[] = [
     responses: [{ status: 200, description: 'The stored flag', schema: SensitivitySchema }],
     errors: [...COMMON_ERRORS, ...BODY_ERRORS, 'INVALID_NHS_NUMBER'],
   },
+  {
+    entry: 'council-read-back',
+    operation: 'getCouncil',
+    method: 'GET',
+    path: '/v1/councils/{councilCode}',
+    summary: "Read back the council's registration, and a plan or its plans (the council's own only)",
+    access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
+    responses: [{ status: 200, description: 'The stored council', schema: CouncilSchema }],
+    errors: [...COMMON_ERRORS, 'VALIDATION_FAILED'],
+  },
+  {
+    entry: 'council-read-back',
+    operation: 'getCouncilPlan',
+    method: 'GET',
+    path: '/v1/councils/{councilCode}/plans/{nhsNumber}/{planType}',
+    summary:
+      "Read back one of the council's plans as a PUT answers it, with the ETag a conditional write takes",
+    access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
+    responses: [{ status: 200, description: 'The stored plan', schema: PlanSchema, headers: ['ETag'] }],
+    errors: [...COMMON_ERRORS, 'VALIDATION_FAILED', 'INVALID_NHS_NUMBER'],
+  },
+  {
+    entry: 'council-read-back',
+    operation: 'listCouncilPlans',
+    method: 'GET',
+    path: '/v1/councils/{councilCode}/plans',
+    summary: "The council's plans (open, visible or all), by NHS number then plan type, a page at a time",
+    access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
+    query: CouncilPlansQuerySchema,
+    responses: [{ status: 200, description: 'One page of plans', schema: CouncilPlansPageSchema }],
+    errors: [...COMMON_ERRORS, 'VALIDATION_FAILED'],
+  },
+  {
+    entry: 'council-accesses',
+    operation: 'getChildAccesses',
+    method: 'GET',
+    path: '/v1/councils/{councilCode}/children/{nhsNumber}/accesses',
+    summary:
+      "A child's recent unscheduled-care accesses, as a clinician's lookup shows them, for a council holding one of its visible plans",
+    access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
+    responses: [
+      { status: 200, description: 'The recent accesses, newest first', schema: ChildAccessesSchema },
+    ],
+    errors: [...COMMON_ERRORS, 'VALIDATION_FAILED', 'INVALID_NHS_NUMBER'],
+  },
+  ...fhirRoutes,
 ];
 
 export interface RouteMatch {

@@ -16,6 +16,7 @@
  * status item is shared by sensitivity and supersession so that a plan write guards both with one
  * ConditionCheck (docs/adr/0009, 0010).
  */
+import { PLAN_TYPES } from '../core/plans';
 import { tableDefinition } from './table-definition';
 
 export const GSI1 = tableDefinition.indexes[0].name;
@@ -57,6 +58,25 @@ export const planKey = (nhsNumber: string, councilCode: string, planType: string
 });
 export const statusKey = (nhsNumber: string): ItemKey => ({ PK: keys.child(nhsNumber), SK: SK_STATUS });
 export const councilKey = (code: string): ItemKey => ({ PK: keys.council(code), SK: SK_PROFILE });
+
+/**
+ * A council's plan's place in its GSI1 partition (`<nhs>#<planType>`, the index sort key), and the full
+ * key DynamoDB takes to resume a Query of that index after it: the index's keys and the table's.
+ */
+export const councilPlanIndexKey = (councilCode: string, position: string): Record<string, string> => {
+  const [nhsNumber, planType] = position.split('#') as [string, string];
+  return {
+    GSI1PK: keys.councilPlans(councilCode),
+    GSI1SK: position,
+    ...planKey(nhsNumber, councilCode, planType),
+  };
+};
+
+/** True when the string could be a council plan's position (guards cursors decoded from clients). */
+const COUNCIL_PLAN_POSITION = new RegExp(`^\\d{10}#(${PLAN_TYPES.join('|')})$`);
+export function isCouncilPlanPosition(value: string): boolean {
+  return COUNCIL_PLAN_POSITION.test(value);
+}
 
 /** The NHS number of a child partition key. */
 export const nhsNumberOf = (childKey: string): string => childKey.slice(CHILD_PREFIX.length);

@@ -15,7 +15,17 @@ import {
   planItem,
   type StoredPlan,
 } from './items';
-import { councilKey, keys, PLAN_RANGE, planKey, SK_PROFILE, SK_STATUS, statusKey } from './keys';
+import {
+  councilKey,
+  councilPlanIndexKey,
+  GSI1,
+  keys,
+  PLAN_RANGE,
+  planKey,
+  SK_PROFILE,
+  SK_STATUS,
+  statusKey,
+} from './keys';
 import { runPool } from './pool';
 import {
   cancellationReasons,
@@ -30,6 +40,14 @@ export interface ChildView extends NhsNumberMarkers {
   /** NHS numbers superseded by this one (directly or through a chain): their accesses are this child's. */
   replaces: string[];
 }
+
+/** A page of a council's plans; `next` is the position the following page starts after. */
+export interface CouncilPlansPage {
+  plans: StoredPlan[];
+  next?: string;
+}
+
+const positionOf = (plan: StoredPlan): string => keys.councilPlan(plan.nhsNumber, plan.planType);
 
 export interface PlanWriteContext extends NhsNumberMarkers {
   plan?: StoredPlan;
@@ -164,6 +182,65 @@ export class PlanRepository {
   /** Every plan a council holds (from the council index, so eventually consistent). */
   async listCouncilPlans(councilCode: string): Promise<StoredPlan[]> {
     return (await queryIndexPartition(this.store, keys.councilPlans(councilCode))).map(parsePlan);
+  }
+
+  /** One plan of a council, read consistently: its version is the one a conditional write compares. */
+  async readPlan(
+    councilCode: string,
+    nhsNumber: string,
+    planType: PlanType,
+  ): Promise<StoredPlan | undefined> {
+    const [item] = await batchGet(this.store, [planKey(nhsNumber, councilCode, planType)], true);
+    return item ? parsePlan(item) : undefined;
+  }
+
+  /**
+   * One page of a council's plans in index order (NHS number, then plan type), after `after` (a
+   * position, `<nhs>#<planType>`): the first `limit` that `keep` accepts, reading at most `readBudget`
+   * index items. `next` is where the following page starts, absent when the council's plans are
+   * exhausted; a page that spent its budget may hold fewer than `limit` plans (even none) and a `next`.
+   */
+  async pageCouncilPlans(
+    councilCode: string,
+    page: { limit: number; after?: string; keep: (plan: StoredPlan) => boolean; readBudget: number },
+  ): Promise<CouncilPlansPage> {
+    const plans: StoredPlan[] = [];
+    let read = 0;
+    let lastRead: string | undefined;
+    // The first request asks for one more than a full page: when every plan is kept, one request answers.
+    let ask = page.limit + 1;
+    let startKey: Record<string, unknown> | undefined =
+      page.after === undefined ? undefined : councilPlanIndexKey(councilCode, page.after);
+    for (;;) {
+      const result: QueryCommandOutput = await this.store.client.send(
+        new QueryCommand({
+          TableName: this.store.tableName,
+          IndexName: GSI1,
+          KeyConditionExpression: 'GSI1PK = :pk',
+          ExpressionAttributeValues: { ':pk': keys.councilPlans(councilCode) },
+          ExclusiveStartKey: startKey,
+          Limit: Math.min(ask, page.readBudget - read),
+        }),
+      );
+      for (const item of result.Items ?? []) {
+        const plan = parsePlan(item);
+        if (page.keep(plan)) {
+          // Another plan to show beyond a full page: the next page starts after the last one shown.
+          if (plans.length === page.limit)
+            return { plans, next: positionOf(plans[plans.length - 1] as StoredPlan) };
+          plans.push(plan);
+        }
+        read++;
+        lastRead = positionOf(plan);
+      }
+      startKey = result.LastEvaluatedKey;
+      if (!startKey) return { plans };
+      if (plans.length === page.limit)
+        return { plans, next: positionOf(plans[plans.length - 1] as StoredPlan) };
+      if (read >= page.readBudget) return { plans, next: lastRead };
+      // Sparse matches: read on in growing requests, so that a page costs a few requests at most.
+      ask = Math.max(ask * 2, page.limit - plans.length + 1);
+    }
   }
 
   /** Creates or replaces one plan and audits it, in one transaction. */

@@ -3,20 +3,27 @@
  * per caller, and the rate-limited routes of the route table (lookups) per caller and per source
  * address (the organisation's egress). A caller is its bearer token, however the request spells the
  * `Authorization` header's scheme; a route is its path as API Gateway routes it, however the request
- * percent-encodes it. Blocks by a rate rule answer 429 THROTTLED in the contract's body; a body of
- * BODY_LIMIT_BYTES or more, 413 PAYLOAD_TOO_LARGE.
+ * percent-encodes it. The rate rules only count and label a caller over its limit; two block rules
+ * after them answer the labelled request 429 in the body of the API it was sent to: an OperationOutcome
+ * under the FHIR base path (the one web ACL serves both REST APIs, so each caller's budget is shared),
+ * the contract's THROTTLED error elsewhere (docs/adr/0040). A body of BODY_LIMIT_BYTES or more answers 413
+ * PAYLOAD_TOO_LARGE.
  */
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { operationOutcome } from '../../functions/fhir/outcome';
 import { apiErrors } from '../../functions/http/errors';
-import { BODY_LIMIT_BYTES, type RouteDefinition } from '../../functions/http/routes';
+import { BODY_LIMIT_BYTES, FHIR_BASE_PATH, type RouteDefinition } from '../../functions/http/routes';
 import { errorBody } from './api-errors';
 
 /** Rate-based rules count over this window; the contract's limits are per minute. */
 export const RATE_WINDOW_SECONDS = 60;
+
+/** The label every rate rule adds to a request over its limit; the throttle rules block on it. */
+export const OVER_LIMIT_LABEL = 'ratelimit:exceeded';
 
 export interface ApiFirewallProps {
   /** The rate-limited routes (rateLimited: true in routes.ts). */
@@ -94,6 +101,11 @@ export function routePathRegex(path: string, stageName: string): string {
   return `^(/${stageName})?${body}/?$`;
 }
 
+/** `/FHIR/R4` → `^(/live)?/FHIR/R4(/|$)`: the base path and everything under it, as isFhirPath reads it. */
+export function basePathRegex(basePath: string, stageName: string): string {
+  return `^(/${stageName})?${basePath.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}(/|$)`;
+}
+
 function routeStatement(route: RouteDefinition, stageName: string): CfnWebACL.StatementProperty {
   return {
     andStatement: {
@@ -140,22 +152,27 @@ export class ApiFirewall extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiFirewallProps) {
     super(scope, id);
-    const throttled: CfnWebACL.RuleActionProperty = {
+    const throttled = (customResponseBodyKey: string): CfnWebACL.RuleActionProperty => ({
       block: {
         customResponse: {
           responseCode: 429,
-          customResponseBodyKey: 'throttled',
+          customResponseBodyKey,
           responseHeaders: [
             { name: 'Retry-After', value: String(RATE_WINDOW_SECONDS) },
             { name: 'Cache-Control', value: 'no-store' },
           ],
         },
       },
+    });
+    const overLimit: CfnWebACL.StatementProperty = {
+      labelMatchStatement: { scope: 'LABEL', key: OVER_LIMIT_LABEL },
     };
     type Rule = Omit<CfnWebACL.RuleProperty, 'priority'>;
+    // Count, not block: the block rules below choose the body by path, which a rate rule cannot.
     const rateRule = (name: string, statement: CfnWebACL.RateBasedStatementProperty): Rule => ({
       name,
-      action: throttled,
+      action: { count: {} },
+      ruleLabels: [{ name: OVER_LIMIT_LABEL }],
       statement: { rateBasedStatement: { evaluationWindowSec: RATE_WINDOW_SECONDS, ...statement } },
       visibilityConfig: visibility(name),
     });
@@ -176,15 +193,36 @@ export class ApiFirewall extends Construct {
         }),
       );
     }
+    const fhirPath: CfnWebACL.StatementProperty = {
+      regexMatchStatement: {
+        fieldToMatch: { uriPath: {} },
+        regexString: basePathRegex(FHIR_BASE_PATH, props.stageName),
+        textTransformations: PATH_TRANSFORMATIONS,
+      },
+    };
     rules.push(
-      // Every route (no scope-down: a request for no route counts too), after the lookup rules, so
-      // that lookups they block do not also use up the caller's budget for other routes. A request
-      // without an Authorization header is not counted: API Gateway answers it 401 without a function.
+      // Every route (no scope-down on the route: a request for no route counts too), but not a request
+      // the lookup rules found over their limit: blocked anyway, it must not also use up the caller's
+      // budget for other routes. A request without an Authorization header is not counted: API Gateway
+      // answers it 401 without a function (the public FHIR metadata aside, which reads nothing).
       rateRule('AllRoutesPerCaller', {
         limit: props.requestsPerMinutePerCaller,
         aggregateKeyType: 'CUSTOM_KEYS',
         customKeys: [CALLER_KEY],
+        scopeDownStatement: { notStatement: { statement: overLimit } },
       }),
+      {
+        name: 'ThrottledFhir',
+        action: throttled('throttledFhir'),
+        statement: { andStatement: { statements: [overLimit, fhirPath] } },
+        visibilityConfig: visibility('ThrottledFhir'),
+      },
+      {
+        name: 'Throttled',
+        action: throttled('throttled'),
+        statement: overLimit,
+        visibilityConfig: visibility('Throttled'),
+      },
       // Uploads carry bodies larger than the rule set's 8 KB body-size rule: counted, not blocked
       // (API Gateway and the functions enforce the contract's size limits).
       managedGroup('AWSManagedRulesCommonRuleSet', [
@@ -223,8 +261,15 @@ export class ApiFirewall extends Construct {
       customResponseBodies: {
         throttled: {
           contentType: 'APPLICATION_JSON',
-          // The functions' own 429 (every rate rule answers with it).
+          // The functions' own 429.
           content: errorBody('THROTTLED', apiErrors.throttled(RATE_WINDOW_SECONDS).message),
+        },
+        throttledFhir: {
+          // WAF offers no FHIR media type; the body is the FHIR functions' own 429 OperationOutcome.
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify(
+            operationOutcome('THROTTLED', apiErrors.throttled(RATE_WINDOW_SECONDS).message),
+          ),
         },
         tooLarge: {
           contentType: 'APPLICATION_JSON',

@@ -28,8 +28,8 @@ import {
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const path = (relative: string) => `${REPO_ROOT}${relative}`;
 
-/** Set by the local runtime only: a deployed function must never trust the development signing key. */
-export const LOCAL_ONLY_ENVIRONMENT = ['LOCAL_JWT_PUBLIC_JWK'] as const;
+/** Set by the local runtime only: a deployed function must never be pointed at the local identity provider. */
+export const LOCAL_ONLY_ENVIRONMENT = ['LOCAL_IDENTITY_ORIGIN'] as const;
 
 /** Lets the ESM bundle load CommonJS dependencies that call require(). */
 const ESM_REQUIRE_BANNER =
@@ -140,7 +140,7 @@ export class ServiceFunction extends NodejsFunction {
       {
         id: 'HIPAA.Security-LambdaInsideVPC',
         reason:
-          "The function reaches only regional AWS APIs (DynamoDB, SQS, KMS, X-Ray, CloudWatch Logs) over TLS with IAM authorization and the identity providers' public JWKS endpoints; it has no private network resources to reach, and a VPC would add NAT and endpoints without protecting any data path.",
+          "The function reaches only regional AWS APIs (DynamoDB, SQS, KMS, X-Ray, CloudWatch Logs) over TLS with IAM authorization and the identity providers' discovery, JWKS and UserInfo endpoints; it has no private network resources to reach, and a VPC would add NAT and endpoints without protecting any data path.",
       },
       {
         id: 'HIPAA.Security-LambdaDLQ',

@@ -96,6 +96,33 @@ describe('who may do what', () => {
     expect(await service.takeMessages('E09000001')).toEqual([]);
   });
 
+  it("a council reads back only its own registration, plans and children's accesses; no other role may", async () => {
+    const readBack = [
+      '/v1/councils/E09000001',
+      planPath('E09000001'),
+      '/v1/councils/E09000001/plans?status=all',
+      `/v1/councils/E09000001/children/${child}/accesses`,
+    ];
+    for (const token of [
+      await tokens.council('E08000025'),
+      await tokens.clinician(['B0107', 'B0170'], { org: 'E09000001' }),
+      await tokens.auditor({ org: 'E09000001' }),
+      await tokens.demographics({ org: 'E09000001' }),
+    ]) {
+      for (const path of readBack) await expectForbidden('GET', path, token);
+    }
+    // E08000025 holds no plan for the child: reading the child's accesses under its own code is refused too.
+    await expectForbidden(
+      'GET',
+      `/v1/councils/E08000025/children/${child}/accesses`,
+      await tokens.council('E08000025'),
+    );
+    const own = await tokens.council('E09000001');
+    for (const path of readBack)
+      expect((await service.request('GET', path, { token: own })).status).toBe(200);
+    expect(await service.takeMessages('E09000001')).toEqual([]);
+  });
+
   it('only auditors read the audit trail', async () => {
     for (const token of [
       await tokens.council('E09000001'),

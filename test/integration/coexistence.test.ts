@@ -109,6 +109,7 @@ function readRuntime(file: string): {
   url: string;
   dynamodbEndpoint: string;
   sqsEndpoint: string;
+  identityOrigin: string;
 } {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
@@ -169,6 +170,10 @@ describeOutsideChildRun('npm start beside the test suite', () => {
     }
     expect(server.output()).toContain(`API reference ${url}/docs`);
     expect(server.output()).toContain(`OpenAPI document ${url}/openapi.json`);
+    // Its own identity provider, on a port of its own, beside the API.
+    const identity = readRuntime(runtimeFile).identityOrigin;
+    expect(identity).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.output()).toContain(`Identity provider ${identity}`);
   });
 
   it('lets the integration suite run beside it, and still answers', async () => {
@@ -252,7 +257,12 @@ describeOutsideChildRun('npm start beside the test suite', () => {
     while (groupAlive(pgid) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 100));
     expect(groupAlive(pgid)).toBe(false);
-    for (const endpoint of [runtime.dynamodbEndpoint, runtime.sqsEndpoint, runtime.url]) {
+    for (const endpoint of [
+      runtime.dynamodbEndpoint,
+      runtime.sqsEndpoint,
+      runtime.url,
+      runtime.identityOrigin,
+    ]) {
       await expect(fetch(endpoint)).rejects.toThrow();
     }
   }, 30_000);

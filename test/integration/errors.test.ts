@@ -1,6 +1,6 @@
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ErrorBodySchema } from '../../functions/core/schemas';
-import { signDevToken } from '../../local/dev-key';
+import { forgedTokenFor } from '../../testkit';
 import {
   type ApiResult,
   publishPlan,
@@ -124,7 +124,7 @@ describe('every documented error, with nothing written', () => {
   it('UNAUTHENTICATED: no token, bad signature, expired, wrong issuer or audience, malformed claims', async () => {
     const path = `/v1/children/${child}`;
     const claims = { sub: 'u1', name: 'Dr A', org: 'RXX01', role: 'clinician', activities: ['B0107'] };
-    const valid = await signDevToken(claims);
+    const valid = await tokens.clinician(['B0107'], { name: 'Dr A' });
     const [header, payload, signature] = valid.split('.');
     const tampered = `${header}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload as string, 'base64url').toString()), org: 'RZZ99' })).toString('base64url')}.${signature}`;
     const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
@@ -133,11 +133,11 @@ describe('every documented error, with nothing written', () => {
       'not-a-jwt',
       tampered,
       unsigned,
-      await signDevToken(claims, { issuedAt: Math.floor(Date.now() / 1000) - 7200, ttlSeconds: 3600 }),
-      await signDevToken(claims, { issuer: 'https://evil.example' }),
-      await signDevToken(claims, { audience: 'another-service' }),
-      await signDevToken({ ...claims, role: 'superuser' }),
-      await signDevToken(claims, { notBefore: Math.floor(Date.now() / 1000) + 3600 }),
+      await forgedTokenFor(claims, { issuedAt: Math.floor(Date.now() / 1000) - 7200, ttlSeconds: 3600 }),
+      await forgedTokenFor(claims, { issuer: 'https://evil.example' }),
+      await forgedTokenFor(claims, { audience: 'another-service' }),
+      await forgedTokenFor({ ...claims, role: 'superuser' }),
+      await forgedTokenFor(claims, { notBefore: Math.floor(Date.now() / 1000) + 3600 }),
     ];
     for (const token of tokensToRefuse) await refused('GET', path, { token }, 401, 'UNAUTHENTICATED');
     await refused('GET', path, { headers: { Authorization: `Basic ${valid}` } }, 401, 'UNAUTHENTICATED');
@@ -185,8 +185,8 @@ describe('every documented error, with nothing written', () => {
   it('METHOD_NOT_ALLOWED: known path, wrong method, with an Allow header (checked before authentication)', async () => {
     const response = await refused('POST', `/v1/children/${child}`, {}, 405, 'METHOD_NOT_ALLOWED');
     expect(response.headers.get('allow')).toBe('GET');
-    const plan = await refused('GET', planPath(), {}, 405, 'METHOD_NOT_ALLOWED');
-    expect(plan.headers.get('allow')).toBe('PUT, DELETE');
+    const plan = await refused('POST', planPath(), {}, 405, 'METHOD_NOT_ALLOWED');
+    expect(plan.headers.get('allow')).toBe('PUT, DELETE, GET');
   });
 
   it('CONFLICT: a stale If-Match, or a council that is not registered', async () => {

@@ -12,11 +12,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { councilDeadLetterQueueName, councilQueueName } from '../../functions/notify/council-queues';
-import type { DevTokenClaims } from '../../local/dev-key';
 import type { RateLimits } from '../../local/rate-limiter';
 import type { LocalService, LocalServiceOptions } from '../../local/service';
 import * as testkit from '../../testkit';
-import { EXAMPLE_COUNCIL, tokens } from '../../testkit';
+import { type Caller, EXAMPLE_COUNCIL, tokens } from '../../testkit';
+import { assertCouncilMessage } from '../../testkit/council-messages';
 
 export interface ApiResult<T = any> {
   status: number;
@@ -36,7 +36,10 @@ export interface RequestOptions {
 export interface TestService extends LocalService {
   request<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResult<T>>;
   scanTable(): Promise<Record<string, unknown>[]>;
-  /** Waits for the stream to be dispatched, then takes every message waiting on the council's queue. */
+  /**
+   * Waits for the stream to be dispatched, then takes every message waiting on the council's queue;
+   * throws if one does not validate against asyncapi.json.
+   */
   takeMessages(councilCode: string, options?: { deadLetter?: boolean }): Promise<any[]>;
 }
 
@@ -128,6 +131,8 @@ export interface TestServiceOptions {
   onError?: (error: unknown) => void;
   /** Start of the table name, to tell test files' tables apart. */
   tablePrefix?: string;
+  /** The identity provider the service trusts; default the one the global setup started. */
+  identityOrigin?: string;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -147,6 +152,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
           }),
     stream: options.stream,
     wrapDispatch: options.wrapDispatch,
+    identityOrigin: options.identityOrigin,
     onError: options.onError ?? ((error) => console.error('local runtime error', error)),
   });
   return {
@@ -156,7 +162,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     async takeMessages(councilCode, { deadLetter = false } = {}) {
       await service.drained();
       const name = deadLetter ? councilDeadLetterQueueName : councilQueueName;
-      return receiveAllMessages(name(service.queuePrefix, councilCode));
+      const messages = await receiveAllMessages(name(service.queuePrefix, councilCode));
+      // Every message a test receives must be one the published contract (asyncapi.json) describes.
+      for (const message of messages) assertCouncilMessage(message);
+      return messages;
     },
   };
 }
@@ -210,7 +219,7 @@ export async function lookupChild(
   service: TestService,
   nhsNumber: string,
   activities: string[] = ['B0107'],
-  extra: Partial<DevTokenClaims> = {},
+  extra: Partial<Caller> = {},
 ) {
   return service.request('GET', `/v1/children/${nhsNumber}`, {
     token: await tokens.clinician(activities, extra),

@@ -112,6 +112,28 @@ describe('quick start', () => {
     expect(lines).toHaveLength(4);
   }, 90_000);
 
+  it("prints its identity provider's address, whose discovery documents and key sets answer", async () => {
+    const origin = (await waitForOutput(/Identity provider (http:\/\/127\.0\.0\.1:\d+)/, 5_000))[1] as string;
+    expect(JSON.parse(readFileSync(runtimeFile, 'utf8')).identityOrigin).toBe(origin);
+    for (const issuer of [`${origin}/cis2`, `${origin}/systems`]) {
+      const printed = `discovery ${issuer}/.well-known/openid-configuration · keys ${issuer}/jwks`;
+      expect(output).toContain(printed);
+      const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
+      expect(discovery).toMatchObject({ issuer, jwks_uri: `${issuer}/jwks` });
+      const jwks = await (await fetch(discovery.jwks_uri)).json();
+      expect(jwks.keys).toEqual([
+        expect.objectContaining({ kty: 'EC', alg: 'ES256', kid: expect.any(String) }),
+      ]);
+      expect(jwks.keys[0]).not.toHaveProperty('d');
+    }
+    const cis2 = await (await fetch(`${origin}/cis2/.well-known/openid-configuration`)).json();
+    expect(cis2).toMatchObject({
+      userinfo_endpoint: `${origin}/cis2/me`,
+      code_challenge_methods_supported: ['S256'],
+      scopes_supported: expect.arrayContaining(['openid', 'profile', 'nationalrbacaccess']),
+    });
+  });
+
   it('stops every process it started on Ctrl-C', async () => {
     const runtime = JSON.parse(readFileSync(runtimeFile, 'utf8'));
     expect(runtime.url).toBe(url);
@@ -124,7 +146,12 @@ describe('quick start', () => {
     expect(output).toContain('Stopping');
     expect(existsSync(runtimeFile)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    for (const endpoint of [runtime.dynamodbEndpoint, runtime.sqsEndpoint, runtime.url]) {
+    for (const endpoint of [
+      runtime.dynamodbEndpoint,
+      runtime.sqsEndpoint,
+      runtime.url,
+      runtime.identityOrigin,
+    ]) {
       await expect(fetch(endpoint)).rejects.toThrow();
     }
   }, 30_000);

@@ -113,7 +113,10 @@ it('builds the whole regional unit for the new region, with its council and its 
   template(stacks.messaging).hasResourceProperties('AWS::SQS::Queue', {
     VisibilityTimeout: 6 * NEW_REGION_COUNCIL.consumerTimeoutSeconds,
   });
-  template(stacks.api).resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+  // One web ACL, for the stages of both REST APIs (the main one and the FHIR one).
+  template(stacks.api).resourceCountIs('AWS::WAFv2::WebACL', 1);
+  template(stacks.api).resourceCountIs('AWS::WAFv2::WebACLAssociation', 2);
+  template(stacks.api).resourceCountIs('AWS::ApiGateway::RestApi', 2);
   template(stacks.monitoring).resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   template(stacks.api).hasResourceProperties('AWS::ApiGateway::DomainName', {
     DomainName: 'api-fra.cpis.example.org',

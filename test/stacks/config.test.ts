@@ -43,35 +43,86 @@ describe('stage configuration', () => {
     expect(() => parseConfig(withRegions([{ ...region, councils: [council] }]))).toThrow(/maxReceiveCount/);
   });
 
-  it('refuses a key set served over plain http, and an issuer that is not an https URL', () => {
-    const bound = { roles: ['council' as const], orgPattern: '^E\\d{8}$' };
+  it('refuses a discovery document served over plain http, and an issuer that is not an https URL', () => {
+    const bound = {
+      kind: 'client-credentials' as const,
+      roles: ['council' as const],
+      orgPattern: '^E\\d{8}$',
+    };
     const issuer = {
       issuer: 'https://issuer.example.org',
-      jwksUri: 'http://issuer.example.org/jwks',
+      discoveryUrl: 'http://issuer.example.org/.well-known/openid-configuration',
       ...bound,
     };
     expect(() =>
       parseConfig(withRegions([region], { identity: { audience: 'a', issuers: [issuer] } })),
-    ).toThrow(/jwksUri/);
-    const local = {
-      issuer: 'urn:child-protection-sharing:local-development',
-      jwksUri: 'https://x.example.org/jwks',
-      ...bound,
-    };
+    ).toThrow(/discoveryUrl must be an https URL/);
+    // The local provider's issuers (plain http on a loopback address) are never deployed.
+    const local = { issuer: 'http://127.0.0.1:41234/systems', ...bound };
     expect(() =>
       parseConfig(withRegions([region], { identity: { audience: 'a', issuers: [local] } })),
-    ).toThrow(/issuer/);
+    ).toThrow(/issuer must be an https URL/);
+  });
+
+  it('refuses an issuer without a kind, a cis2 issuer asserting another role, and acr on a client-credentials issuer', () => {
+    const withIssuer = (issuer: object) =>
+      withRegions([region], {
+        identity: { audience: 'a', issuers: [issuer] } as StageConfigInput['identity'],
+        webView: undefined,
+      });
+    const cis2 = {
+      kind: 'cis2',
+      issuer: 'https://cis2.example.nhs.uk',
+      roles: ['clinician'],
+      orgPattern: '^R\\w+$',
+    };
+    expect(() => parseConfig(withIssuer({ ...cis2, kind: undefined }))).toThrow(/kind/);
+    expect(() => parseConfig(withIssuer({ ...cis2, roles: ['clinician', 'auditor'] }))).toThrow(
+      /cis2 issuer asserts the clinician role only/,
+    );
+    expect(() => parseConfig(withIssuer({ ...cis2, kind: 'client-credentials', acr: 'AAL3_ANY' }))).toThrow(
+      /acr applies to cis2 issuers only/,
+    );
+    expect(parseConfig(withIssuer(cis2))[0]?.identity.issuers).toEqual([cis2]);
+  });
+
+  it('connects every stage to CIS2 by discovery with smartcard assurance, and its systems by client credentials', () => {
+    const byStage = Object.fromEntries(
+      parseConfig(stages).map((stage) => [
+        stage.name,
+        stage.identity.issuers.map((issuer) => [
+          issuer.kind,
+          issuer.discoveryUrl ?? issuer.issuer,
+          issuer.acr,
+        ]),
+      ]),
+    );
+    expect(byStage.dev?.[0]).toEqual([
+      'cis2',
+      'https://am.nhsint.auth-ptl.cis2.spineservices.nhs.uk/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare/.well-known/openid-configuration',
+      'AAL3_ANY',
+    ]);
+    expect(byStage.prod?.[0]).toEqual([
+      'cis2',
+      'https://am.nhsidentity.spineservices.nhs.uk:443/openam/oauth2/realms/root/realms/oidc/.well-known/openid-configuration',
+      'AAL3_ANY',
+    ]);
+    for (const issuers of Object.values(byStage))
+      expect(issuers.slice(1).every(([kind]) => kind === 'client-credentials')).toBe(true);
   });
 
   describe('issuers bound to roles and organisations', () => {
     const councils = {
+      kind: 'client-credentials' as const,
       issuer: 'https://councils-auth.example.org',
-      jwksUri: 'https://councils-auth.example.org/.well-known/jwks.json',
       roles: ['council' as const],
       orgPattern: '^E\\d{8}$',
     };
     const withIssuers = (issuers: unknown[]) =>
-      withRegions([region], { identity: { audience: 'a', issuers } as StageConfigInput['identity'] });
+      withRegions([region], {
+        identity: { audience: 'a', issuers } as StageConfigInput['identity'],
+        webView: undefined,
+      });
 
     it('gives every issuer of every stage its roles and orgPattern, and some issuer speaks for each council', () => {
       for (const stage of parseConfig(stages)) {
@@ -228,7 +279,7 @@ describe('stage selection (-c stages=...)', () => {
 });
 
 describe('service functions', () => {
-  it('refuse the local development key as a deployed environment variable', async () => {
+  it("refuse the local identity provider's address as a deployed environment variable", async () => {
     const { App, Stack } = await import('aws-cdk-lib');
     const { Key } = await import('aws-cdk-lib/aws-kms');
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -241,9 +292,9 @@ describe('service functions', () => {
           reservedConcurrency: 1,
           logsKey: new Key(stack, 'Key'),
           logRetention: 30,
-          environment: { LOCAL_JWT_PUBLIC_JWK: '{}' },
+          environment: { LOCAL_IDENTITY_ORIGIN: 'http://127.0.0.1:41234' },
         }),
-    ).toThrow(/LOCAL_JWT_PUBLIC_JWK/);
+    ).toThrow(/LOCAL_IDENTITY_ORIGIN/);
     const fn = new ServiceFunction(stack, 'Lookup', {
       entry: 'lookup',
       description: 'test',
@@ -251,6 +302,8 @@ describe('service functions', () => {
       logsKey: new Key(stack, 'LogsKey'),
       logRetention: 30,
     });
-    expect(() => fn.addEnvironment('LOCAL_JWT_PUBLIC_JWK', '{}')).toThrow(/never be deployed/);
+    expect(() => fn.addEnvironment('LOCAL_IDENTITY_ORIGIN', 'http://127.0.0.1:41234')).toThrow(
+      /never be deployed/,
+    );
   });
 });

@@ -4,11 +4,12 @@
  * a role that only appends audit events can put nothing but audit keys.
  */
 import { catalog } from '../../functions/catalog';
-import { type RouteDefinition, routes } from '../../functions/http/routes';
+import { operationOutcome, SPINE_ERROR_SYSTEM } from '../../functions/fhir/outcome';
+import { FHIR_BASE_PATH, type RouteDefinition, routes } from '../../functions/http/routes';
 import { tableDefinition } from '../../functions/store/table-definition';
 import type { BuiltApp } from '../../stacks/app-builder';
 import { LimitsSchema, parseConfig, type StageConfigInput, stages } from '../../stacks/config';
-import { RATE_WINDOW_SECONDS } from '../../stacks/constructs/api-firewall';
+import { OVER_LIMIT_LABEL, RATE_WINDOW_SECONDS } from '../../stacks/constructs/api-firewall';
 import { READ_ACTIONS } from '../../stacks/constructs/table-access';
 import {
   functionRoles,
@@ -20,7 +21,14 @@ import {
   synthesize,
 } from './helpers';
 import { mayPerform } from './iam-eval';
-import { rateKey, statementMatches, type WafRequest, type WafStatement } from './waf-eval';
+import {
+  evaluate,
+  rateKey,
+  statementMatches,
+  type WafRequest,
+  type WafRule,
+  type WafStatement,
+} from './waf-eval';
 
 const config = parseConfig(stages);
 let built: BuiltApp;
@@ -31,17 +39,14 @@ beforeAll(() => {
 
 const { regionCases } = regionsOf(config);
 
-interface WafRule {
-  Name: string;
-  Priority: number;
-  Statement: WafStatement;
-  Action?: WafStatement;
+function webAcl(built: BuiltApp, stage: string, region: string): Resource {
+  const api = regionStacks(built, stage, region).api;
+  const [[, acl]] = resourcesOfType(api, 'AWS::WAFv2::WebACL') as [[string, Resource]];
+  return acl;
 }
 
 function webAclRules(built: BuiltApp, stage: string, region: string): WafRule[] {
-  const api = regionStacks(built, stage, region).api;
-  const [[, acl]] = resourcesOfType(api, 'AWS::WAFv2::WebACL') as [[string, Resource]];
-  return acl.Properties.Rules as WafRule[];
+  return webAcl(built, stage, region).Properties.Rules as WafRule[];
 }
 
 const rateRules = (rules: WafRule[]) => rules.filter((rule) => rule.Statement.RateBasedStatement);
@@ -62,6 +67,13 @@ const SAMPLE_PARAMETERS: Record<string, string> = {
   newNhsNumber: '9990000026',
   planType: 'CPP',
 };
+/** The rate-limited routes (rateLimited: true in routes.ts), as the contract names them. */
+const RATE_LIMITED_ROUTES = [
+  'GET /v1/children/{nhsNumber}',
+  'GET /v1/children/{nhsNumber}/alert',
+  `GET ${FHIR_BASE_PATH}/CareTeam`,
+  `GET ${FHIR_BASE_PATH}/AuditEvent`,
+];
 const samplePath = (route: RouteDefinition) =>
   route.path.replace(/\{(\w+)\}/g, (_, name: string) => SAMPLE_PARAMETERS[name] ?? 'x');
 
@@ -84,11 +96,27 @@ const LOOKUP_SPELLINGS = [
   '/%6cive/v1/children/9990000018',
   '/v1//children/9990000018',
 ];
+/** The other rate-limited routes (the presence check, the FHIR searches), spelt in the same ways. */
+const OTHER_RATE_LIMITED_SPELLINGS = [
+  '/v1/children/9990000018/alert',
+  '/live/v1/children/9990000018/alert/',
+  '/v1/children/9990000018/%61lert',
+  '/FHIR/R4/CareTeam',
+  '/live/FHIR/R4/CareTeam',
+  '/FHIR/R4/%43areTeam',
+  '/FHIR//R4/AuditEvent',
+  '/FHIR/R4/AuditEvent/',
+];
 const NOT_LOOKUPS = [
   '/v1/audit/children/9990000018',
   '/v1/%61udit/children/9990000018',
   '/v1/children/9990000018/extra',
   '/v1/councils/E09000001/plans/9990000018/CPP',
+  '/v1/councils/E09000001/children/9990000018/accesses',
+  '/FHIR/R4/metadata',
+  '/FHIR/R4/Patient',
+  '/FHIR/R4/CareTeam/extra',
+  '/fhir/r4/CareTeam',
 ];
 
 describe('WAF: rate limits key on the caller, not on how the request is spelt', () => {
@@ -157,7 +185,11 @@ describe('WAF: rate limits key on the caller, not on how the request is spelt', 
     '%s: the lookup rules count the lookup however its path is percent-encoded or prefixed, and nothing else',
     (_label, { stage, region }) => {
       const rules = rateRules(webAclRules(built, stage.name, region.region));
-      const lookupRules = rules.filter((rule) => rule.Statement.RateBasedStatement.ScopeDownStatement);
+      // The rules scoped down to routes (the every-route rule's scope-down only leaves out the
+      // requests they already found over their limit).
+      const lookupRules = rules.filter((rule) =>
+        JSON.stringify(rule.Statement.RateBasedStatement.ScopeDownStatement ?? {}).includes('UriPath'),
+      );
       // Per caller and per source address, at the configured limits.
       expect(
         lookupRules.map((rule) => rule.Statement.RateBasedStatement.Limit).sort((a, b) => a - b),
@@ -168,10 +200,10 @@ describe('WAF: rate limits key on the caller, not on how the request is spelt', 
       );
       expect(
         routes.filter((route) => route.rateLimited).map((route) => `${route.method} ${route.path}`),
-      ).toEqual(['GET /v1/children/{nhsNumber}']);
+      ).toEqual(RATE_LIMITED_ROUTES);
       for (const rule of lookupRules) {
         const scope = rule.Statement.RateBasedStatement.ScopeDownStatement;
-        for (const path of LOOKUP_SPELLINGS)
+        for (const path of [...LOOKUP_SPELLINGS, ...OTHER_RATE_LIMITED_SPELLINGS])
           expect({ rule: rule.Name, path, counted: statementMatches(scope, request('GET', path)) }).toEqual({
             rule: rule.Name,
             path,
@@ -223,16 +255,123 @@ describe('WAF: rate limits key on the caller, not on how the request is spelt', 
       const [rule] = everyRoute as [WafRule];
       expect(rule.Statement.RateBasedStatement.EvaluationWindowSec).toBe(RATE_WINDOW_SECONDS);
       expect(RATE_WINDOW_SECONDS).toBe(60);
-      expect(rule.Action?.Block?.CustomResponse).toEqual({
-        ResponseCode: 429,
-        CustomResponseBodyKey: 'throttled',
-        ResponseHeaders: expect.arrayContaining([
-          { Name: 'Retry-After', Value: String(RATE_WINDOW_SECONDS) },
-        ]),
+      // It counts and labels; a caller over it is answered 429 THROTTLED on a REST route.
+      expect(rule.Action).toEqual({ Count: {} });
+      expect(rule.RuleLabels).toEqual([{ Name: OVER_LIMIT_LABEL }]);
+      const verdict = evaluate(
+        rules,
+        request('GET', '/v1/audit/children/9990000018', `Bearer ${TOKEN}`),
+        new Set([rule.Name]),
+      );
+      expect(verdict.response).toEqual({
+        status: 429,
+        bodyKey: 'throttled',
+        headers: expect.objectContaining({ 'Retry-After': String(RATE_WINDOW_SECONDS) }),
       });
       // Rate rules come before the managed rule groups, and no two rules share a priority.
       const priorities = rules.map((r) => r.Priority);
       expect(new Set(priorities).size).toBe(priorities.length);
+    },
+  );
+
+  it.each(regionCases)(
+    '%s: a caller over a limit is answered 429 with Retry-After: an OperationOutcome on FHIR paths, the THROTTLED error elsewhere',
+    (_label, { stage, region }) => {
+      const acl = webAcl(built, stage.name, region.region);
+      const rules = acl.Properties.Rules as WafRule[];
+      const bodies = acl.Properties.CustomResponseBodies as Record<
+        string,
+        { ContentType: string; Content: string }
+      >;
+      const rateRuleNames = rateRules(rules).map((rule) => rule.Name);
+      expect(rateRuleNames).toHaveLength(3);
+      const fhirPaths = [
+        '/FHIR/R4/CareTeam',
+        '/live/FHIR/R4/AuditEvent',
+        '/FHIR/R4/%43areTeam',
+        '/FHIR//R4/CareTeam',
+        '/FHIR/R4/metadata',
+        '/FHIR/R4/Patient/123',
+        '/FHIR/R4',
+      ];
+      const restPaths = [
+        LOOKUP_PATH,
+        '/live/v1/children/9990000018/alert',
+        '/v1/audit/children/9990000018',
+        '/v1/councils/E09000001/plans',
+        '/FHIR/R4x/CareTeam',
+        '/fhir/R4/CareTeam',
+        '/v1/FHIR/R4/CareTeam',
+      ];
+      const answered: Record<string, string | undefined> = {};
+      for (const overLimit of rateRuleNames) {
+        for (const path of [...fhirPaths, ...restPaths]) {
+          const wafRequest = request('GET', path, `Bearer ${TOKEN}`);
+          // Each rate rule counts only some of these (its scope-down); over its limit, those are blocked.
+          const counted = rateKey(
+            (rules.find((rule) => rule.Name === overLimit) as WafRule).Statement.RateBasedStatement,
+            wafRequest,
+          );
+          const verdict = evaluate(rules, wafRequest, new Set([overLimit]));
+          expect({ overLimit, path, blocked: verdict.blocked }).toEqual({
+            overLimit,
+            path,
+            blocked: counted !== undefined,
+          });
+          if (!verdict.blocked) continue;
+          expect(verdict.response).toEqual({
+            status: 429,
+            bodyKey: expect.any(String),
+            headers: { 'Retry-After': String(RATE_WINDOW_SECONDS), 'Cache-Control': 'no-store' },
+          });
+          answered[`${overLimit} ${path}`] = verdict.response?.bodyKey;
+          expect({ path, body: verdict.response?.bodyKey }).toEqual({
+            path,
+            body: fhirPaths.includes(path) ? 'throttledFhir' : 'throttled',
+          });
+        }
+        // Under every limit, nothing is blocked.
+        for (const path of [...fhirPaths, ...restPaths])
+          expect(evaluate(rules, request('GET', path, `Bearer ${TOKEN}`), new Set()).blocked).toBe(false);
+      }
+      // Every path was throttled by at least the every-route rule, in its API's body.
+      expect(answered[`AllRoutesPerCaller ${fhirPaths[0]}`]).toBe('throttledFhir');
+      expect(answered[`AllRoutesPerCaller ${LOOKUP_PATH}`]).toBe('throttled');
+      expect(answered[`RateLimitedRoutesPerCaller ${fhirPaths[0]}`]).toBe('throttledFhir');
+      expect(answered[`RateLimitedRoutesPerSourceAddress ${LOOKUP_PATH}`]).toBe('throttled');
+
+      expect(bodies.throttledFhir?.ContentType).toBe('APPLICATION_JSON');
+      const outcome = JSON.parse(bodies.throttledFhir?.Content as string);
+      expect(outcome).toEqual(operationOutcome('THROTTLED', expect.any(String)));
+      expect(outcome.issue[0]).toMatchObject({
+        severity: 'error',
+        code: 'throttled',
+        details: { coding: [{ system: SPINE_ERROR_SYSTEM, code: 'TOO_MANY_REQUESTS' }] },
+      });
+      expect(JSON.parse(bodies.throttled?.Content as string)).toEqual({
+        error: { code: 'THROTTLED', message: expect.any(String) },
+      });
+    },
+  );
+
+  it.each(regionCases)(
+    "%s: a lookup over its limit is blocked without using up the caller's every-route budget; the two APIs share that budget",
+    (_label, { stage, region }) => {
+      const rules = webAclRules(built, stage.name, region.region);
+      const everyRoute = rules.find((rule) => rule.Name === 'AllRoutesPerCaller') as WafRule;
+      const lookup = request('GET', LOOKUP_PATH, `Bearer ${TOKEN}`);
+      const verdict = evaluate(rules, lookup, new Set(['RateLimitedRoutesPerCaller']));
+      expect(verdict).toMatchObject({ blocked: true, rule: 'Throttled' });
+      // Labelled over the limit by the lookup rule, the request is not counted by the every-route rule.
+      expect(verdict.labels.some((label) => label.endsWith(`:${OVER_LIMIT_LABEL}`))).toBe(true);
+      expect(rateKey(everyRoute.Statement.RateBasedStatement, lookup, verdict.labels)).toBeUndefined();
+      expect(rateKey(everyRoute.Statement.RateBasedStatement, lookup)).toBeDefined();
+      // One key per caller whichever API the request is for: one web ACL, one budget.
+      const fhirKey = rateKey(
+        everyRoute.Statement.RateBasedStatement,
+        request('GET', '/FHIR/R4/CareTeam', `Bearer ${TOKEN}`),
+      );
+      expect(fhirKey).toEqual(rateKey(everyRoute.Statement.RateBasedStatement, lookup));
     },
   );
 
@@ -260,7 +399,21 @@ describe('IAM: a role that only appends audit events writes audit keys only', ()
   const AUDIT = `${tableDefinition.auditKeyPrefix}9990000018`;
   const PLAN = 'CHILD#9990000018';
   const COUNCIL = 'COUNCIL#E09000001';
-  const AUDIT_ONLY = ['lookup'] as const;
+  const AUDIT_ONLY = ['lookup', 'council-accesses', 'fhir-search'] as const;
+  /** Serves a fixed CapabilityStatement: reads nothing, writes nothing, refuses no one. */
+  const NO_TABLE = 'fhir-metadata';
+  const TABLE_ACTIONS = [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:Scan',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:TransactWriteItems',
+  ];
 
   const statementsOf = (stage: string, region: string, entry: string) => {
     const api = regionStacks(built, stage, region).api;
@@ -269,7 +422,7 @@ describe('IAM: a role that only appends audit events writes audit keys only', ()
     return roleStatements(api, role);
   };
 
-  it('the catalogue marks exactly lookup as writing audit items only (audit-query writes none)', () => {
+  it('the catalogue marks exactly lookup, council-accesses and fhir-search as writing audit items only (audit-query writes none)', () => {
     const marked = Object.entries(catalog.api)
       .filter(([, spec]) => spec.table.writesAuditOnly)
       .map(([entry]) => entry)
@@ -278,7 +431,7 @@ describe('IAM: a role that only appends audit events writes audit keys only', ()
   });
 
   it.each(regionCases)(
-    '%s: lookup may put an audit key but no plan, status or council key; its reads are unconditioned',
+    '%s: lookup, council-accesses and fhir-search may put an audit key but no plan, status or council key; their reads are unconditioned',
     (_label, { stage, region }) => {
       for (const entry of AUDIT_ONLY) {
         const statements = statementsOf(stage.name, region.region, entry);
@@ -319,10 +472,25 @@ describe('IAM: a role that only appends audit events writes audit keys only', ()
   );
 
   it.each(regionCases)(
-    '%s: every API role may update coalesced refusals (REFUSALS#) and no other key; audit-query may put nothing',
+    '%s: every API role but fhir-metadata may update coalesced refusals (REFUSALS#) and no other key; audit-query may put nothing; fhir-metadata may touch no table item at all',
     (_label, { stage, region }) => {
       const api = regionStacks(built, stage.name, region.region).api;
-      for (const entry of api.functions.keys()) {
+      expect(catalog.api[NO_TABLE].table.actions).toEqual([]);
+      const metadata = statementsOf(stage.name, region.region, NO_TABLE);
+      for (const action of TABLE_ACTIONS)
+        for (const key of ['REFUSALS#9990000018', AUDIT, PLAN, COUNCIL])
+          expect({ action, key, allowed: mayPerform(metadata, action, { leadingKeys: [key] }) }).toEqual({
+            action,
+            key,
+            allowed: false,
+          });
+      // No Allow names a DynamoDB action (the append-only Deny every role carries may).
+      expect(JSON.stringify(metadata.filter((statement) => statement.Effect === 'Allow'))).not.toContain(
+        'dynamodb:',
+      );
+      const refusing = [...api.functions.keys()].filter((entry) => entry !== NO_TABLE);
+      expect(refusing.length).toBe(api.functions.size - 1);
+      for (const entry of refusing) {
         const statements = statementsOf(stage.name, region.region, entry);
         const update = (key: string) => mayPerform(statements, 'dynamodb:UpdateItem', { leadingKeys: [key] });
         expect({ entry, refusals: update('REFUSALS#9990000018'), audit: update(AUDIT) }).toEqual({

@@ -13,6 +13,7 @@ import { parseIssuers } from '../../functions/http/tokens';
 import { tableDefinition } from '../../functions/store/table-definition';
 import type { BuiltApp } from '../../stacks/app-builder';
 import { parseConfig, stages } from '../../stacks/config';
+import { OVER_LIMIT_LABEL } from '../../stacks/constructs/api-firewall';
 import { COUNCIL_CONSUMER_ACTIONS } from '../../stacks/constructs/council-queue';
 import { MIN_REASON_LENGTH } from '../../stacks/constructs/nag';
 import { LOCAL_ONLY_ENVIRONMENT } from '../../stacks/constructs/service-function';
@@ -394,33 +395,87 @@ describe('api', () => {
     return Object.values(resources)
       .filter((resource) => resource.Type === 'AWS::ApiGateway::Method')
       .map((method) => {
-        const props = method.Properties as Record<string, unknown> & { ResourceId: { Ref: string } };
-        return { path: paths.get(props.ResourceId.Ref), method: props.HttpMethod as string, props };
+        const props = method.Properties as Record<string, unknown> & {
+          ResourceId: { Ref: string };
+          RestApiId: { Ref: string };
+        };
+        return {
+          path: paths.get(props.ResourceId.Ref),
+          method: props.HttpMethod as string,
+          restApi: props.RestApiId.Ref,
+          props,
+        };
       });
   }
 
+  type Ref = { Ref: string };
+  /**
+   * The region's two REST APIs (the main one and the FHIR one), each with its own authorizer,
+   * validator and stage, found by the REST API they name.
+   */
+  function restApisOf(stage: string, region: string) {
+    const api = regionStacks(built, stage, region).api;
+    const ofApi = (type: string, restApiId: string) =>
+      resourcesOfType(api, type).filter(([, r]) => (r.Properties.RestApiId as Ref).Ref === restApiId);
+    const describe = (restApiId: string) => {
+      const [[authorizerId]] = ofApi('AWS::ApiGateway::Authorizer', restApiId) as [[string, Resource]];
+      const [[validatorId]] = ofApi('AWS::ApiGateway::RequestValidator', restApiId) as [[string, Resource]];
+      const stages = ofApi('AWS::ApiGateway::Stage', restApiId);
+      expect(stages).toHaveLength(1);
+      const [[stageId, stageResource]] = stages as [[string, Resource]];
+      return { restApiId, authorizerId, validatorId, stageId, stageResource };
+    };
+    const main = describe(api.getLogicalId(api.api.node.defaultChild as never));
+    const fhir = describe(api.getLogicalId(api.fhirApi?.node.defaultChild as never));
+    expect(
+      resourcesOfType(api, 'AWS::ApiGateway::RestApi')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([main.restApiId, fhir.restApiId].sort());
+    return { api, main, fhir };
+  }
+
   it.each(regionCases)(
-    '%s: every route of the route table has a method behind the token authorizer',
+    "%s: every route of the route table has a method on its REST API behind that API's token authorizer (the public FHIR metadata aside)",
     (_label, { stage, region }) => {
-      const api = regionStacks(built, stage.name, region.region).api;
+      const { api, main, fhir } = restApisOf(stage.name, region.region);
       const resources = template(api).toJSON().Resources as Record<string, Resource>;
-      const [[authorizerId]] = resourcesOfType(api, 'AWS::ApiGateway::Authorizer') as [[string, Resource]];
-      const [[validatorId]] = resourcesOfType(api, 'AWS::ApiGateway::RequestValidator') as [
-        [string, Resource],
-      ];
       const methods = methodsByRoute(resources);
+      expect(routes.filter((route) => route.public).map((route) => `${route.method} ${route.path}`)).toEqual([
+        'GET /FHIR/R4/metadata',
+      ]);
       for (const route of routes) {
+        const own = route.fhir ? fhir : main;
         const found = methods.filter((m) => m.path === route.path && m.method === route.method);
         expect(found).toHaveLength(1);
+        expect(found[0]?.restApi).toBe(own.restApiId);
         expect(found[0]?.props).toMatchObject({
-          AuthorizationType: 'CUSTOM',
-          AuthorizerId: { Ref: authorizerId },
-          RequestValidatorId: { Ref: validatorId },
+          ...(route.public
+            ? { AuthorizationType: 'NONE' }
+            : { AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: own.authorizerId } }),
+          RequestValidatorId: { Ref: own.validatorId },
           Integration: { Type: 'AWS_PROXY' },
         });
       }
-      // Any other method is a 405 mock on a routed path; nothing else is reachable.
-      const others = methods.filter((m) => !routes.some((r) => r.path === m.path && r.method === m.method));
+      // On the FHIR API any other method or path reaches the FHIR function's 404 OperationOutcome,
+      // behind the authorizer (test/stacks/fhir.test.ts reads it in detail).
+      const fhirOthers = methods.filter(
+        (m) =>
+          m.restApi === fhir.restApiId && !routes.some((r) => r.path === m.path && r.method === m.method),
+      );
+      expect(fhirOthers.length).toBeGreaterThan(0);
+      for (const other of fhirOthers)
+        expect(other.props).toMatchObject({
+          HttpMethod: 'ANY',
+          AuthorizationType: 'CUSTOM',
+          AuthorizerId: { Ref: fhir.authorizerId },
+          Integration: { Type: 'AWS_PROXY' },
+        });
+      // On the main API any other method is a 405 mock on a routed path; nothing else is reachable.
+      const others = methods.filter(
+        (m) =>
+          m.restApi === main.restApiId && !routes.some((r) => r.path === m.path && r.method === m.method),
+      );
       for (const other of others) {
         expect(other.method).toBe('ANY');
         const allowed = routes.filter((r) => r.path === other.path).map((r) => r.method);
@@ -440,11 +495,19 @@ describe('api', () => {
           },
         });
       }
-      template(api).hasResourceProperties('AWS::ApiGateway::Authorizer', {
-        Type: 'TOKEN',
-        IdentitySource: 'method.request.header.Authorization',
-        AuthorizerResultTtlInSeconds: 300,
-      });
+      const authorizers = resourcesOfType(api, 'AWS::ApiGateway::Authorizer');
+      expect(authorizers.map(([id]) => id).sort()).toEqual([main.authorizerId, fhir.authorizerId].sort());
+      const authorizerFunctionId = api.getLogicalId(api.authorizerFunction.node.defaultChild as never);
+      for (const [, authorizer] of authorizers) {
+        expect(authorizer.Properties).toMatchObject({
+          Type: 'TOKEN',
+          IdentitySource: 'method.request.header.Authorization',
+          AuthorizerResultTtlInSeconds: 300,
+        });
+        // Both run the one authorizer function.
+        expect(authorizer.Properties.AuthorizerUri).toEqual(authorizers[0]?.[1].Properties.AuthorizerUri);
+        expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(authorizerFunctionId);
+      }
     },
   );
 
@@ -463,7 +526,7 @@ describe('api', () => {
     },
   );
 
-  it('no deployed function of any stage has the local development key in its environment', () => {
+  it('no deployed function of any stage names the local identity provider in its environment', () => {
     let functions = 0;
     for (const stack of allStacks(built)) {
       for (const [, fn] of resourcesOfType(stack, 'AWS::Lambda::Function')) {
@@ -471,28 +534,33 @@ describe('api', () => {
         const variables =
           (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
         for (const name of LOCAL_ONLY_ENVIRONMENT) expect(Object.keys(variables)).not.toContain(name);
-        expect(JSON.stringify(variables)).not.toMatch(/local-development|LOCAL_JWT/);
+        expect(JSON.stringify(variables)).not.toMatch(/local-development|LOCAL_JWT|127\.0\.0\.1|localhost/);
       }
     }
     expect(functions).toBeGreaterThan(routes.length);
   });
 
   it.each(regionCases)(
-    '%s: per-method throttling, tighter on rate-limited routes',
+    '%s: per-method throttling on both REST APIs, tighter on rate-limited routes',
     (_label, { stage, region }) => {
-      const api = regionStacks(built, stage.name, region.region).api;
-      const [[, stageResource]] = resourcesOfType(api, 'AWS::ApiGateway::Stage') as [[string, Resource]];
-      const settings = stageResource.Properties.MethodSettings as Record<string, unknown>[];
+      const { main, fhir } = restApisOf(stage.name, region.region);
+      const settingsOf = (api: typeof main) =>
+        api.stageResource.Properties.MethodSettings as Record<string, unknown>[];
       const escapePath = (path: string) => `/${path.replace(/\//g, '~1')}`;
-      expect(settings).toContainEqual(
-        expect.objectContaining({
-          HttpMethod: '*',
-          ResourcePath: '/*',
-          ThrottlingRateLimit: stage.limits.methodThrottle.rateLimit,
-          ThrottlingBurstLimit: stage.limits.methodThrottle.burstLimit,
-        }),
-      );
+      for (const api of [main, fhir])
+        expect(settingsOf(api)).toContainEqual(
+          expect.objectContaining({
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            ThrottlingRateLimit: stage.limits.methodThrottle.rateLimit,
+            ThrottlingBurstLimit: stage.limits.methodThrottle.burstLimit,
+            LoggingLevel: 'ERROR',
+            DataTraceEnabled: false,
+          }),
+        );
       for (const route of routes) {
+        // A route's settings are on the stage of the API that serves it.
+        const settings = settingsOf(route.fhir ? fhir : main);
         const limits = route.rateLimited
           ? stage.limits.rateLimitedMethodThrottle
           : stage.limits.methodThrottle;
@@ -507,62 +575,78 @@ describe('api', () => {
           }),
         );
       }
-      expect(routes.some((route) => route.rateLimited)).toBe(true);
+      expect(routes.some((route) => route.rateLimited && !route.fhir)).toBe(true);
+      expect(routes.some((route) => route.rateLimited && route.fhir)).toBe(true);
     },
   );
 
   it.each(regionCases)(
-    '%s: access logs, execution logs (no data trace), and no X-Ray on the stage (its segments record URLs, which hold NHS numbers)',
+    '%s: on both REST APIs, access logs, execution logs (no data trace), and no X-Ray on the stage (its segments record URLs, which hold NHS numbers)',
     (_label, { stage, region }) => {
-      const api = regionStacks(built, stage.name, region.region).api;
-      // The execution log group API Gateway would otherwise create, never expiring and not under our key.
-      const [[, stageResource]] = resourcesOfType(api, 'AWS::ApiGateway::Stage') as [[string, Resource]];
+      const { api, main, fhir } = restApisOf(stage.name, region.region);
+      // The execution log group API Gateway would otherwise create, never expiring and not under our key:
+      // one per REST API, named after it, made before its stage.
       const executionLogs = resourcesOfType(api, 'AWS::Logs::LogGroup').filter(([, group]) =>
         JSON.stringify(group.Properties.LogGroupName ?? '').includes('API-Gateway-Execution-Logs_'),
       );
-      expect(executionLogs).toHaveLength(1);
-      const [[executionLogsId, executionLogGroup]] = executionLogs as [[string, Resource]];
-      expect(executionLogGroup.Properties).toMatchObject({
-        RetentionInDays: stage.logRetentionDays,
-        KmsKeyId: expect.anything(),
-      });
-      expect(JSON.stringify(executionLogGroup.Properties.LogGroupName)).toContain('/live');
-      expect(stageResource.DependsOn).toContain(executionLogsId);
-      template(api).hasResourceProperties('AWS::ApiGateway::Stage', {
-        TracingEnabled: false,
-        AccessLogSetting: {
-          DestinationArn: Match.anyValue(),
-          Format: Match.stringLikeRegexp('\\$context\\.requestId'),
-        },
-        MethodSettings: Match.arrayWith([
-          Match.objectLike({
+      expect(executionLogs).toHaveLength(2);
+      for (const restApi of [main, fhir]) {
+        const own = executionLogs.filter(([, group]) =>
+          JSON.stringify(group.Properties.LogGroupName).includes(`{"Ref":"${restApi.restApiId}"}`),
+        );
+        expect({ api: restApi.restApiId, groups: own.length }).toEqual({ api: restApi.restApiId, groups: 1 });
+        const [[executionLogsId, executionLogGroup]] = own as [[string, Resource]];
+        expect(executionLogGroup.Properties).toMatchObject({
+          RetentionInDays: stage.logRetentionDays,
+          KmsKeyId: expect.anything(),
+        });
+        expect(JSON.stringify(executionLogGroup.Properties.LogGroupName)).toContain('/live');
+        const stageResource = restApi.stageResource;
+        expect(stageResource.DependsOn).toContain(executionLogsId);
+        expect(stageResource.Properties).toMatchObject({
+          TracingEnabled: false,
+          AccessLogSetting: {
+            DestinationArn: expect.anything(),
+            Format: expect.stringMatching(/\$context\.requestId/),
+          },
+        });
+        expect(stageResource.Properties.MethodSettings).toContainEqual(
+          expect.objectContaining({
             HttpMethod: '*',
             ResourcePath: '/*',
             LoggingLevel: 'ERROR',
             DataTraceEnabled: false,
           }),
-        ]),
-      });
-      const format = (stageResource.Properties.AccessLogSetting as { Format: string }).Format;
-      expect(format).not.toMatch(/\$context\.path\b/);
+        );
+        const format = (stageResource.Properties.AccessLogSetting as { Format: string }).Format;
+        expect(format).not.toMatch(/\$context\.path\b/);
+      }
     },
   );
 
   it.each(regionCases)(
-    '%s: WAF with managed rule groups and per-caller lookup rate limits is associated with the stage',
+    '%s: one web ACL, with managed rule groups and per-caller lookup rate limits, is associated with the stages of both REST APIs',
     (_label, { stage, region }) => {
-      const api = regionStacks(built, stage.name, region.region).api;
-      const [[stageId]] = resourcesOfType(api, 'AWS::ApiGateway::Stage') as [[string, Resource]];
-      const [[aclId, acl]] = resourcesOfType(api, 'AWS::WAFv2::WebACL') as [[string, Resource]];
-      const [[, association]] = resourcesOfType(api, 'AWS::WAFv2::WebACLAssociation') as [[string, Resource]];
-      expect(association.Properties.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
-      expect(JSON.stringify(association.Properties.ResourceArn)).toContain(stageId);
+      const { api, main, fhir } = restApisOf(stage.name, region.region);
+      const acls = resourcesOfType(api, 'AWS::WAFv2::WebACL');
+      expect(acls).toHaveLength(1);
+      const [[aclId, acl]] = acls as [[string, Resource]];
+      const associations = resourcesOfType(api, 'AWS::WAFv2::WebACLAssociation').map(([, a]) => a.Properties);
+      expect(associations).toHaveLength(2);
+      for (const association of associations)
+        expect(association.WebACLArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
+      // Each stage exactly once.
+      for (const restApi of [main, fhir])
+        expect(
+          associations.filter((a) => JSON.stringify(a.ResourceArn).includes(`"${restApi.stageId}"`)),
+        ).toHaveLength(1);
       expect(acl.Properties.Scope).toBe('REGIONAL');
 
       const rules = acl.Properties.Rules as {
         Name: string;
         Statement: Record<string, any>;
         Action?: Record<string, any>;
+        RuleLabels?: { Name: string }[];
       }[];
       const managed = rules.map((rule) => rule.Statement.ManagedRuleGroupStatement?.Name).filter(Boolean);
       expect(managed).toEqual(
@@ -584,41 +668,69 @@ describe('api', () => {
         Limit: stage.limits.lookupsPerMinutePerOrganisation,
         AggregateKeyType: 'IP',
       });
+      const rateLimited = routes.filter((r) => r.rateLimited);
+      expect(rateLimited.map((r) => `${r.method} ${r.path}`)).toEqual([
+        'GET /v1/children/{nhsNumber}',
+        'GET /v1/children/{nhsNumber}/alert',
+        'GET /FHIR/R4/CareTeam',
+        'GET /FHIR/R4/AuditEvent',
+      ]);
       for (const rule of [perCaller, perAddress]) {
-        expect(rule?.Action?.Block?.CustomResponse).toMatchObject({
-          ResponseCode: 429,
-          CustomResponseBodyKey: 'throttled',
-        });
-        // The scope-down matches lookups, with or without the stage prefix, and nothing else.
+        // The rate rules count and label; the throttle rules after them block (test/stacks/security.test.ts).
+        expect(rule?.Action).toEqual({ Count: {} });
+        expect(rule?.RuleLabels).toEqual([{ Name: OVER_LIMIT_LABEL }]);
+        // The scope-down matches the rate-limited routes (GET, each path with or without the stage
+        // prefix), one statement per route, and nothing else.
         const scope = rule?.Statement.RateBasedStatement.ScopeDownStatement;
-        const [method, path] = scope.AndStatement.Statements as Record<string, any>[];
-        expect(method?.ByteMatchStatement).toMatchObject({
-          FieldToMatch: { Method: {} },
-          PositionalConstraint: 'EXACTLY',
-          SearchString: 'GET',
+        const perRoute = scope.OrStatement.Statements as Record<string, any>[];
+        expect(perRoute).toHaveLength(rateLimited.length);
+        const pathRegexes = perRoute.map((statement) => {
+          const [method, path] = statement.AndStatement.Statements as Record<string, any>[];
+          expect(method?.ByteMatchStatement).toMatchObject({
+            FieldToMatch: { Method: {} },
+            PositionalConstraint: 'EXACTLY',
+            SearchString: 'GET',
+          });
+          expect(path?.RegexMatchStatement.FieldToMatch).toEqual({ UriPath: {} });
+          return new RegExp(path?.RegexMatchStatement.RegexString);
         });
-        expect(path?.RegexMatchStatement.FieldToMatch).toEqual({ UriPath: {} });
-        const lookupPath = new RegExp(path?.RegexMatchStatement.RegexString);
+        const counted = (uri: string) => pathRegexes.some((regex) => regex.test(uri));
         for (const uri of [
           '/v1/children/9990000018',
           '/v1/children/9990000018/',
           '/live/v1/children/9990000018',
+          '/v1/children/9990000018/alert',
+          '/FHIR/R4/CareTeam',
+          '/live/FHIR/R4/AuditEvent',
         ])
-          expect(lookupPath.test(uri)).toBe(true);
+          expect({ uri, counted: counted(uri) }).toEqual({ uri, counted: true });
         for (const uri of [
           '/v1/audit/children/9990000018',
           '/v1/children/9990000018/extra',
           '/v1/councils/E09000001/plans/9990000018/CPP',
           '/v1/children/',
+          '/FHIR/R4/metadata',
+          '/FHIR/R4/Patient',
         ])
-          expect(lookupPath.test(uri)).toBe(false);
-        expect(routes.filter((r) => r.rateLimited).map((r) => `${r.method} ${r.path}`)).toEqual([
-          'GET /v1/children/{nhsNumber}',
-        ]);
+          expect({ uri, counted: counted(uri) }).toEqual({ uri, counted: false });
       }
-      const body = (acl.Properties.CustomResponseBodies as Record<string, { Content: string }>).throttled
-        ?.Content as string;
-      expect(JSON.parse(body)).toEqual({ error: { code: 'THROTTLED', message: expect.any(String) } });
+      // Each API's own 429 body: the contract's error, and on FHIR paths an OperationOutcome.
+      const bodies = acl.Properties.CustomResponseBodies as Record<string, { Content: string }>;
+      expect(JSON.parse(bodies.throttled?.Content as string)).toEqual({
+        error: { code: 'THROTTLED', message: expect.any(String) },
+      });
+      expect(JSON.parse(bodies.throttledFhir?.Content as string)).toMatchObject({
+        resourceType: 'OperationOutcome',
+        issue: [{ code: 'throttled', details: { coding: [{ code: 'TOO_MANY_REQUESTS' }] } }],
+      });
+      for (const [name, key] of [
+        ['Throttled', 'throttled'],
+        ['ThrottledFhir', 'throttledFhir'],
+      ] as const)
+        expect(rules.find((rule) => rule.Name === name)?.Action?.Block?.CustomResponse).toMatchObject({
+          ResponseCode: 429,
+          CustomResponseBodyKey: key,
+        });
       // Bodies Lambda could not take are refused with the contract's 413, not failed as 5xx.
       const tooLarge = rules.find((rule) => rule.Name === 'BodyOverLimit');
       expect(tooLarge?.Action?.Block?.CustomResponse).toMatchObject({
@@ -770,24 +882,36 @@ describe('least privilege', () => {
     const roles = functionRoles(api);
     // Every API function, by its entry: one without an entry in API_TABLE_ACCESS fails here.
     expect([...api.functions.keys()].sort()).toEqual(Object.keys(API_TABLE_ACCESS).sort());
+    expect(
+      Object.entries(API_TABLE_ACCESS)
+        .filter(([, access]) => access.actions.length === 0)
+        .map(([entry]) => entry),
+    ).toEqual(['fhir-metadata']);
     for (const [entry, fn] of api.functions) {
       const access = API_TABLE_ACCESS[entry] as (typeof API_TABLE_ACCESS)[string];
       const statements = roleStatements(
         api,
         roles.get(api.getLogicalId(fn.node.defaultChild as never)) as string,
       );
-      // Besides its entry, every API function may update coalesced-refusal items (REFUSALS#) only.
+      // Besides its entry, every API function may update coalesced-refusal items (REFUSALS#) only; one
+      // with no table access (the FHIR CapabilityStatement) refuses no one and gets no grant at all.
       const refusals = statements.filter((s) => s.Sid === 'RecordsRefusals');
-      expect(refusals).toEqual([
-        expect.objectContaining({
-          Effect: 'Allow',
-          Action: 'dynamodb:UpdateItem',
-          Condition: {
-            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['REFUSALS#*'] },
-            Null: { 'dynamodb:LeadingKeys': 'false' },
-          },
-        }),
-      ]);
+      expect({ entry, refusals }).toEqual({
+        entry,
+        refusals:
+          access.actions.length === 0
+            ? []
+            : [
+                expect.objectContaining({
+                  Effect: 'Allow',
+                  Action: 'dynamodb:UpdateItem',
+                  Condition: {
+                    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['REFUSALS#*'] },
+                    Null: { 'dynamodb:LeadingKeys': 'false' },
+                  },
+                }),
+              ],
+      });
       const dynamo = statements
         .filter((s) => s.Effect === 'Allow' && s.Sid !== 'RecordsRefusals')
         .flatMap((s) => asArray(s.Action))

@@ -337,8 +337,10 @@ function reviewedAgainst(): string[] {
     `- Visibility: CPP and LAC plans ${VISIBLE_MONTHS_AFTER_END} months after their end date, UCPP plans ${UNBORN_VISIBLE_DAYS_AFTER_END} days after.`,
     `- Notifying lookups: permission code ${ACTIVITY_NOTIFYING}, with or without ${ACTIVITY_SILENT}; silent lookups: ${ACTIVITY_SILENT} alone.`,
     `- Snapshot guard: a snapshot may end at most ${Math.round(DEFAULT_SNAPSHOT_MAX_END_SHARE * 100)}% of a council's open plans without force.`,
+    // A public route (the FHIR CapabilityStatement) admits anyone: it says so rather than list no role.
     ...routes.map(
-      (route) => `- Route: \`${route.method} ${route.path}\` (${route.access.roles.join(', ')}).`,
+      (route) =>
+        `- Route: \`${route.method} ${route.path}\` (${route.public ? 'public, no token' : route.access.roles.join(', ')}).`,
     ),
     fields('the lookup response', fieldPaths(LookupResponseSchema)),
     fields('ChildRecordAccessed', fieldPaths(ChildRecordAccessedSchema)),

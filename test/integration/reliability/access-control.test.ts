@@ -7,15 +7,14 @@
  * limited per user and per organisation with the same defaults as the deployed stack, and a burst sees
  * 429s that write nothing.
  */
-import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { isValidNhsNumber } from '../../../functions/core/nhs-number';
 import { ErrorBodySchema } from '../../../functions/core/schemas';
 import { routes } from '../../../functions/http/routes';
-import { LOCAL_ISSUER } from '../../../functions/http/tokens';
 import { readLocalConfig } from '../../../local/config';
-import { devKey, LOCAL_AUDIENCE, signDevToken } from '../../../local/dev-key';
 import { DEFAULT_RATE_LIMITS } from '../../../local/rate-limiter';
 import { LimitsSchema } from '../../../stacks/config';
+import { forgedToken, forgedTokenFor, tokenFor } from '../../../testkit';
 import { publishPlan, registerCouncil, testNhsNumber } from '../harness';
 import {
   count,
@@ -75,7 +74,54 @@ const MATRIX: Record<string, { may: (role: Role, org: Org, codes: Codes) => bool
     status: 200,
   },
   'PUT /v1/nhs-numbers/{nhsNumber}/sensitivity': { may: (role) => role === 'demographics', status: 200 },
+  // Council read-back: its own registration and plans; a child's accesses while it holds a visible plan.
+  'GET /v1/councils/{councilCode}': { may: (role, org) => role === 'council' && org === 'own', status: 200 },
+  'GET /v1/councils/{councilCode}/plans/{nhsNumber}/{planType}': {
+    may: (role, org) => role === 'council' && org === 'own',
+    status: 200,
+  },
+  'GET /v1/councils/{councilCode}/plans': {
+    may: (role, org) => role === 'council' && org === 'own',
+    status: 200,
+  },
+  'GET /v1/councils/{councilCode}/children/{nhsNumber}/accesses': {
+    may: (role, org) => role === 'council' && org === 'own',
+    status: 200,
+  },
+  // The presence check: as the lookup.
+  'GET /v1/children/{nhsNumber}/alert': {
+    may: (role, _org, codes) => role === 'clinician' && codes !== 'none',
+    status: 200,
+  },
+  // FHIR R4: the CapabilityStatement needs no token (anyone, any token); the CareTeam search without
+  // IsUnscheduledAccessEvent is an unscheduled-care access (B0107); the AuditEvent search is a silent
+  // read (B0107 or B0170). Refusals are OperationOutcomes (403 forbidden, ACCESS_DENIED).
+  'GET /FHIR/R4/metadata': { may: () => true, status: 200 },
+  'GET /FHIR/R4/CareTeam': {
+    may: (role, _org, codes) => role === 'clinician' && (codes === 'B0107' || codes === 'both'),
+    status: 200,
+  },
+  'GET /FHIR/R4/AuditEvent': {
+    may: (role, _org, codes) => role === 'clinician' && codes !== 'none',
+    status: 200,
+  },
 };
+
+const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
+const SPINE_ERROR_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/England-SpineErrorOrWarningCode';
+const fhirSearchPath = (resource: string, nhsNumber: string) =>
+  `/FHIR/R4/${resource}?patient:identifier=${encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${nhsNumber}`)}`;
+
+/** True when the body is the contract's FHIR error: an OperationOutcome with this issue and Spine code. */
+function isOutcome(body: any, issue: string, code: string): boolean {
+  const first = body?.issue?.[0];
+  return (
+    body?.resourceType === 'OperationOutcome' &&
+    first?.code === issue &&
+    first?.details?.coding?.[0]?.system === SPINE_ERROR_SYSTEM &&
+    first?.details?.coding?.[0]?.code === code
+  );
+}
 
 let proxy: FaultProxy;
 let service: ReliabilityService;
@@ -98,7 +144,7 @@ afterAll(async () => {
 function token(role: Role, org: Org, codes: Codes): Promise<string> {
   const organisation =
     role === 'council' ? (org === 'own' ? COUNCIL : OTHER_COUNCIL) : org === 'own' ? 'RXX01' : 'RYY02';
-  return signDevToken({
+  return tokenFor({
     sub: `${role}-${org}-${codes}`,
     name: `Matrix ${role}`,
     org: organisation,
@@ -142,6 +188,25 @@ async function prepare(key: string): Promise<{ method: string; path: string; bod
       return { method: 'POST', path: `/v1/nhs-numbers/${nhsNumber}/superseded-by/${fresh()}` };
     case 'PUT /v1/nhs-numbers/{nhsNumber}/sensitivity':
       return { method: 'PUT', path: `/v1/nhs-numbers/${nhsNumber}/sensitivity`, body: { sensitive: true } };
+    case 'GET /v1/councils/{councilCode}':
+      return { method: 'GET', path: `/v1/councils/${COUNCIL}` };
+    case 'GET /v1/councils/{councilCode}/plans/{nhsNumber}/{planType}':
+      await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
+      return { method: 'GET', path: planPath };
+    case 'GET /v1/councils/{councilCode}/plans':
+      return { method: 'GET', path: `/v1/councils/${COUNCIL}/plans?status=all&limit=5` };
+    case 'GET /v1/councils/{councilCode}/children/{nhsNumber}/accesses':
+      await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
+      return { method: 'GET', path: `/v1/councils/${COUNCIL}/children/${nhsNumber}/accesses` };
+    case 'GET /v1/children/{nhsNumber}/alert':
+      await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
+      return { method: 'GET', path: `/v1/children/${nhsNumber}/alert` };
+    case 'GET /FHIR/R4/metadata':
+      return { method: 'GET', path: '/FHIR/R4/metadata' };
+    case 'GET /FHIR/R4/CareTeam':
+    case 'GET /FHIR/R4/AuditEvent':
+      await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
+      return { method: 'GET', path: fhirSearchPath(key.slice('GET /FHIR/R4/'.length), nhsNumber) };
     default:
       throw new Error(`No request for ${key}: add the route to MATRIX`);
   }
@@ -189,8 +254,10 @@ describe('authorization matrix', () => {
             if (response.status !== expected)
               mismatches.push(`${label}: ${response.status}, expected ${expected}`);
             if (expected === 403) {
-              if (response.body?.error?.code !== 'FORBIDDEN')
-                mismatches.push(`${label}: body ${response.text}`);
+              const refused = key.startsWith('GET /FHIR/')
+                ? isOutcome(response.body, 'forbidden', 'ACCESS_DENIED')
+                : response.body?.error?.code === 'FORBIDDEN';
+              if (!refused) mismatches.push(`${label}: body ${response.text}`);
               const written = refusalWrites(writes);
               // A refusal on a valid NHS number is audited, always; any other refusal writes nothing.
               const nhsNumber = request.path.match(/\d{10}/)?.[0];
@@ -227,14 +294,15 @@ describe('token attacks', () => {
       activities: ['B0107'],
     };
     const now = Math.floor(Date.now() / 1000);
-    const valid = await signDevToken(claims);
+    const valid = await tokenFor(claims);
     const [header, payload, signature] = valid.split('.') as [string, string, string];
+    const LOCAL_ISSUER = `${process.env.LOCAL_IDENTITY_ORIGIN}/cis2`;
+    const LOCAL_AUDIENCE = 'child-protection-sharing';
     const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const { privateKey: otherKey } = await generateKeyPair('ES256');
-    const devPrivate = await importJWK((await devKey()).privateJwk, 'ES256');
     type SigningKey = Parameters<SignJWT['sign']>[0];
-    const sign = (extra: object, key: SigningKey = devPrivate as SigningKey, alg = 'ES256') =>
+    const sign = (extra: object, key: SigningKey, alg = 'ES256') =>
       new SignJWT({
         name: claims.name,
         org: claims.org,
@@ -244,20 +312,21 @@ describe('token attacks', () => {
       })
         .setProtectedHeader({ alg })
         .sign(key);
-    const publicJwk = (await devKey()).publicJwk;
+    const { keys } = (await (await fetch(`${LOCAL_ISSUER}/jwks`)).json()) as { keys: object[] };
+    const publicJwk = keys[0];
     const attacks: Record<string, string | undefined> = {
       missing: undefined,
       'empty bearer': '',
       'not a JWT': 'not.a.jwt',
-      expired: await signDevToken(claims, { issuedAt: now - 7200, ttlSeconds: 3600 }),
-      'not yet valid (nbf)': await signDevToken(claims, { notBefore: now + 3600 }),
-      'issued in the future': await signDevToken(claims, { issuedAt: now + 3600 }),
-      'older than 12 hours though unexpired': await signDevToken(claims, {
+      expired: await forgedTokenFor(claims, { issuedAt: now - 7200, ttlSeconds: 3600 }),
+      'not yet valid (nbf)': await forgedTokenFor(claims, { notBefore: now + 3600 }),
+      'issued in the future': await forgedTokenFor(claims, { issuedAt: now + 3600 }),
+      'older than 12 hours though unexpired': await forgedTokenFor(claims, {
         issuedAt: now - 13 * 3600,
         ttlSeconds: 14 * 3600,
       }),
-      'wrong issuer': await signDevToken(claims, { issuer: 'https://evil.example' }),
-      'wrong audience': await signDevToken(claims, { audience: 'another-service' }),
+      'wrong issuer': await forgedTokenFor(claims, { issuer: 'https://evil.example' }),
+      'wrong audience': await forgedTokenFor(claims, { audience: 'another-service' }),
       'alg none': `${encode({ alg: 'none', typ: 'JWT' })}.${payload}.`,
       'tampered payload (role)': `${header}.${encode({ ...decoded, role: 'auditor' })}.${signature}`,
       'tampered payload (org)': `${header}.${encode({ ...decoded, org: 'RZZ99' })}.${signature}`,
@@ -270,8 +339,14 @@ describe('token attacks', () => {
         new TextEncoder().encode(JSON.stringify(publicJwk)),
         'HS256',
       ),
-      'no expiry': await sign({ sub: 'u1', iss: LOCAL_ISSUER, aud: LOCAL_AUDIENCE, iat: now }),
-      'unknown role': await signDevToken({ ...claims, role: 'superuser' }),
+      'no expiry': await forgedToken('cis2', {
+        ...claims,
+        sub: 'u1',
+        aud: LOCAL_AUDIENCE,
+        iat: now,
+        acr: 'AAL3_ANY',
+      }),
+      'unknown role': await forgedTokenFor({ ...claims, role: 'superuser' }),
       'embedded jwk header': await new SignJWT({
         ...claims,
         iss: LOCAL_ISSUER,
@@ -289,13 +364,18 @@ describe('token attacks', () => {
     await publishPlan(service, COUNCIL, nhsNumber, 'CPP', { startDate: '2026-01-01' });
     const failures: string[] = [];
     let tried = 0;
+    let publicAnswers = 0;
     for (const route of routes) {
-      const path = route.path
+      const templated = route.path
         .replace('{councilCode}', COUNCIL)
         .replace('{nhsNumber}', nhsNumber)
         .replace('{oldNhsNumber}', nhsNumber)
         .replace('{newNhsNumber}', fresh())
         .replace('{planType}', 'CPP');
+      const path =
+        route.fhir && !route.public
+          ? `${templated}${fhirSearchPath('', nhsNumber).slice('/FHIR/R4/'.length)}`
+          : templated;
       for (const [name, attack] of Object.entries(attacks)) {
         tried++;
         proxy.takeWrites();
@@ -304,11 +384,16 @@ describe('token attacks', () => {
           body: route.method === 'GET' || route.method === 'DELETE' ? undefined : { startDate: '2026-01-01' },
         });
         const writes = proxy.takeWrites();
-        if (
-          response.status !== 401 ||
-          !ErrorBodySchema.safeParse(response.body).success ||
-          response.body.error.code !== 'UNAUTHENTICATED'
-        ) {
+        // The CapabilityStatement needs no token: whatever the header holds, 200 and nothing written.
+        const answered = route.public
+          ? response.status === 200 && response.body?.resourceType === 'CapabilityStatement'
+          : route.fhir
+            ? response.status === 401 && isOutcome(response.body, 'login', 'ACCESS_DENIED')
+            : response.status === 401 &&
+              ErrorBodySchema.safeParse(response.body).success &&
+              response.body.error.code === 'UNAUTHENTICATED';
+        if (route.public && answered) publicAnswers++;
+        if (!answered) {
           failures.push(
             `${route.method} ${route.path} with ${name}: ${response.status} ${response.text.slice(0, 100)}`,
           );
@@ -322,16 +407,23 @@ describe('token attacks', () => {
       const basic = await service.request(route.method, path, {
         headers: { Authorization: `Basic ${valid}` },
       });
-      if (basic.status !== 401) failures.push(`${route.method} ${route.path} with Basic: ${basic.status}`);
+      if (basic.status !== (route.public ? 200 : 401))
+        failures.push(`${route.method} ${route.path} with Basic: ${basic.status}`);
       tried++;
     }
     expect(failures).toEqual([]);
+    expect(publicAnswers).toBe(routes.filter((route) => route.public).length * Object.keys(attacks).length);
     record('token-attacks', {
       guarantee: 'Authorization matrix',
       test: 'token attacks on every route (missing, expired, nbf, future iat, too old, wrong iss/aud, alg none, tampered, wrong key, HS256 confusion, no exp, unknown role, embedded jwk, Basic): all 401',
       inputs: tried,
       faultsInjected: tried,
-      outcomes: { 'answered 401 UNAUTHENTICATED, nothing written': tried },
+      outcomes: {
+        'answered 401 UNAUTHENTICATED (FHIR: OperationOutcome login), nothing written':
+          tried - publicAnswers - routes.filter((route) => route.public).length,
+        'public FHIR metadata answered 200, nothing written':
+          publicAnswers + routes.filter((route) => route.public).length,
+      },
     });
   }, 60_000);
 });
@@ -345,7 +437,13 @@ describe('enumeration defence: lookup rate limits', () => {
       local: [local.LOOKUP_RATE_PER_USER, local.LOOKUP_RATE_PER_ORG],
       limiter: [DEFAULT_RATE_LIMITS.perUserPerMinute, DEFAULT_RATE_LIMITS.perOrganisationPerMinute],
     }).toEqual({ deployed: [120, 1200], local: [120, 1200], limiter: [120, 1200] });
-    expect(routes.filter((route) => route.rateLimited).map((route) => route.entry)).toEqual(['lookup']);
+    // The lookup, its presence check and the FHIR searches (which run the lookup) share these limits.
+    expect(routes.filter((route) => route.rateLimited).map((route) => route.entry)).toEqual([
+      'lookup',
+      'lookup',
+      'fhir-search',
+      'fhir-search',
+    ]);
   });
 
   it('a burst of lookups by one user, at the default limits, sees 429 THROTTLED with Retry-After, and the refused lookups leave no trace', async () => {
@@ -355,7 +453,7 @@ describe('enumeration defence: lookup rate limits', () => {
       const outcomes: Record<string, number> = {};
       const limit = DEFAULT_RATE_LIMITS.perUserPerMinute;
       const burst = async (sub: string) => {
-        const userToken = await signDevToken({
+        const userToken = await tokenFor({
           sub,
           name: 'Dr Enumerator',
           org: 'RQQ01',
@@ -408,7 +506,7 @@ describe('enumeration defence: lookup rate limits', () => {
       const outcomes: Record<string, number> = {};
       const lookup = async (org: string, sub: string, i: number) =>
         limited.request('GET', `/v1/children/${testNhsNumber(96_000 + i)}`, {
-          token: await signDevToken({ sub, name: 'Dr Many', org, role: 'clinician', activities: ['B0107'] }),
+          token: await tokenFor({ sub, name: 'Dr Many', org, role: 'clinician', activities: ['B0107'] }),
         });
       const window = Math.floor(Date.now() / 60_000);
       const responses = await Promise.all(

@@ -16,10 +16,10 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { type CouncilMessage, CouncilMessageSchema, ErrorBodySchema } from '../../../functions/core/schemas';
+import { isFhirPath } from '../../../functions/fhir/outcome';
 import { routes } from '../../../functions/http/routes';
-import { LOCAL_ISSUER } from '../../../functions/http/tokens';
-import { signDevToken } from '../../../local/dev-key';
 import { lambdaContext } from '../../../local/http-adapter';
+import { forgedTokenFor } from '../../../testkit';
 import { publishPlan, readResponse, registerCouncil, testNhsNumber, tokens } from '../harness';
 import {
   count,
@@ -86,7 +86,7 @@ beforeAll(async () => {
     role: 'clinician',
     activities: ['B0107'],
   };
-  const valid = await signDevToken(claims);
+  const valid = await tokens.clinician(['B0107']);
   const [header, payload, signature] = valid.split('.') as [string, string, string];
   const forged = Buffer.from(
     JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'auditor' }),
@@ -108,11 +108,14 @@ beforeAll(async () => {
     { name: 'alg none', token: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.` },
     {
       name: 'expired',
-      token: await signDevToken(claims, { issuedAt: Math.floor(Date.now() / 1000) - 7200, ttlSeconds: 60 }),
+      token: await forgedTokenFor(claims, { issuedAt: Math.floor(Date.now() / 1000) - 7200, ttlSeconds: 60 }),
     },
-    { name: 'wrong issuer', token: await signDevToken(claims, { issuer: 'https://evil.example' }) },
-    { name: 'wrong audience', token: await signDevToken(claims, { audience: 'elsewhere' }) },
-    { name: 'no issuer claim match', token: await signDevToken(claims, { issuer: `${LOCAL_ISSUER}x` }) },
+    { name: 'wrong issuer', token: await forgedTokenFor(claims, { issuer: 'https://evil.example' }) },
+    { name: 'wrong audience', token: await forgedTokenFor(claims, { audience: 'elsewhere' }) },
+    {
+      name: 'no issuer claim match',
+      token: await forgedTokenFor(claims, { issuer: `${process.env.LOCAL_IDENTITY_ORIGIN}/cis2x` }),
+    },
   ];
 }, 120_000);
 
@@ -389,6 +392,11 @@ const queryArb = fc.oneof(
       '?cursor=bogus',
       '?limit=5&limit=6',
       '?mode=delta&mode=snapshot',
+      '?status=open',
+      '?status=all&limit=1000',
+      '?status=visible&limit=1001',
+      '?status=closed',
+      `?cursor=${Buffer.from('9990000018#CPP').toString('base64url')}`,
     ),
   },
   {
@@ -402,6 +410,7 @@ const queryArb = fc.oneof(
             'cursor',
             'force',
             'dryRun',
+            'status',
             'toString',
             '__proto__',
             'constructor',
@@ -430,6 +439,8 @@ function fittingCaller(entry: string, pick: number): { token: string; council?: 
   const named = (name: string) => (validTokens.find((t) => t.name === name) as { token: string }).token;
   switch (entry) {
     case 'lookup':
+    case 'fhir-search':
+    case 'fhir-metadata':
       return { token: named(['clinician B0107', 'clinician B0170', 'clinician both'][pick % 3] as string) };
     case 'audit-query':
       return { token: named('auditor') };
@@ -476,6 +487,8 @@ const routeRequestArb = () =>
       extraHeaders: extraHeadersArb,
       query: queryArb,
       bodyKind: fc.constantFrom('valid', 'valid', 'valid', 'extra', 'json', 'text', 'huge', 'none', 'csv'),
+      /** The FHIR searches' IsUnscheduledAccessEvent header (absent, the contract's values, or not). */
+      unscheduled: fc.constantFrom(undefined, 'true', 'false', 'false', 'TRUE', 'yes', ''),
     })
     .chain((generated) =>
       fc
@@ -488,14 +501,23 @@ const routeRequestArb = () =>
         )
         .map(([anyNhs, nhs2, anyPlanType, pooled, pooledType]) => {
           if (generated.fitting === null) return generated;
-          // Plan writes and deletes aim at a few plans, so that updates and deletes find one.
-          const planRoute = generated.route.entry === 'put-plan' || generated.route.entry === 'delete-plan';
-          const nhs = planRoute ? pooled : anyNhs;
-          const planType = planRoute ? pooledType : anyPlanType;
+          // Plan writes, deletes and reads aim at a few plans, so that updates, deletes and reads find one.
+          const planRoute =
+            generated.route.entry === 'put-plan' ||
+            generated.route.entry === 'delete-plan' ||
+            generated.route.operation === 'getCouncilPlan';
           // Half the time the caller is the one the route is for, so that the deep paths get exercised,
           // not only 401 and 403: mostly with a well-formed request (the state may still refuse it), else
           // with one hostile part (body, path parameters or query) behind a valid token.
           const caller = fittingCaller(generated.route.entry, generated.fitting);
+          // A council reads the accesses of a child it holds a plan for (the uploader holds none: 403).
+          const heldPlans = withPlans.filter((_, i) => (i % 2 ? OTHER : OWN) === caller.council);
+          const nhs = planRoute
+            ? pooled
+            : generated.route.entry === 'council-accesses' && heldPlans.length > 0
+              ? (heldPlans[generated.fitting % heldPlans.length] as string)
+              : anyNhs;
+          const planType = planRoute ? pooledType : anyPlanType;
           const hostile = generated.hostility;
           return {
             ...generated,
@@ -511,8 +533,19 @@ const routeRequestArb = () =>
             extraHeaders: hostile === 'none' ? {} : generated.extraHeaders,
             contentType: hostile === 'body' ? generated.contentType : 'application/json',
             bodyKind: hostile === 'body' ? generated.bodyKind : 'valid',
+            // A FHIR search carries its NHS number in its query (hostile with 'params' as with 'query').
             query:
-              hostile === 'query' ? generated.query : generated.route.entry === 'upload' ? '?mode=delta' : '',
+              hostile === 'query'
+                ? generated.query
+                : generated.route.entry === 'upload'
+                  ? '?mode=delta'
+                  : generated.route.entry === 'fhir-search'
+                    ? fhirQuery(hostile === 'params' ? generated.nhs : nhs)
+                    : '',
+            unscheduled:
+              hostile === 'none'
+                ? ([undefined, 'true', 'false'][generated.fitting % 3] as string | undefined)
+                : generated.unscheduled,
           };
         }),
     )
@@ -553,6 +586,7 @@ const routeRequestArb = () =>
               break;
           }
           const headers: Record<string, string> = { ...r.extraHeaders };
+          if (r.route.fhir && r.unscheduled !== undefined) headers.IsUnscheduledAccessEvent = r.unscheduled;
           if (r.token.token !== '') headers.Authorization = `${r.authScheme}${r.token.token}`;
           if (body !== undefined && r.contentType !== '') headers['Content-Type'] = r.contentType;
           return { method: r.wrongMethod ?? r.route.method, path, query: r.query, headers, body };
@@ -567,6 +601,7 @@ const randomRequestArb = () =>
       segments: fc.array(
         fc.oneof(
           fc.constantFrom('v1', 'councils', 'children', 'audit', 'plans', 'uploads', 'nhs-numbers'),
+          fc.constantFrom('FHIR', 'R4', 'CareTeam', 'AuditEvent', 'metadata', 'Patient'),
           nhsArb,
           unicode,
           nasty,
@@ -621,11 +656,43 @@ const CODES_BY_STATUS: Record<number, string[]> = {
   429: ['THROTTLED'],
 };
 
+/** The contract's FHIR errors: status → issue code and Spine code (FHIR R4 section of the contract). */
+const FHIR_ERRORS_BY_STATUS: Record<number, [string, string][]> = {
+  400: [
+    ['invalid', 'INVALID_SEARCH_DATA'],
+    ['invalid', 'PRECONDITION_FAILED'],
+  ],
+  401: [['login', 'ACCESS_DENIED']],
+  403: [['forbidden', 'ACCESS_DENIED']],
+  404: [['not-found', 'INVALID_RESOURCE_ID']],
+  429: [['throttled', 'TOO_MANY_REQUESTS']],
+};
+const SPINE_ERROR_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/England-SpineErrorOrWarningCode';
+
+const fhirQuery = (nhsNumber: string) =>
+  `?patient:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`)}`;
+
+/** An OperationOutcome whose first issue has a status's issue code and Spine code, or why it is not. */
+function fhirErrorProblem(status: number, body: any): string | undefined {
+  const issue = body?.issue?.[0];
+  const coding = issue?.details?.coding?.[0];
+  if (body?.resourceType !== 'OperationOutcome') return `not an OperationOutcome: ${JSON.stringify(body)}`;
+  if (coding?.system !== SPINE_ERROR_SYSTEM) return `coding system ${coding?.system}`;
+  const allowed = FHIR_ERRORS_BY_STATUS[status] ?? [];
+  return allowed.some(([code, spine]) => issue.code === code && coding.code === spine)
+    ? undefined
+    : `${status} answered ${issue?.code} ${coding?.code}`;
+}
+
 /** What the route table says about a method and path, before any token is looked at. */
 function gate(
   method: string,
   rawPath: string,
-): { kind: 'not-found' } | { kind: 'method'; allowed: string[] } | { kind: 'route'; entry: string } {
+):
+  | { kind: 'not-found' }
+  | { kind: 'fhir-not-found' }
+  | { kind: 'method'; allowed: string[] }
+  | { kind: 'route'; entry: string; route: (typeof routes)[number] } {
   const pathname = new URL(`http://localhost${rawPath}`).pathname;
   let segments: string[];
   try {
@@ -644,10 +711,15 @@ function gate(
       template.every((part, i) => (part.startsWith('{') ? segments[i] !== '' : part === segments[i]))
     );
   });
+  // Under the FHIR base, any other path or method is 404 INVALID_RESOURCE_ID, after the token check.
+  if (isFhirPath(segments.join('/'))) {
+    const route = matching.find((candidate) => candidate.method === method);
+    return route ? { kind: 'route', entry: route.entry, route } : { kind: 'fhir-not-found' };
+  }
   if (matching.length === 0) return { kind: 'not-found' };
   const route = matching.find((candidate) => candidate.method === method);
   return route
-    ? { kind: 'route', entry: route.entry }
+    ? { kind: 'route', entry: route.entry, route }
     : { kind: 'method', allowed: matching.map((r) => r.method) };
 }
 
@@ -750,6 +822,8 @@ describe('fuzzing the API', () => {
             expect(leaks(response.text, request)).toBeUndefined();
             expect(response.headers.get('cache-control')).toBe('no-store');
             expect(response.headers.get('x-request-id')).toBeTruthy();
+            const fhir =
+              expected.kind === 'fhir-not-found' || (expected.kind === 'route' && !!expected.route.fhir);
             if (expected.kind === 'not-found') expect(response.status).toBe(404);
             if (expected.kind === 'method') {
               expect(response.status).toBe(405);
@@ -759,11 +833,19 @@ describe('fuzzing the API', () => {
             const validToken = validTokens.some(
               (t) => /^Bearer /i.test(authorization) && authorization.slice(7) === t.token,
             );
-            if (expected.kind === 'route' && !validToken) expect(response.status).toBe(401);
+            // The FHIR CapabilityStatement needs no token and never refuses.
+            if (expected.kind === 'route' && expected.route.public) expect(response.status).toBe(200);
+            else if (expected.kind === 'route' && !validToken) expect(response.status).toBe(401);
+            if (expected.kind === 'fhir-not-found') expect(response.status).toBe(validToken ? 404 : 401);
+            if (fhir && request.method !== 'HEAD')
+              expect(response.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
 
             if (response.status >= 400) {
               rejectedSeen++;
-              if (request.method !== 'HEAD') {
+              if (request.method !== 'HEAD' && fhir) {
+                // FHIR errors are OperationOutcomes with the contract's issue and Spine codes.
+                expect(fhirErrorProblem(response.status, response.body)).toBeUndefined();
+              } else if (request.method !== 'HEAD') {
                 expect(ErrorBodySchema.safeParse(response.body).success).toBe(true);
                 expect(CODES_BY_STATUS[response.status]).toContain(response.body.error.code);
               }
@@ -799,9 +881,9 @@ describe('fuzzing the API', () => {
                 }
               }
             } else if (expected.kind === 'route' && response.status !== 204 && request.method !== 'HEAD') {
-              // An accepted request answers with its documented body.
-              const route = routes.find((r) => r.entry === expected.entry);
-              const schema = route?.responses.find((r) => r.status === response.status)?.schema;
+              // An accepted request answers with its documented body (the route's own: an entry may
+              // serve several routes).
+              const schema = expected.route.responses.find((r) => r.status === response.status)?.schema;
               expect(schema).toBeDefined();
               expect(schema?.safeParse(response.body).success).toBe(true);
             }
@@ -819,11 +901,14 @@ describe('fuzzing the API', () => {
           route: route.entry,
           accepted: true,
         });
+        // Every route refused some requests, but the public CapabilityStatement, which refuses none.
         expect({ route: route.entry, refused: statuses.some((s) => s >= 400) }).toEqual({
           route: route.entry,
-          refused: true,
+          refused: !route.public,
         });
       }
+      // Paths under the FHIR base that are no route were reached, and answered in FHIR (above).
+      expect(Object.keys(perRoute['fhir-not-found'] ?? {}).length).toBeGreaterThan(0);
       record('api', {
         guarantee: 'Fuzzing',
         test: 'generated requests across every route: never a 5xx, never a stack trace, rejected requests write nothing',

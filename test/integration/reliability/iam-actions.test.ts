@@ -61,7 +61,7 @@ async function actionsDuring(scenario: () => Promise<unknown>): Promise<string[]
  * A role names its actions once for the table and its indexes: Query on the council index (snapshot
  * uploads) brings Query on the table with it.
  */
-const GRANTED_WITH_INDEX = ['upload dynamodb:Query'];
+const GRANTED_WITH_INDEX = ['upload dynamodb:Query', 'council-read-back dynamodb:Query'];
 
 function allowed(entry: string): string[] {
   const access = API_TABLE_ACCESS[entry];
@@ -106,8 +106,77 @@ it('each API function uses exactly the table actions its role allows', async () 
         }),
         200,
       );
+      // The presence check runs in the lookup function too.
+      expectOk(
+        await service.request('GET', `/v1/children/${child}/alert`, {
+          token: await tokens.clinician(['B0107']),
+        }),
+        200,
+      );
     }),
   );
+  used.set(
+    'council-read-back',
+    await actionsDuring(async () => {
+      for (const path of [`/v1/councils/${COUNCIL}`, `/v1/councils/${COUNCIL}/plans/${child}/CPP`])
+        expectOk(await service.request('GET', path, { token: council }), 200);
+      // A page of one with more to follow: the listing reads the council's index.
+      const page = await service.request('GET', `/v1/councils/${COUNCIL}/plans?status=all&limit=1`, {
+        token: council,
+      });
+      expectOk(page, 200);
+      expect(page.body.nextCursor).not.toBeNull();
+    }),
+  );
+  used.set(
+    'council-accesses',
+    await actionsDuring(async () =>
+      expectOk(
+        await service.request('GET', `/v1/councils/${COUNCIL}/children/${child}/accesses`, {
+          token: council,
+        }),
+        200,
+      ),
+    ),
+  );
+  const fhirSearch = (resource: string, nhsNumber: string) =>
+    `/FHIR/R4/${resource}?patient:identifier=${encodeURIComponent(`https://fhir.nhs.uk/Id/nhs-number|${nhsNumber}`)}`;
+  used.set(
+    'fhir-search',
+    await actionsDuring(async () => {
+      const unscheduled = await tokens.clinician(['B0107']);
+      // An unscheduled-care access (notifying), a silent read, the access history, a child with no
+      // plan, and a refusal (B0170 alone asking for an unscheduled-care access), which is audited.
+      for (const [resource, nhsNumber, header, token, status] of [
+        ['CareTeam', child, undefined, unscheduled, 200],
+        ['CareTeam', child, 'false', unscheduled, 200],
+        ['AuditEvent', child, undefined, unscheduled, 200],
+        ['CareTeam', testNhsNumber(9198), 'true', unscheduled, 200],
+        ['CareTeam', child, 'true', await tokens.clinician(['B0170']), 403],
+      ] as const) {
+        const response = await service.request('GET', fhirSearch(resource, nhsNumber), {
+          token,
+          headers: header === undefined ? {} : { IsUnscheduledAccessEvent: header },
+        });
+        expect({ resource, header, status: response.status, type: response.body?.resourceType }).toEqual({
+          resource,
+          header,
+          status,
+          type: status === 200 ? 'Bundle' : 'OperationOutcome',
+        });
+      }
+    }),
+  );
+  // The CapabilityStatement is a constant: no token, and no table action at all, not even a refusal.
+  const metadataActions = await actionsDuring(async () => {
+    const response = await service.request('GET', '/FHIR/R4/metadata');
+    expect({ status: response.status, type: response.body?.resourceType }).toEqual({
+      status: 200,
+      type: 'CapabilityStatement',
+    });
+  });
+  expect(metadataActions).toEqual([]);
+  used.set('fhir-metadata', metadataActions);
   used.set(
     'audit-query',
     await actionsDuring(async () => {

@@ -7,7 +7,7 @@
  */
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
-import type { DevTokenClaims } from '../../../local/dev-key';
+import { type Caller, tokenFor } from '../../../testkit';
 import { registerCouncil, testNhsNumber } from '../harness';
 import { type ReliabilityService, reliabilityRecorder, startReliabilityService } from './support';
 
@@ -163,9 +163,8 @@ async function captureLogs(): Promise<() => void> {
   };
 }
 
-async function sign(claims: DevTokenClaims) {
-  const { signDevToken } = await import('../../../local/dev-key');
-  const token = await signDevToken(claims);
+async function sign(claims: Caller) {
+  const token = await tokenFor(claims);
   tokensUsed.push(token);
   return token;
 }

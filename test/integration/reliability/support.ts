@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { councilDeadLetterQueueName, councilQueueName } from '../../../functions/notify/council-queues';
+import { assertCouncilMessage } from '../../../testkit/council-messages';
 import { receiveAllMessages, startTestService, type TestService, type TestServiceOptions } from '../harness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -21,7 +22,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 export type ReliabilityServiceOptions = Omit<TestServiceOptions, 'tablePrefix'>;
 
 export interface ReliabilityService extends TestService {
-  /** receiveAllMessages (harness.ts). */
+  /**
+   * receiveAllMessages (harness.ts); on a council's queue or dead-letter queue, every message must be
+   * one the published contract (asyncapi.json) describes, as the harness's takeMessages checks.
+   */
   receiveAll(queueName: string, options?: { missingOk?: boolean }): Promise<any[]>;
   councilQueue(councilCode: string): string;
   councilDeadLetterQueue(councilCode: string): string;
@@ -36,7 +40,14 @@ export async function startReliabilityService(
     ...service,
     councilQueue: (code) => councilQueueName(service.queuePrefix, code),
     councilDeadLetterQueue: (code) => councilDeadLetterQueueName(service.queuePrefix, code),
-    receiveAll: receiveAllMessages,
+    async receiveAll(queueName, options) {
+      const messages = await receiveAllMessages(queueName, options);
+      // The failure queue holds the stream's failure records, not council messages.
+      const councilQueue =
+        queueName !== service.failureQueueName && queueName.startsWith(service.queuePrefix);
+      if (councilQueue) for (const message of messages) assertCouncilMessage(message);
+      return messages;
+    },
   };
 }
 

@@ -1,0 +1,9 @@
+/** `npm run asyncapi`: writes asyncapi.json from the council message schemas. */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { ASYNCAPI_PATH, buildAsyncApiDocument } from './asyncapi-document';
+
+writeFileSync(ASYNCAPI_PATH, `${JSON.stringify(buildAsyncApiDocument(), null, 2)}\n`);
+// In the layout `npm run check` expects (Biome formats JSON files too).
+execFileSync('node_modules/.bin/biome', ['format', '--write', ASYNCAPI_PATH], { stdio: 'ignore' });
+console.log(`Wrote ${ASYNCAPI_PATH}`);
