@@ -8,16 +8,16 @@ import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { type Claims, ClaimsSchema } from './core/claims';
 import { environments, readEnvironment } from './environment';
-import { parseIssuers, TokenVerifier } from './http/tokens';
+import { TokenVerifier } from './http/tokens';
 import { logger } from './observability';
 
-// Checked when the function starts: without issuers (and outside the local runtime) it would refuse
-// every token, so it refuses to start instead.
+// Checked when the function starts: without issuers it would refuse every token, so it refuses to start
+// instead. JWT_ISSUERS comes back as the checked issuer list, read once.
 const env = readEnvironment(environments.authorizer);
 
 let verifier: TokenVerifier | undefined;
 function getVerifier(): TokenVerifier {
-  verifier ??= new TokenVerifier(parseIssuers(env.JWT_ISSUERS), env.JWT_AUDIENCE);
+  verifier ??= new TokenVerifier(env.JWT_ISSUERS, env.JWT_AUDIENCE);
   return verifier;
 }
 

@@ -11,7 +11,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { type CouncilMessage, CouncilMessageSchema } from './core/schemas';
+import { type CouncilMessage, CouncilMessageSchema } from './core/council-messages';
 import { environments, readEnvironment } from './environment';
 import { METRIC_NAMES, metrics, publishMetrics } from './metrics';
 import { CouncilQueues, CouncilWithoutQueue, sendToCouncil } from './notify/council-queues';

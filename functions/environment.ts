@@ -6,6 +6,7 @@
  */
 import * as z from 'zod/mini';
 import { ROLES } from './core/claims';
+import { lazily } from './core/lazily';
 
 /** Thrown at start-up when a variable is missing or malformed; the message names each one. */
 export class EnvironmentError extends Error {
@@ -27,6 +28,24 @@ const jsonOf = (schema: z.ZodMiniType, form: string) =>
         return false;
       }
     }, `must be ${form}`),
+  );
+
+/** A variable holding JSON that `schema` accepts, read as what `schema` makes of it. */
+const parsedJsonOf = <T extends z.ZodMiniType>(schema: T, form: string) =>
+  z.pipe(
+    z.string(),
+    z.transform((value, context): z.output<T> => {
+      let json: unknown;
+      try {
+        json = JSON.parse(value);
+      } catch {
+        json = undefined;
+      }
+      const parsed = json === undefined ? undefined : schema.safeParse(json);
+      if (parsed?.success) return parsed.data as z.output<T>;
+      context.issues.push({ code: 'custom', input: value, message: `must be ${form}` });
+      return z.NEVER;
+    }),
   );
 
 /**
@@ -78,61 +97,61 @@ const isIdentityUrl = (url: string) =>
 export const discoveryUrlOf = (issuer: { issuer: string; discoveryUrl?: string }): string =>
   issuer.discoveryUrl ?? `${issuer.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
 
-/** One trusted issuer, and what its tokens may assert: any other role or organisation is refused (401). */
-export const IssuerSchema = z
-  .strictObject({
-    /** `cis2`: clinicians, claims from UserInfo's selected role; `client-credentials`: from the token. */
-    kind: z.enum(ISSUER_KINDS),
-    issuer: z.url(),
-    /** The discovery document (its JWKS and UserInfo addresses); default: the issuer's well-known one. */
-    discoveryUrl: z.optional(z.url()),
-    audience: z.optional(z.string().check(z.minLength(1))),
-    /** The roles its tokens may assert. */
-    roles: z.array(z.enum(ROLES)).check(z.minLength(1, 'roles must list at least one role')),
-    /** A regular expression the token's whole `org` must match, e.g. ^E\d{8}$ for councils. */
-    orgPattern: z.string().check(
-      z.superRefine((source, context) => {
-        const problem = orgPatternProblem(source);
-        if (problem) context.addIssue({ code: 'custom', input: source, message: problem });
+/**
+ * One trusted issuer, and what its tokens may assert: any other role or organisation is refused (401).
+ * Built on first use: only the authorizer reads issuers (docs/adr/0053).
+ */
+const issuerSchema = lazily(() =>
+  z
+    .strictObject({
+      /** `cis2`: clinicians, claims from UserInfo's selected role; `client-credentials`: from the token. */
+      kind: z.enum(ISSUER_KINDS),
+      issuer: z.url(),
+      /** The discovery document (its JWKS and UserInfo addresses); default: the issuer's well-known one. */
+      discoveryUrl: z.optional(z.url()),
+      audience: z.optional(z.string().check(z.minLength(1))),
+      /** The roles its tokens may assert. */
+      roles: z.array(z.enum(ROLES)).check(z.minLength(1, 'roles must list at least one role')),
+      /** A regular expression the token's whole `org` must match, e.g. ^E\d{8}$ for councils. */
+      orgPattern: z.string().check(
+        z.superRefine((source, context) => {
+          const problem = orgPatternProblem(source);
+          if (problem) context.addIssue({ code: 'custom', input: source, message: problem });
+        }),
+      ),
+      /** `cis2`: the authentication assurance its tokens must carry (default AAL3_ANY). */
+      acr: z.optional(z.string().check(z.minLength(1))),
+    })
+    .check(
+      z.refine((issuer) => isIdentityUrl(discoveryUrlOf(issuer)), {
+        message: 'the discovery document must be at an https URL (http only on a loopback address)',
+        path: ['discoveryUrl'],
+      }),
+      z.refine((issuer) => issuer.kind !== 'cis2' || issuer.roles.every((role) => role === 'clinician'), {
+        message: 'a cis2 issuer asserts the clinician role only',
+        path: ['roles'],
       }),
     ),
-    /** `cis2`: the authentication assurance its tokens must carry (default AAL3_ANY). */
-    acr: z.optional(z.string().check(z.minLength(1))),
-  })
-  .check(
-    z.refine((issuer) => isIdentityUrl(discoveryUrlOf(issuer)), {
-      message: 'the discovery document must be at an https URL (http only on a loopback address)',
-      path: ['discoveryUrl'],
-    }),
-    z.refine((issuer) => issuer.kind !== 'cis2' || issuer.roles.every((role) => role === 'clinician'), {
-      message: 'a cis2 issuer asserts the clinician role only',
-      path: ['roles'],
-    }),
-  );
-export type IssuerConfig = z.infer<typeof IssuerSchema>;
-export const IssuersSchema = z.array(IssuerSchema);
+);
+export type IssuerConfig = z.infer<ReturnType<typeof issuerSchema>>;
+export const issuersSchema = lazily(() => z.array(issuerSchema()));
 
-const CouncilCodesSchema = z.array(z.string().check(z.minLength(1)));
-const CouncilHomesSchema = z.record(z.string(), CouncilCodesSchema);
+const councilCodes = () => z.array(z.string().check(z.minLength(1)));
 
 const TABLE_NAME = setTo('the DynamoDB table name (the stacks set it)');
 
 export const TableEnvironment = z.object({ TABLE_NAME });
 
 /**
- * Built on first use and kept: a function builds only its own schema at cold start (the catalogue,
- * read by the stacks, builds them all).
+ * Each built on first use (core/lazily.ts): a function builds only its own schema at cold start (the
+ * catalogue, read by the stacks, builds them all).
  */
-const lazily = <T>(build: () => T): (() => T) => {
-  let built: T | undefined;
-  return () => (built ??= build());
-};
-
 const schemas = {
   authorizer: lazily(() =>
     z.object({
-      JWT_ISSUERS: jsonOf(
-        IssuersSchema,
+      // Read into the issuer list here, so that the authorizer checks it once (docs/adr/0053).
+      JWT_ISSUERS: parsedJsonOf(
+        issuersSchema(),
         'a JSON list of { "kind" (cis2 or client-credentials), "issuer", "discoveryUrl"?, "audience"?, "roles", "orgPattern", "acr"? } (the stacks set it; without it every token is refused)',
       ),
       JWT_AUDIENCE: z._default(setTo('the audience tokens must name'), 'child-protection-sharing'),
@@ -145,7 +164,7 @@ const schemas = {
     z.object({
       TABLE_NAME,
       STAGE_COUNCIL_CODES: z.optional(
-        jsonOf(CouncilCodesSchema, 'a JSON array of council codes, e.g. ["E09000001"]'),
+        jsonOf(councilCodes(), 'a JSON array of council codes, e.g. ["E09000001"]'),
       ),
     }),
   ),
@@ -160,6 +179,11 @@ const schemas = {
         setting(/^(0(\.\d+)?|1(\.0+)?)$/, 'a number from 0 to 1, e.g. 0.1', '0.1'),
         '0.1',
       ),
+      /** Rows per plan transaction: 50 (core/uploads' MAX_ROWS_PER_TRANSACTION) is as many as fit. */
+      UPLOAD_ROWS_PER_TRANSACTION: z._default(
+        setting(/^([1-9]|[1-4]\d|50)$/, 'a whole number from 1 to 50', '50'),
+        '50',
+      ),
     }),
   ),
   dispatch: lazily(() =>
@@ -167,7 +191,7 @@ const schemas = {
       .object({
         COUNCIL_HOMES: z.optional(
           jsonOf(
-            CouncilHomesSchema,
+            z.record(z.string(), councilCodes()),
             'a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}',
           ),
         ),

@@ -1,11 +1,11 @@
 /**
  * The AsyncAPI 3 document of the council messages, built from the same zod schemas the dispatch
- * function checks every message with before it sends it (functions/core/schemas.ts), and naming the
+ * function checks every message with before it sends it (functions/core/council-messages.ts), and naming the
  * queues as the stacks and the dispatch function do (functions/notify/queue-names.ts).
  */
 import * as z from 'zod';
 import type { ZodMiniType } from 'zod/mini';
-import { ChildRecordAccessedSchema, NhsNumberSupersededSchema } from '../functions/core/schemas';
+import { ChildRecordAccessedSchema, NhsNumberSupersededSchema } from '../functions/core/council-messages';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/queue-names';
 
 type JsonSchema = Record<string, unknown>;

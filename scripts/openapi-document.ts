@@ -4,18 +4,19 @@
  */
 import * as z from 'zod';
 import type { ZodMiniType } from 'zod/mini';
+import { ErrorBodySchema } from '../functions/core/response-schemas';
 import {
   CouncilCodeSchema,
   ERROR_CODES,
-  ErrorBodySchema,
   type ErrorCode,
   NhsNumberSchema,
   PlanTypeSchema,
 } from '../functions/core/schemas';
 import { FHIR_ERRORS, type FhirErrorKind, operationOutcome } from '../functions/fhir/outcome';
 import { FHIR_MEDIA_TYPE } from '../functions/fhir/resources';
-import { FhirOperationOutcomeSchema } from '../functions/fhir/schemas';
+import { fhirOperationOutcomeSchema } from '../functions/fhir/schemas';
 import { UNSCHEDULED_HEADER } from '../functions/fhir/search';
+import { RESPONSE_SCHEMAS } from '../functions/http/response-schemas';
 import { operationName, type RouteDefinition, routes } from '../functions/http/routes';
 
 const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -94,7 +95,7 @@ function fhirErrorResponses(route: RouteDefinition, components: Record<string, J
   const kinds = (Object.keys(FHIR_ERRORS) as FhirErrorKind[]).filter(
     (kind) => kind !== 'PRECONDITION_FAILED' || route.operation === 'fhirCareTeamSearch',
   );
-  const schema = render(FhirOperationOutcomeSchema, components, 'output');
+  const schema = render(fhirOperationOutcomeSchema(), components, 'output');
   const byStatus = new Map<number, FhirErrorKind[]>();
   for (const kind of kinds)
     byStatus.set(FHIR_ERRORS[kind].status, [...(byStatus.get(FHIR_ERRORS[kind].status) ?? []), kind]);
@@ -189,7 +190,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           ? {
               content: {
                 [route.fhir ? FHIR_MEDIA_TYPE : 'application/json']: {
-                  schema: render(response.schema, components, 'output'),
+                  schema: render(RESPONSE_SCHEMAS[response.schema], components, 'output'),
                 },
               },
             }

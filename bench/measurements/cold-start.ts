@@ -10,6 +10,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { BUNDLE_ALIASES } from '../../stacks/constructs/lambda-bundling';
 import { BENCH_COUNCIL, publishPlan } from '../../testkit/councils';
 import { benchNhsNumber } from '../../testkit/nhs-numbers';
 import { type Claims, longLivedToken } from '../../testkit/tokens';
@@ -190,6 +191,29 @@ export const handler = async (event) => {
   return answer;
 };`,
   },
+  // The CareTeam search runs the lookup's use case: the same calls as the lookup.
+  'fhir-search': {
+    label: 'the same DynamoDB calls',
+    source: `${CALL_BARE_PRELUDE}
+export const handler = async (event) => {
+  const nhsNumber = event.queryStringParameters['patient:identifier'].split('|')[1];
+  await directLookup(process.env.TABLE_NAME, nhsNumber, claimsOf(event));
+  return answer;
+};`,
+  },
+  'council-read-back': {
+    label: 'the same DynamoDB call',
+    source: `
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { councilKey } from './functions/store/keys';
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+export const handler = async (event) => {
+  const table = process.env.TABLE_NAME;
+  const { Responses } = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [councilKey(event.pathParameters.councilCode)] } } }));
+  return { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(Responses[table][0]) };
+};`,
+  },
   'put-plan': {
     label: 'the same DynamoDB calls',
     source: `${CALL_BARE_PRELUDE}
@@ -234,6 +258,10 @@ async function bundle(
     format: 'esm',
     target: 'node20',
     mainFields: ['module', 'main'],
+    // The stack's aliases (its esbuild runs in the repository root, against which they are written).
+    alias: Object.fromEntries(
+      Object.entries(BUNDLE_ALIASES).map(([name, file]) => [name, path.join(REPO_ROOT, file)]),
+    ),
     minify: !options.profiling,
     ...(options.profiling ? {} : options.build),
     sourcemap: true,

@@ -5,27 +5,18 @@
 import type * as z from 'zod/mini';
 import { ACTIVITIES } from '../core/access-history';
 import {
-  AlertResponseSchema,
-  AuditPageSchema,
-  AuditQuerySchema,
-  ChildAccessesSchema,
-  CouncilBodySchema,
-  CouncilPlansPageSchema,
-  CouncilPlansQuerySchema,
-  CouncilSchema,
+  auditQuerySchema,
+  councilBodySchema,
+  councilPlansQuerySchema,
   type ErrorCode,
-  LookupResponseSchema,
-  PlanBodySchema,
-  PlanSchema,
+  planBodySchema,
   type Role,
-  SensitivityBodySchema,
-  SensitivitySchema,
-  SupersessionSchema,
+  sensitivityBodySchema,
   UploadJsonBodySchema,
-  UploadQuerySchema,
-  UploadResponseSchema,
+  uploadQuerySchema,
 } from '../core/schemas';
-import { FhirBundleSchema, FhirCapabilityStatementSchema, FhirSearchQuerySchema } from '../fhir/schemas';
+import { fhirSearchQuerySchema } from '../fhir/schemas';
+import type { ResponseSchemaName } from './response-schemas';
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
@@ -68,11 +59,13 @@ export interface RouteDefinition {
   public?: boolean;
   /** Answers in FHIR R4 (`application/fhir+json`, errors as OperationOutcome) under FHIR_BASE_PATH. */
   fhir?: boolean;
-  body?: z.ZodMiniType;
+  /** Route tables write the body and query schemas as getters, built on first use (docs/adr/0051). */
+  readonly body?: z.ZodMiniType;
   /** The body is handed to the handler unparsed, once its media type is one of these. */
   rawBody?: { accept: readonly string[] };
-  query?: z.ZodMiniType;
-  responses: { status: number; description: string; schema?: z.ZodMiniType; headers?: string[] }[];
+  readonly query?: z.ZodMiniType;
+  /** `schema` names the response's schema in http/response-schemas.ts (the OpenAPI document's component). */
+  responses: { status: number; description: string; schema?: ResponseSchemaName; headers?: string[] }[];
   errors: ErrorCode[];
 }
 
@@ -108,8 +101,10 @@ const fhirSearch = (
   access: { roles: ['clinician'], activities: ACTIVITIES },
   rateLimited: true,
   fhir: true,
-  query: FhirSearchQuerySchema,
-  responses: [{ status: 200, description, schema: FhirBundleSchema, headers: ['X-Correlation-ID'] }],
+  get query() {
+    return fhirSearchQuerySchema();
+  },
+  responses: [{ status: 200, description, schema: 'FhirBundle', headers: ['X-Correlation-ID'] }],
   // FHIR errors are OperationOutcomes with Spine codes (functions/fhir/outcome.ts), not the REST codes.
   errors: [],
 });
@@ -131,9 +126,7 @@ const fhirRoutes: RouteDefinition[] = [
     access: { roles: [] },
     public: true,
     fhir: true,
-    responses: [
-      { status: 200, description: 'The CapabilityStatement', schema: FhirCapabilityStatementSchema },
-    ],
+    responses: [{ status: 200, description: 'The CapabilityStatement', schema: 'FhirCapabilityStatement' }],
     errors: [],
   },
   fhirSearch(
@@ -155,8 +148,10 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/councils/{councilCode}',
     summary: "Register a council or update its name and duty team's phone numbers",
     access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
-    body: CouncilBodySchema,
-    responses: [{ status: 200, description: 'The stored council', schema: CouncilSchema }],
+    get body() {
+      return councilBodySchema();
+    },
+    responses: [{ status: 200, description: 'The stored council', schema: 'Council' }],
     errors: [...COMMON_ERRORS, ...BODY_ERRORS],
   },
   {
@@ -165,10 +160,12 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/councils/{councilCode}/plans/{nhsNumber}/{planType}',
     summary: 'Publish, update or end a plan',
     access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
-    body: PlanBodySchema,
+    get body() {
+      return planBodySchema();
+    },
     responses: [
-      { status: 201, description: 'Created', schema: PlanSchema, headers: ['ETag'] },
-      { status: 200, description: 'Updated or unchanged', schema: PlanSchema, headers: ['ETag'] },
+      { status: 201, description: 'Created', schema: 'Plan', headers: ['ETag'] },
+      { status: 200, description: 'Updated or unchanged', schema: 'Plan', headers: ['ETag'] },
     ],
     errors: [...COMMON_ERRORS, ...BODY_ERRORS, 'INVALID_NHS_NUMBER', 'CONFLICT', 'SENSITIVE_RECORD'],
   },
@@ -192,7 +189,7 @@ export const routes: readonly RouteDefinition[] = [
       {
         status: 200,
         description: 'The child, with an empty plans list if none is visible',
-        schema: LookupResponseSchema,
+        schema: 'LookupResponse',
       },
     ],
     errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED', 'THROTTLED'],
@@ -206,7 +203,7 @@ export const routes: readonly RouteDefinition[] = [
       'Presence check: whether a child has a visible plan; notifies nobody and is not an access (opening the details is the lookup)',
     access: { roles: ['clinician'], activities: ACTIVITIES },
     rateLimited: true,
-    responses: [{ status: 200, description: 'Whether an alert exists', schema: AlertResponseSchema }],
+    responses: [{ status: 200, description: 'Whether an alert exists', schema: 'AlertResponse' }],
     errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED', 'THROTTLED'],
   },
   {
@@ -215,8 +212,10 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/audit/children/{nhsNumber}',
     summary: 'Every audited event about an NHS number, newest first',
     access: { roles: ['auditor'] },
-    query: AuditQuerySchema,
-    responses: [{ status: 200, description: 'One page of events', schema: AuditPageSchema }],
+    get query() {
+      return auditQuerySchema();
+    },
+    responses: [{ status: 200, description: 'One page of events', schema: 'AuditPage' }],
     errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED'],
   },
   {
@@ -226,8 +225,10 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/audit/councils/{councilCode}',
     summary: "A council's registration and every change to it, newest first",
     access: { roles: ['auditor'] },
-    query: AuditQuerySchema,
-    responses: [{ status: 200, description: 'One page of events', schema: AuditPageSchema }],
+    get query() {
+      return auditQuerySchema();
+    },
+    responses: [{ status: 200, description: 'One page of events', schema: 'AuditPage' }],
     errors: [...COMMON_ERRORS, 'VALIDATION_FAILED'],
   },
   {
@@ -238,12 +239,14 @@ export const routes: readonly RouteDefinition[] = [
     access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
     body: UploadJsonBodySchema,
     rawBody: { accept: ['application/json', 'text/csv'] },
-    query: UploadQuerySchema,
+    get query() {
+      return uploadQuerySchema();
+    },
     responses: [
       {
         status: 200,
         description: 'A result per record, in file order, then the plans a snapshot ended',
-        schema: UploadResponseSchema,
+        schema: 'UploadResult',
       },
     ],
     errors: [...COMMON_ERRORS, ...BODY_ERRORS, 'CONFLICT', 'SNAPSHOT_GUARD'],
@@ -255,7 +258,7 @@ export const routes: readonly RouteDefinition[] = [
     summary:
       'Report (as the demographics service) that an NHS number was superseded: its plans and access history move to the new number',
     access: { roles: ['demographics'] },
-    responses: [{ status: 200, description: 'The plans moved', schema: SupersessionSchema }],
+    responses: [{ status: 200, description: 'The plans moved', schema: 'Supersession' }],
     errors: [...COMMON_ERRORS, 'INVALID_NHS_NUMBER', 'VALIDATION_FAILED', 'CONFLICT'],
   },
   {
@@ -264,8 +267,10 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/nhs-numbers/{nhsNumber}/sensitivity',
     summary: 'Record that the demographics service flags (or unflags) a person as sensitive',
     access: { roles: ['demographics'] },
-    body: SensitivityBodySchema,
-    responses: [{ status: 200, description: 'The stored flag', schema: SensitivitySchema }],
+    get body() {
+      return sensitivityBodySchema();
+    },
+    responses: [{ status: 200, description: 'The stored flag', schema: 'Sensitivity' }],
     errors: [...COMMON_ERRORS, ...BODY_ERRORS, 'INVALID_NHS_NUMBER'],
   },
   {
@@ -275,7 +280,7 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/councils/{councilCode}',
     summary: "Read back the council's registration, and a plan or its plans (the council's own only)",
     access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
-    responses: [{ status: 200, description: 'The stored council', schema: CouncilSchema }],
+    responses: [{ status: 200, description: 'The stored council', schema: 'Council' }],
     errors: [...COMMON_ERRORS, 'VALIDATION_FAILED'],
   },
   {
@@ -286,7 +291,7 @@ export const routes: readonly RouteDefinition[] = [
     summary:
       "Read back one of the council's plans as a PUT answers it, with the ETag a conditional write takes",
     access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
-    responses: [{ status: 200, description: 'The stored plan', schema: PlanSchema, headers: ['ETag'] }],
+    responses: [{ status: 200, description: 'The stored plan', schema: 'Plan', headers: ['ETag'] }],
     errors: [...COMMON_ERRORS, 'VALIDATION_FAILED', 'INVALID_NHS_NUMBER'],
   },
   {
@@ -296,8 +301,10 @@ export const routes: readonly RouteDefinition[] = [
     path: '/v1/councils/{councilCode}/plans',
     summary: "The council's plans (open, visible or all), by NHS number then plan type, a page at a time",
     access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
-    query: CouncilPlansQuerySchema,
-    responses: [{ status: 200, description: 'One page of plans', schema: CouncilPlansPageSchema }],
+    get query() {
+      return councilPlansQuerySchema();
+    },
+    responses: [{ status: 200, description: 'One page of plans', schema: 'CouncilPlansPage' }],
     errors: [...COMMON_ERRORS, 'VALIDATION_FAILED'],
   },
   {
@@ -308,9 +315,7 @@ export const routes: readonly RouteDefinition[] = [
     summary:
       "A child's recent unscheduled-care accesses, as a clinician's lookup shows them, for a council holding one of its visible plans",
     access: { roles: ['council'], ownOrganisationParam: 'councilCode' },
-    responses: [
-      { status: 200, description: 'The recent accesses, newest first', schema: ChildAccessesSchema },
-    ],
+    responses: [{ status: 200, description: 'The recent accesses, newest first', schema: 'ChildAccesses' }],
     errors: [...COMMON_ERRORS, 'VALIDATION_FAILED', 'INVALID_NHS_NUMBER'],
   },
   ...fhirRoutes,

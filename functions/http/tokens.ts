@@ -7,7 +7,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { CLOCK_TOLERANCE_SECONDS } from '../core/claims';
-import { discoveryUrlOf, type IssuerConfig, IssuersSchema, wholeOrgPattern } from '../environment';
+import { discoveryUrlOf, type IssuerConfig, issuersSchema, wholeOrgPattern } from '../environment';
 
 export const ALGORITHMS = ['RS256', 'PS256', 'ES256'];
 /** Tokens living longer than this are refused even if their exp is later. */
@@ -23,7 +23,7 @@ const JWKS_MAX_AGE_MS = 10 * 60_000;
 export type { IssuerConfig };
 
 export function parseIssuers(json: string): IssuerConfig[] {
-  return IssuersSchema.parse(JSON.parse(json));
+  return issuersSchema().parse(JSON.parse(json));
 }
 
 /** Why a token was refused: safe to log, it names no person and repeats nothing from the token. */

@@ -1,8 +1,10 @@
 /**
  * Items as stored, and their parsing back into domain types. Every item read goes through a schema:
- * an item of the wrong shape fails loudly instead of flowing on as a half-typed object.
+ * an item of the wrong shape fails loudly instead of flowing on as a half-typed object. Each schema is
+ * built on its first parse: most functions read only some kinds of item (docs/adr/0051).
  */
 import * as z from 'zod/mini';
+import { lazily } from '../core/lazily';
 import type { PlanType } from '../core/plans';
 import { PLAN_TYPES, planExpiry } from '../core/plans';
 import {
@@ -54,60 +56,66 @@ export interface AuditExtras {
   messages?: readonly CouncilMessage[];
 }
 
-const PlanItemSchema = z.object({
-  nhsNumber: z.string(),
-  planType: z.enum(PLAN_TYPES),
-  councilCode: z.string(),
-  startDate: z.string(),
-  endDate: z.optional(z.string()),
-  version: z.number(),
-});
+const planItemSchema = lazily(() =>
+  z.object({
+    nhsNumber: z.string(),
+    planType: z.enum(PLAN_TYPES),
+    councilCode: z.string(),
+    startDate: z.string(),
+    endDate: z.optional(z.string()),
+    version: z.number(),
+  }),
+);
 
-const CouncilItemSchema = z.object({
-  code: z.string(),
-  name: z.string(),
-  officeHoursPhone: z.optional(z.string()),
-  emergencyDutyPhone: z.string(),
-});
+const councilItemSchema = lazily(() =>
+  z.object({
+    code: z.string(),
+    name: z.string(),
+    officeHoursPhone: z.optional(z.string()),
+    emergencyDutyPhone: z.string(),
+  }),
+);
 
-const StatusItemSchema = z.object({
-  newNhsNumber: z.optional(z.string()),
-  sensitive: z.optional(z.boolean()),
-  replaces: z.optional(z.set(z.string())),
-});
+const statusItemSchema = lazily(() =>
+  z.object({
+    newNhsNumber: z.optional(z.string()),
+    sensitive: z.optional(z.boolean()),
+    replaces: z.optional(z.set(z.string())),
+  }),
+);
 
-const ActorSchema = z.object({ sub: z.string(), name: z.string(), org: z.string(), role: z.enum(ROLES) });
-
-const AuditItemSchema = z.object({
-  SK: z.string(),
-  eventId: z.string(),
-  at: z.string(),
-  action: z.enum(AUDIT_ACTIONS),
-  outcome: z.enum(AUDIT_OUTCOMES),
-  actor: ActorSchema,
-  planType: z.optional(z.enum(PLAN_TYPES)),
-  councilCode: z.optional(z.string()),
-  setting: z.optional(z.string()),
-  count: z.optional(z.number()),
-  roleName: z.optional(z.string()),
-  organisationName: z.optional(z.string()),
-});
+const auditItemSchema = lazily(() =>
+  z.object({
+    SK: z.string(),
+    eventId: z.string(),
+    at: z.string(),
+    action: z.enum(AUDIT_ACTIONS),
+    outcome: z.enum(AUDIT_OUTCOMES),
+    actor: z.object({ sub: z.string(), name: z.string(), org: z.string(), role: z.enum(ROLES) }),
+    planType: z.optional(z.enum(PLAN_TYPES)),
+    councilCode: z.optional(z.string()),
+    setting: z.optional(z.string()),
+    count: z.optional(z.number()),
+    roleName: z.optional(z.string()),
+    organisationName: z.optional(z.string()),
+  }),
+);
 
 type Item = Record<string, unknown>;
 
 export function parsePlan(item: Item): StoredPlan {
-  const { endDate, ...plan } = PlanItemSchema.parse(item);
+  const { endDate, ...plan } = planItemSchema().parse(item);
   return { ...plan, endDate: endDate ?? null };
 }
 
 export function parseCouncil(item: Item): Council {
-  const { officeHoursPhone, ...council } = CouncilItemSchema.parse(item);
+  const { officeHoursPhone, ...council } = councilItemSchema().parse(item);
   return { ...council, officeHoursPhone: officeHoursPhone ?? null };
 }
 
 /** Markers of a status item (none when the number has no status item). */
 export function parseStatus(item: Item | undefined): NhsNumberMarkers & { replaces: string[] } {
-  const status = item ? StatusItemSchema.parse(item) : {};
+  const status = item ? statusItemSchema().parse(item) : {};
   return {
     ...(status.newNhsNumber ? { supersededBy: status.newNhsNumber } : {}),
     sensitive: status.sensitive === true,
@@ -116,7 +124,7 @@ export function parseStatus(item: Item | undefined): NhsNumberMarkers & { replac
 }
 
 export function parseAuditEvent(item: Item): AuditEvent {
-  const event = AuditItemSchema.parse(item);
+  const event = auditItemSchema().parse(item);
   return {
     eventId: event.eventId,
     at: event.at,
@@ -130,7 +138,7 @@ export function parseAuditEvent(item: Item): AuditEvent {
 }
 
 export function parseAccess(item: Item): PreviousAccess {
-  const event = AuditItemSchema.parse(item);
+  const event = auditItemSchema().parse(item);
   return {
     accessedAt: event.at,
     userId: event.actor.sub,

@@ -9,11 +9,18 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, type EnvironmentOptions, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type BundlingOptions,
+  LogLevel,
+  NodejsFunction,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { FunctionSpec } from '../../functions/catalog';
 import { councilDeadLetterQueueName, councilQueueName } from '../../functions/notify/queue-names';
+import { BUNDLE_ALIASES } from './lambda-bundling';
 import { acknowledge } from './nag';
 import type { ServiceTable } from './service-table';
 import {
@@ -34,6 +41,26 @@ export const LOCAL_ONLY_ENVIRONMENT = ['LOCAL_IDENTITY_ORIGIN'] as const;
 /** Lets the ESM bundle load CommonJS dependencies that call require(). */
 const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/**
+ * How every function is bundled: one minified ESM file with the SDK, its source map beside it (not
+ * loaded at run time, docs/adr/0002), and the aliases of lambda-bundling.ts (docs/adr/0050).
+ */
+export const LAMBDA_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  bundleAwsSDK: true,
+  minify: true,
+  sourceMap: true,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: false,
+  tsconfig: path('tsconfig.json'),
+  logLevel: LogLevel.WARNING,
+  // esbuild runs in the project root, against which it resolves the aliases' relative paths.
+  esbuildArgs: { '--alias': Object.entries(BUNDLE_ALIASES).map(([name, file]) => `${name}=${file}`) },
+} satisfies BundlingOptions;
 
 /** A catalogue entry's handler, description, memory and timeout, as ServiceFunction takes them. */
 export function functionSizing(spec: FunctionSpec) {
@@ -96,19 +123,7 @@ export class ServiceFunction extends NodejsFunction {
       environment,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path('package-lock.json'),
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        bundleAwsSDK: true,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
-        tsconfig: path('tsconfig.json'),
-        logLevel: LogLevel.WARNING,
-      },
+      bundling: LAMBDA_BUNDLING,
     });
     this.serviceRole = role;
     this.serviceLogGroup = logGroup;

@@ -1,5 +1,5 @@
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ErrorBodySchema } from '../../functions/core/schemas';
+import { ErrorBodySchema } from '../../functions/core/response-schemas';
 import { forgedTokenFor } from '../../testkit';
 import {
   type ApiResult,

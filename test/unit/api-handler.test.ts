@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ChildRecordAccessedSchema, ErrorBodySchema } from '../../functions/core/schemas';
+import { ChildRecordAccessedSchema } from '../../functions/core/council-messages';
+import { ErrorBodySchema } from '../../functions/core/response-schemas';
 
 const sample = JSON.parse(readFileSync('events/apigw-lookup.json', 'utf8')) as APIGatewayProxyEvent;
 const context = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Parser } from '@asyncapi/parser';
-import { CouncilMessageSchema } from '../../functions/core/schemas';
+import { CouncilMessageSchema } from '../../functions/core/council-messages';
 import { buildAsyncApiDocument } from '../../scripts/asyncapi-document';
 import { councilMessageProblems } from '../../testkit/council-messages';
 

@@ -15,10 +15,10 @@ describe('validation messages in a bundled function', () => {
       const out = path.join(dir, 'index.mjs');
       await build({
         stdin: {
-          contents: `import { CouncilBodySchema, PlanBodySchema } from './functions/core/schemas';
+          contents: `import { councilBodySchema, planBodySchema } from './functions/core/schemas';
             console.log(JSON.stringify([
-              ...CouncilBodySchema.safeParse({ name: 'x', emergencyDutyPhone: '020 7946 0999', extra: 1 }).error.issues,
-              ...PlanBodySchema.safeParse([]).error.issues,
+              ...councilBodySchema().safeParse({ name: 'x', emergencyDutyPhone: '020 7946 0999', extra: 1 }).error.issues,
+              ...planBodySchema().safeParse([]).error.issues,
             ].map((issue) => issue.message)));`,
           resolveDir: REPO_ROOT,
           loader: 'ts',

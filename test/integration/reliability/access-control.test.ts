@@ -9,7 +9,7 @@
  */
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { isValidNhsNumber } from '../../../functions/core/nhs-number';
-import { ErrorBodySchema } from '../../../functions/core/schemas';
+import { ErrorBodySchema } from '../../../functions/core/response-schemas';
 import { routes } from '../../../functions/http/routes';
 import { readLocalConfig } from '../../../local/config';
 import { DEFAULT_RATE_LIMITS } from '../../../local/rate-limiter';
