@@ -10,6 +10,7 @@ const env = readEnvironment(environments.upload);
 const settings = {
   writeConcurrency: Number(env.PLAN_WRITE_CONCURRENCY),
   snapshotMaxEndShare: Number(env.SNAPSHOT_MAX_END_SHARE),
+  rowsPerTransaction: Number(env.UPLOAD_ROWS_PER_TRANSACTION),
 };
 
 /** Under BODY_LIMIT_BYTES: the web ACL refuses that size before it reaches here. */

@@ -14,6 +14,11 @@ export const UPLOAD_MODES = ['delta', 'snapshot'] as const;
 export type UploadMode = (typeof UPLOAD_MODES)[number];
 /** A snapshot may end at most this share of the council's open plans unless forced. */
 export const DEFAULT_SNAPSHOT_MAX_END_SHARE = 0.1;
+/**
+ * The most rows one plan transaction can hold: DynamoDB's 100 items, two a row (its plan and audit
+ * event) when rows share their number's status check. The upload's default: as many as fit.
+ */
+export const MAX_ROWS_PER_TRANSACTION = 50;
 
 export const ROW_CODES = [
   'INVALID_NHS_NUMBER',

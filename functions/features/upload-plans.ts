@@ -15,6 +15,7 @@ import {
   CSV_HEADER,
   CSV_PARSE_OPTIONS,
   countOpen,
+  MAX_ROWS_PER_TRANSACTION,
   MAX_UPLOAD_RECORDS,
   planKey,
   plansToEnd,
@@ -96,6 +97,11 @@ export interface UploadRequest {
 export interface UploadSettings {
   /** Plan transactions kept in flight. */
   writeConcurrency: number;
+  /**
+   * Rows written per transaction, each as its plan and audit event (up to DynamoDB's 100 items); 1
+   * writes every row in its own transaction. Default: as many as fit (MAX_ROWS_PER_TRANSACTION).
+   */
+  rowsPerTransaction?: number;
   /** Largest share of a council's open plans a snapshot may end without force. */
   snapshotMaxEndShare: number;
 }
@@ -190,7 +196,7 @@ class UploadRun {
   }
 
   /**
-   * The writes that did not land when a condition refused one: read again and decided afresh
+   * The writes that did not land, those whose conditions were refused: read again and decided afresh
    * (UNCHANGED, rejected for a number superseded or flagged meanwhile, or written on the new version).
    */
   async redecide(pending: readonly PendingWrite[], conflict: PlanWriteConflict): Promise<PendingWrite[]> {
@@ -309,13 +315,15 @@ export async function uploadPlans(
     pending.push(...toEnd.map((plan) => run.endWrite(plan)));
   }
 
-  // The writes that landed stay and are answered as such; the rest are decided again, so the answer
-  // describes exactly what the table now holds.
+  // The writes that landed stay and are answered as such (a transaction refused for some rows is sent
+  // again without them); the refused rows are decided again, so the answer describes exactly what the
+  // table now holds.
   for (let round = 1; !request.dryRun && pending.length > 0; round++) {
     try {
       await store.plans.writeMany(
         pending.map((entry) => entry.write),
         settings.writeConcurrency,
+        settings.rowsPerTransaction ?? MAX_ROWS_PER_TRANSACTION,
       );
       break;
     } catch (error) {

@@ -2,7 +2,7 @@
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { PlanWriteConflict, WriteConflict } from '../core/errors';
 import type { PlanType } from '../core/plans';
-import { planKey as uploadPlanKey } from '../core/uploads';
+import { MAX_ROWS_PER_TRANSACTION, planKey as uploadPlanKey } from '../core/uploads';
 import { auditPut } from './audit';
 import { batchGet } from './batch-get';
 import type { StoreContext } from './context';
@@ -65,8 +65,14 @@ interface TaggedItem {
   item: TransactItem;
   /** STATUS: superseded or sensitive, told apart by the status item DynamoDB returns. */
   reason: WriteConflict['reason'] | 'STATUS';
-  /** Index of the write this item belongs to. */
-  write: number;
+  /** Indexes of the writes this item belongs to: a status check guards every write of its number. */
+  writes: number[];
+}
+
+/** Why a transaction was cancelled: the first refused condition, and every write a refused item guards. */
+interface Refusal {
+  conflict: PlanWriteConflict;
+  atFault: ReadonlySet<number>;
 }
 
 /**
@@ -249,21 +255,37 @@ export class PlanRepository {
   }
 
   /**
-   * Writes plans, each with its audit event, in as few transactions as DynamoDB allows (`concurrency`
-   * at once). Each transaction is all-or-nothing. On a refused condition it throws PlanWriteConflict
-   * naming the write; `applied` then lists the indexes of writes that did land.
+   * Writes plans, each with its audit event, in transactions of up to `rowsPerTransaction` writes and
+   * DynamoDB's 100 items (`concurrency` at once). Each transaction is all-or-nothing. One cancelled for
+   * a refused condition is sent again without the writes that condition guards, so the other writes
+   * land; the pool goes on with the other transactions. Then, if any condition was refused, it throws
+   * PlanWriteConflict naming the first refused write, `applied` listing every write that landed.
    */
-  async writeMany(writes: readonly PlanWrite[], concurrency = 4): Promise<{ applied: number[] }> {
+  async writeMany(
+    writes: readonly PlanWrite[],
+    concurrency = 4,
+    rowsPerTransaction = MAX_ROWS_PER_TRANSACTION,
+  ): Promise<{ applied: number[] }> {
     const applied: number[] = [];
-    const tasks = this.planTransactions(writes).map((tagged) => async () => {
-      await this.transactTagged(tagged);
-      applied.push(...new Set(tagged.map((entry) => entry.write)));
+    const conflicts: PlanWriteConflict[] = [];
+    const tasks = this.planTransactions(writes, rowsPerTransaction).map((transaction) => async () => {
+      let left = transaction;
+      while (left.length > 0) {
+        const refusal = await this.transactTagged(this.transactionItems(writes, left));
+        if (!refusal) {
+          applied.push(...left);
+          return;
+        }
+        conflicts.push(refusal.conflict);
+        // At least one write drops out each time, so this ends.
+        left = left.filter((index) => !refusal.atFault.has(index));
+      }
     });
-    try {
-      await runPool(tasks, concurrency);
-    } catch (failure) {
-      if (failure instanceof PlanWriteConflict) failure.applied = applied;
-      throw failure;
+    await runPool(tasks, concurrency);
+    const [first] = conflicts.sort((a, b) => a.writeIndex - b.writeIndex);
+    if (first) {
+      first.applied = applied.sort((a, b) => a - b);
+      throw first;
     }
     return { applied };
   }
@@ -289,9 +311,9 @@ export class PlanRepository {
       {
         item: planPut(tableName, write.plan, write.audit.at, write.expectedVersion),
         reason: 'VERSION',
-        write: index,
+        writes: [index],
       },
-      { item: auditPut(tableName, write.audit), reason: 'VERSION', write: index },
+      { item: auditPut(tableName, write.audit), reason: 'VERSION', writes: [index] },
     ];
   }
 
@@ -305,55 +327,84 @@ export class PlanRepository {
     const newPlan = write.expectedVersion === undefined;
     const existing = checks.get(nhsNumber);
     if (existing) {
+      existing.writes.push(index);
       if (newPlan) existing.item = statusCheck(this.store.tableName, nhsNumber, true);
       return [];
     }
     const tagged: TaggedItem = {
       item: statusCheck(this.store.tableName, nhsNumber, newPlan),
       reason: 'STATUS',
-      write: index,
+      writes: [index],
     };
     checks.set(nhsNumber, tagged);
     return [tagged];
   }
 
+  /** The items of one transaction holding these writes (each write's plan and audit event, then its check). */
+  private transactionItems(writes: readonly PlanWrite[], indexes: readonly number[]): TaggedItem[] {
+    const checks = new Map<string, TaggedItem>();
+    return indexes.flatMap((index) => {
+      const write = writes[index] as PlanWrite;
+      return [...this.writeItems(write, index), ...this.statusChecks(write, index, checks)];
+    });
+  }
+
   /**
-   * Splits writes into transactions of at most 100 items. The council's registration is checked when
-   * the write is prepared, not inside the transaction: a ConditionCheck on the one profile item would
-   * make every concurrent plan write of a council conflict with every other (docs/adr/0008).
+   * Splits writes into transactions (their indexes) of at most `rowsPerTransaction` writes and 100
+   * items. The council's registration is checked when the write is prepared, not inside the
+   * transaction: a ConditionCheck on the one profile item would make every concurrent plan write of a
+   * council conflict with every other (docs/adr/0008).
    */
-  private planTransactions(writes: readonly PlanWrite[]): TaggedItem[][] {
-    const transactions: TaggedItem[][] = [];
-    let current: TaggedItem[] = [];
-    let checks = new Map<string, TaggedItem>();
+  private planTransactions(writes: readonly PlanWrite[], rowsPerTransaction: number): number[][] {
+    const transactions: number[][] = [];
+    let current: number[] = [];
+    let items = 0;
+    let numbers = new Set<string>();
     writes.forEach((write, index) => {
-      // Split before building the write's items (at most 3): statusChecks registers its check, or makes
-      // an earlier write's check stricter, in the transaction the write goes into.
-      if (current.length > 0 && current.length + 3 > MAX_TRANSACTION_ITEMS) {
+      // A write adds its plan and audit event, and a status check unless its number already has one.
+      const added = numbers.has(write.plan.nhsNumber) ? 2 : 3;
+      if (
+        current.length > 0 &&
+        (current.length >= rowsPerTransaction || items + added > MAX_TRANSACTION_ITEMS)
+      ) {
         transactions.push(current);
         current = [];
-        checks = new Map();
+        items = 0;
+        numbers = new Set();
       }
-      current.push(...this.writeItems(write, index), ...this.statusChecks(write, index, checks));
+      current.push(index);
+      items += numbers.has(write.plan.nhsNumber) ? 2 : 3;
+      numbers.add(write.plan.nhsNumber);
     });
     if (current.length > 0) transactions.push(current);
     return transactions;
   }
 
-  private async transactTagged(tagged: TaggedItem[]): Promise<void> {
+  /**
+   * Sends one transaction: undefined when it landed; when conditions refused it, the first refused
+   * condition's conflict and every write the refused items belong to. Any other failure is thrown.
+   */
+  private async transactTagged(tagged: TaggedItem[]): Promise<Refusal | undefined> {
     try {
       await sendTransaction(
         this.store,
         tagged.map((entry) => entry.item),
       );
+      return undefined;
     } catch (error) {
       const reasons = cancellationReasons(error);
-      const failed = reasons?.findIndex((reason) => reason.Code === 'ConditionalCheckFailed') ?? -1;
-      const entry = tagged[failed];
-      if (!reasons || !entry) throw error;
-      const supersededBy = reasons[failed]?.Item?.newNhsNumber as string | undefined;
+      const refused = (reasons ?? []).flatMap((reason, index) =>
+        reason.Code === 'ConditionalCheckFailed' && tagged[index] ? [index] : [],
+      );
+      const [failed] = refused;
+      const entry = failed === undefined ? undefined : tagged[failed];
+      if (failed === undefined || !entry) throw error;
+      const supersededBy = reasons?.[failed]?.Item?.newNhsNumber as string | undefined;
       const reason = entry.reason !== 'STATUS' ? entry.reason : supersededBy ? 'SUPERSEDED' : 'SENSITIVE';
-      throw new PlanWriteConflict(new WriteConflict(reason, supersededBy), entry.write);
+      return {
+        conflict: new PlanWriteConflict(new WriteConflict(reason, supersededBy), entry.writes[0] as number),
+        atFault: new Set(refused.flatMap((index) => (tagged[index] as TaggedItem).writes)),
+      };
     }
   }
 }

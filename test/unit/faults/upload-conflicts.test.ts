@@ -159,14 +159,19 @@ it('rejects a row whose number was superseded meanwhile, and writes the others',
 
 it('answers 409 only when the plans keep changing through every round', async () => {
   let version = 0;
-  const changedAgain = () => {
+  // Another writer changes A's plan before every transaction that writes it; B's rows land.
+  dynamodb.on(TransactWriteCommand).callsFake((input) => {
+    const transaction = (input.TransactItems as Record<string, unknown>[]) ?? [];
+    sent.push(transaction);
+    const at = plansPut(transaction).indexOf(A);
+    if (at < 0) return {};
     version++;
     put(planOf(A, `2025-0${version}-01`, version));
-    return refusedAt(0, 6);
-  };
-  refusals.push(changedAgain, changedAgain, changedAgain);
+    return Promise.reject(refusedAt(at * 3, transaction.length));
+  });
   const response = await upload(FILE);
   expect(response.status).toBe(409);
   expect(response.body.error.code).toBe('CONFLICT');
-  expect(sent).toHaveLength(3);
+  // The first transaction again without A (it lands), then A alone in each later round.
+  expect(sent.map(plansPut)).toEqual([[A, B], [B], [A], [A]]);
 });
