@@ -8,7 +8,11 @@ export { METRIC_NAMES } from './metric-names';
  * stage (POWERTOOLS_METRICS_NAMESPACE); locally it is this default. Apart from the logger, so that only
  * the functions that count load Powertools Metrics at cold start.
  */
-export const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: 'ChildProtectionSharing/local' });
+// A namespace given here would override POWERTOOLS_METRICS_NAMESPACE, so the default applies only unset.
+export const metrics = new Metrics({
+  serviceName: SERVICE_NAME,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ChildProtectionSharing/local',
+});
 
 /** Writes the invocation's metrics, if it recorded any (an empty publish only warns). */
 export function publishMetrics(): void {

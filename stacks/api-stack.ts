@@ -48,7 +48,7 @@ import { acknowledge } from './constructs/nag';
 import { functionSizing, ServiceFunction } from './constructs/service-function';
 import { regionalTable } from './constructs/service-table';
 import { apiTableAccess } from './constructs/table-access';
-import { API_STAGE_NAME, SERVICE, wafLogGroupName } from './naming';
+import { API_STAGE_NAME, metricsNamespace, SERVICE, wafLogGroupName } from './naming';
 import { logRetention } from './retention';
 
 export interface ApiStackProps extends StackProps {
@@ -136,6 +136,8 @@ export class ApiStack extends Stack {
       environment: {
         JWT_ISSUERS: JSON.stringify(stage.identity.issuers),
         JWT_AUDIENCE: stage.identity.audience,
+        // Where it counts IdentityServiceUnreachable (the Monitoring stack alarms on it there).
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stage.name),
       },
     });
     const authorizerProps = {

@@ -23,7 +23,7 @@ import { acknowledge } from './constructs/nag';
 import { ReplicaStream } from './constructs/replica-stream';
 import { functionSizing, ServiceFunction } from './constructs/service-function';
 import { regionalTable } from './constructs/service-table';
-import { councilQueuePrefix } from './naming';
+import { councilQueuePrefix, metricsNamespace } from './naming';
 import { logRetention } from './retention';
 
 export interface MessagingStackProps extends StackProps {
@@ -117,7 +117,7 @@ export class MessagingStack extends Stack {
       encryptionKey: props.tableKey,
     });
 
-    const metricsNamespace = `ChildProtectionSharing/${stage.name}`;
+    const namespace = metricsNamespace(stage.name);
     this.dispatch = new ServiceFunction(this, 'DispatchFunction', {
       ...functionSizing(catalog.dispatch),
       reservedConcurrency: stage.limits.reservedConcurrency.dispatch,
@@ -129,14 +129,14 @@ export class MessagingStack extends Stack {
         TABLE_NAME: table.tableName,
         COUNCIL_QUEUE_URL_PREFIX: queueUrlPrefix,
         COUNCIL_HOMES: councilHomes(stage),
-        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
+        POWERTOOLS_METRICS_NAMESPACE: namespace,
       },
     });
     this.dispatch.grantSendToCouncilQueues(namePrefix, this.queueKey);
     // Counted by the function itself (Powertools Metrics, embedded metric format).
     const dispatchCount = (metricName: string) =>
       new Metric({
-        namespace: metricsNamespace,
+        namespace,
         metricName,
         dimensionsMap: { service: SERVICE_NAME },
         period: Duration.minutes(1),

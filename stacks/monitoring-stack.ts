@@ -20,10 +20,12 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { METRIC_NAMES, SERVICE_NAME } from '../functions/metric-names';
 import type { ApiStack } from './api-stack';
 import type { RegionConfig, StageConfig } from './config';
 import { serviceKey } from './constructs/keys';
 import type { MessagingStack } from './messaging-stack';
+import { metricsNamespace } from './naming';
 
 export interface MonitoringStackProps extends StackProps {
   stage: StageConfig;
@@ -116,6 +118,22 @@ export class MonitoringStack extends Stack {
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
       },
+    );
+
+    // Counted by the authorizer itself (Powertools Metrics, embedded metric format) in the namespace the
+    // Api stack gives it, with Powertools' service dimension.
+    const identityUnreachable = new Metric({
+      namespace: metricsNamespace(stage.name),
+      metricName: METRIC_NAMES.identityServiceUnreachable,
+      dimensionsMap: { service: SERVICE_NAME },
+      period: ONE_MINUTE,
+      statistic: 'Sum',
+    });
+    alarm(
+      'IdentityServiceUnreachable',
+      identityUnreachable,
+      0,
+      'The authorizer refused tokens because an identity service (CIS2 or a client-credentials issuer: discovery, key set or UserInfo) did not answer within 2 seconds: callers get 401. Its log names the issuer (docs/deploy.md).',
     );
 
     const dlqDepth = (queueMetric: Metric) => queueMetric.with({ period: ONE_MINUTE, statistic: 'Maximum' });
@@ -215,6 +233,13 @@ export class MonitoringStack extends Stack {
       new GraphWidget({
         title: 'WAF blocks',
         left: ['RateLimitedRoutesPerCaller', 'RateLimitedRoutesPerSourceAddress', 'ALL'].map(wafMetric),
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Tokens refused: identity service unreachable',
+        left: [identityUnreachable],
         width: 8,
       }),
     );

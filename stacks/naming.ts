@@ -20,6 +20,12 @@ export const tableKeyAlias = (stage: string): string => `alias/${SERVICE}/${stag
 export const wafLogGroupName = (stage: string, region: string): string =>
   `aws-waf-logs-${SERVICE}-${stage}-${region}`;
 
+/**
+ * The CloudWatch namespace of the functions' own counts (Powertools Metrics, POWERTOOLS_METRICS_NAMESPACE):
+ * the alarms watch the namespace the functions are given.
+ */
+export const metricsNamespace = (stage: string): string => `ChildProtectionSharing/${stage}`;
+
 /** API Gateway stage name (part of the execute-api URL; a custom domain maps its root to it). */
 export const API_STAGE_NAME = 'live';
 

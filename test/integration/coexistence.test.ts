@@ -1,6 +1,7 @@
 /**
  * `npm start` as a developer runs it (default port, default runtime file) and the test suite side by
- * side: the suite passes and leaves the running service alone; a second `npm start` and one whose
+ * side: it prints and serves the web view and its identity provider's documents; the suite passes and
+ * leaves the running service alone; a second `npm start` and one whose
  * port is taken refuse with one line; Ctrl-C removes only its own runtime file and stops everything.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -175,6 +176,43 @@ describeOutsideChildRun('npm start beside the test suite', () => {
     expect(identity).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.output()).toContain(`Identity provider ${identity}`);
   });
+
+  it('prints the web view’s address and the identity provider’s discovery documents, and each answers', async () => {
+    // The last line of the start-up banner: everything above it is printed.
+    await waitForOutput(server, /Press Ctrl-C to stop\./, 10_000);
+    const output = server.output();
+    const webView = /Clinician web view (\S+)/.exec(output)?.[1];
+    expect(webView).toBe(`${url}/web/`);
+    const page = await fetch(webView as string);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(await page.text()).toContain('<title>Child protection alerts – NHS</title>');
+    const identity = readRuntime(runtimeFile).identityOrigin;
+    const pageConfig = await fetch(new URL('config.json', webView));
+    expect(pageConfig.status).toBe(200);
+    expect(((await pageConfig.json()) as { issuer: string }).issuer).toBe(`${identity}/cis2`);
+
+    // Both issuers, each with its discovery document and key set at the printed addresses.
+    const printed = [...output.matchAll(/discovery (\S+) · keys (\S+)/g)].map((match) => [
+      match[1],
+      match[2],
+    ]);
+    expect(printed).toEqual([
+      [`${identity}/cis2/.well-known/openid-configuration`, `${identity}/cis2/jwks`],
+      [`${identity}/systems/.well-known/openid-configuration`, `${identity}/systems/jwks`],
+    ]);
+    for (const [discoveryUrl, keysUrl] of printed as [string, string][]) {
+      const discovery = await fetch(discoveryUrl);
+      expect(discovery.status).toBe(200);
+      const document = (await discovery.json()) as { issuer: string; jwks_uri: string };
+      expect(`${document.issuer}/.well-known/openid-configuration`).toBe(discoveryUrl);
+      expect(document.jwks_uri).toBe(keysUrl);
+      const keys = await fetch(keysUrl);
+      expect(keys.status).toBe(200);
+      expect(((await keys.json()) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
+    }
+  }, 30_000);
 
   it('lets the integration suite run beside it, and still answers', async () => {
     const jest = spawn(

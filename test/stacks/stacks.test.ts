@@ -12,7 +12,7 @@ import { BODY_LIMIT_BYTES, routes } from '../../functions/http/routes';
 import { parseIssuers } from '../../functions/http/tokens';
 import { tableDefinition } from '../../functions/store/table-definition';
 import type { BuiltApp } from '../../stacks/app-builder';
-import { parseConfig, stages } from '../../stacks/config';
+import { parseConfig, type StageConfig, stages } from '../../stacks/config';
 import { OVER_LIMIT_LABEL } from '../../stacks/constructs/api-firewall';
 import { COUNCIL_CONSUMER_ACTIONS } from '../../stacks/constructs/council-queue';
 import { MIN_REASON_LENGTH } from '../../stacks/constructs/nag';
@@ -1044,6 +1044,83 @@ describe('monitoring', () => {
       template(monitoring).resourceCountIs('AWS::SNS::Subscription', region.alarmEmails.length);
     },
   );
+
+  /** The authorizer's environment in the region's Api stack, as deployed. */
+  const authorizerVariables = (stage: StageConfig, region: string): Record<string, string> => {
+    const api = regionStacks(built, stage.name, region).api;
+    const id = api.getLogicalId(api.authorizerFunction.node.defaultChild as never);
+    return (
+      (template(api).toJSON().Resources[id] as Resource).Properties.Environment as {
+        Variables: Record<string, string>;
+      }
+    ).Variables;
+  };
+
+  it.each(regionCases)(
+    '%s: alarms on IdentityServiceUnreachable in the namespace the authorizer is given, with the service dimension',
+    (_label, { stage, region }) => {
+      const monitoring = regionStacks(built, stage.name, region.region).monitoring;
+      const [[topicId]] = resourcesOfType(monitoring, 'AWS::SNS::Topic') as [[string, Resource]];
+      const namespace = authorizerVariables(stage, region.region).POWERTOOLS_METRICS_NAMESPACE;
+      expect(namespace).toBe(`ChildProtectionSharing/${stage.name}`);
+      const alarms = resourcesOfType(monitoring, 'AWS::CloudWatch::Alarm')
+        .map(([, a]) => a.Properties as Record<string, any>)
+        .filter((a) => a.MetricName === 'IdentityServiceUnreachable');
+      expect(alarms).toEqual([
+        expect.objectContaining({
+          Namespace: namespace,
+          Dimensions: [{ Name: 'service', Value: 'child-protection-sharing' }],
+          Statistic: 'Sum',
+          Period: 60,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: topicId }],
+          OKActions: [{ Ref: topicId }],
+        }),
+      ]);
+    },
+  );
+
+  it('the authorizer, run with the environment a stage gives it, counts IdentityServiceUnreachable where the alarm watches', async () => {
+    const [stage] = config as [StageConfig];
+    const region = stage.primaryRegion;
+    const variables = authorizerVariables(stage, region);
+    const alarm = resourcesOfType(
+      regionStacks(built, stage.name, region).monitoring,
+      'AWS::CloudWatch::Alarm',
+    )
+      .map(([, a]) => a.Properties as Record<string, any>)
+      .find((a) => a.MetricName === 'IdentityServiceUnreachable') as Record<string, any>;
+    expect(alarm).toBeDefined();
+    const saved = process.env.POWERTOOLS_METRICS_NAMESPACE;
+    process.env.POWERTOOLS_METRICS_NAMESPACE = variables.POWERTOOLS_METRICS_NAMESPACE;
+    try {
+      // The very module and metric name the authorizer's failure path uses (functions/authorizer.ts).
+      // One at a time: jest's ESM loader fails on concurrent imports of a shared dependency.
+      const { metrics, METRIC_NAMES } = await import('../../functions/metrics');
+      const { MetricUnit } = await import('@aws-lambda-powertools/metrics');
+      metrics.addMetric(METRIC_NAMES.identityServiceUnreachable, MetricUnit.Count, 1);
+      const emitted = metrics.serializeMetrics();
+      metrics.clearMetrics();
+      const [directive] = emitted._aws.CloudWatchMetrics;
+      expect({
+        namespace: directive?.Namespace,
+        metrics: directive?.Metrics.map((metric) => metric.Name),
+        dimensions: directive?.Dimensions.flat().map((name) => [
+          name,
+          (emitted as Record<string, unknown>)[name],
+        ]),
+      }).toEqual({
+        namespace: alarm.Namespace,
+        metrics: [alarm.MetricName],
+        dimensions: (alarm.Dimensions as { Name: string; Value: string }[]).map((d) => [d.Name, d.Value]),
+      });
+    } finally {
+      if (saved === undefined) delete process.env.POWERTOOLS_METRICS_NAMESPACE;
+      else process.env.POWERTOOLS_METRICS_NAMESPACE = saved;
+    }
+  });
 });
 
 /** `{ "Fn::Join": ["", [...]] }` as a string, with each reference written `Ref(logicalId)`. */

@@ -8,14 +8,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { ACTIVITY_NOTIFYING, ACTIVITY_SILENT } from '../../functions/core/access-history';
+import { ChildRecordAccessedSchema, NhsNumberSupersededSchema } from '../../functions/core/council-messages';
 import { UNBORN_VISIBLE_DAYS_AFTER_END, VISIBLE_MONTHS_AFTER_END } from '../../functions/core/plans';
-import {
-  ChildRecordAccessedSchema,
-  CouncilBodySchema,
-  LookupResponseSchema,
-  NhsNumberSupersededSchema,
-  PlanBodySchema,
-} from '../../functions/core/schemas';
+import { AlertResponseSchema, LookupResponseSchema } from '../../functions/core/response-schemas';
+import { councilBodySchema, planBodySchema } from '../../functions/core/schemas';
 import { CSV_HEADER, DEFAULT_SNAPSHOT_MAX_END_SHARE } from '../../functions/core/uploads';
 import { routes } from '../../functions/http/routes';
 
@@ -35,6 +31,10 @@ const REQUIRED_HAZARDS: readonly [string, string][] = [
   ['H10', 'The service is unavailable at the point of care'],
   ['H11', 'A silent read notifies, or a notifying read is silent'],
   ['H12', 'Sensitive or superseded status is probed without trace'],
+  ['H17', 'A clinician checks a mistyped but valid NHS number in the web view'],
+  ['H18', 'An alert is seen through the presence check but the council is never told'],
+  ['H19', 'The web view puts first a duty number that does not answer'],
+  ['H20', 'The web view fails a clinician mid-consultation'],
 ];
 
 /** What every hazard section must say, in the DCB0129 manner, besides its controls and ratings. */
@@ -83,7 +83,8 @@ interface HazardLog {
 
 const HAZARD_HEADING = /^## (H\d+)\. (.+)$/;
 const CONTROL_LINE = /^- \*\*(C(\d+)\.\d+)\*\* (\S.*)$/;
-const EVIDENCE_LINE = /^ {2}- `(test\/(?:unit|integration|stacks|setup)\/[\w./-]+\.test\.ts)` › (\S.*)$/;
+// test/e2e: the web view's browser tests.
+const EVIDENCE_LINE = /^ {2}- `(test\/(?:unit|integration|stacks|setup|e2e)\/[\w./-]+\.test\.ts)` › (\S.*)$/;
 const UNTESTED_LINE = /^ {2}- no automated test: (\S.*)$/;
 const RATING_LINE = new RegExp(
   `^\\*\\*(Initial|Residual) risk:\\*\\* severity (${SEVERITIES.join('|')}), likelihood (${LIKELIHOODS.join('|')}), risk ([1-5])\\.(?: .*)?$`,
@@ -91,7 +92,7 @@ const RATING_LINE = new RegExp(
 const OPEN_ACTION_LINE = /^- \*\*(OA-\d+)\*\* \((H\d+(?:, H\d+)*)\) \S.*$/;
 const SUMMARY_ROW = /^\| (H\d+) \| (.+) \| ([1-5]) \| ([1-5]) \|$/;
 /** A repository file a control names as implementing it, in backticks. */
-const IMPLEMENTATION_PATH = /`((?:functions|stacks|local|cli|scripts|testkit)\/[\w./-]+)`/g;
+const IMPLEMENTATION_PATH = /`((?:functions|stacks|local|cli|scripts|testkit|web)\/[\w./-]+)`/g;
 
 /** Parses the log. Strict: a line that starts like an entry but is malformed is reported by number. */
 function parseHazardLog(text: string): HazardLog {
@@ -343,10 +344,11 @@ function reviewedAgainst(): string[] {
         `- Route: \`${route.method} ${route.path}\` (${route.public ? 'public, no token' : route.access.roles.join(', ')}).`,
     ),
     fields('the lookup response', fieldPaths(LookupResponseSchema)),
+    fields('the presence check', fieldPaths(AlertResponseSchema)),
     fields('ChildRecordAccessed', fieldPaths(ChildRecordAccessedSchema)),
     fields('NhsNumberSuperseded', fieldPaths(NhsNumberSupersededSchema)),
-    fields('a council registration', fieldPaths(CouncilBodySchema)),
-    fields('a plan', fieldPaths(PlanBodySchema)),
+    fields('a council registration', fieldPaths(councilBodySchema())),
+    fields('a plan', fieldPaths(planBodySchema())),
     fields('an upload row', CSV_HEADER),
   ];
 }

@@ -51,7 +51,8 @@ describe("the order of a council's numbers", () => {
 
   it('tel: links keep the digits and a leading +', () => {
     expect(telHref('020 7946 0999')).toBe('tel:02079460999');
-    expect(telHref('+44 (0)20 7946-0999')).toBe('tel:+4402079460999');
+    expect(telHref('+44 (0)20 7946-0999')).toBe('tel:+442079460999');
+    expect(telHref('+44 20 7946 0999')).toBe('tel:+442079460999');
   });
 });
 

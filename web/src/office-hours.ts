@@ -45,8 +45,13 @@ export function phonesInOrder(council: CouncilPhones, at: Date): PhoneToShow[] {
   return isOfficeHours(at) ? [office, emergency] : [emergency, office];
 }
 
-/** A `tel:` address for a number as councils write it: digits and a leading +, nothing else. */
+/**
+ * A `tel:` address for a number as councils write it: digits and a leading +, nothing else. The UK's
+ * "(0)" after a country code is dialled only from inside the country, so it is dropped there.
+ */
 export function telHref(number: string): string {
   const trimmed = number.trim();
-  return `tel:${trimmed.startsWith('+') ? '+' : ''}${trimmed.replace(/[^0-9]/g, '')}`;
+  const international = trimmed.startsWith('+');
+  const dialled = international ? trimmed.replace(/\(\s*0\s*\)/, '') : trimmed;
+  return `tel:${international ? '+' : ''}${dialled.replace(/[^0-9]/g, '')}`;
 }
