@@ -179,7 +179,9 @@ async function main(values: Values<typeof CLI.flags>): Promise<number> {
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stop.signal.aborted) process.exit(130);
-    out(`${signal}: stopping after the messages in hand (again to stop at once)`);
+    out(
+      `${signal}: stopping once the current receive returns (up to ${waitSeconds} s) and its messages are handed on (again to stop at once)`,
+    );
     stop.abort();
   };
   process.on('SIGINT', onSignal);

@@ -68,7 +68,7 @@ export interface RunnerOptions {
   queueUrl: string;
   destination: Destination;
   store: DeliveredStore;
-  /** Stops the loop after the batch in hand (an outstanding receive is abandoned). */
+  /** Stops the loop after the batch in hand (an outstanding receive is waited for and handed on). */
   signal: AbortSignal;
   onEvent?: (event: RunnerEvent, counts: RunnerCounts) => void;
   /** Long-poll wait per receive, 0 to 20 (default 20). */
@@ -124,7 +124,9 @@ export async function runQueue(options: RunnerOptions): Promise<RunnerCounts> {
           WaitTimeSeconds: options.waitSeconds ?? 20,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
-        { abortSignal: signal },
+        // Not aborted on stop: SQS hands a long poll's messages to it even after the client went away,
+        // hiding them for the visibility timeout and counting a receive towards the dead-letter limit.
+        // A stop waits for the poll to return and hands on what it brought.
       );
       messages = result.Messages ?? [];
       receiveFailures = 0;
