@@ -63,10 +63,10 @@ const settings: BenchSettings =
         // The untimed first request of every connection is warm-up enough for a smoke run.
         warmupSeconds: 0,
         lookupPool: 500,
-        notifyLookups: 60,
+        notifyLookups: 40,
         notifyRatePerSecond: 20,
         scaleSmall: 1_000,
-        scaleLarge: number(args['scale-large'], 5_000),
+        scaleLarge: number(args['scale-large'], 3_000),
         uploadRows: number(args['upload-rows'], 300),
         coldStartRepeats: 1,
       }
@@ -180,6 +180,7 @@ async function main(): Promise<number> {
         : notes,
       errors,
       extras,
+      titles: Object.fromEntries(selected.map((m) => [m.id, m.title])),
     };
     const outDir = args.out ? path.resolve(args.out) : path.join(REPO_ROOT, 'bench', 'results');
     const files = await writeReport(outDir, report);

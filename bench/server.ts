@@ -1,6 +1,6 @@
 /**
  * The service under test, in its own process: startLocalService (HTTP adapter, middy stack, authorizer,
- * handlers, stream poller, dispatch) on the table and queue prefix the runner names, with the lookup rate
+ * handlers, stream poller, dispatch, the web view) on the table and queue prefix the runner names, with the lookup rate
  * limits raised out of the way. Controlled over the IPC channel by bench/lib/server.ts.
  *
  * Expects the runner's environment: AWS endpoints and fake credentials, LOCAL_IDENTITY_ORIGIN (the
@@ -45,10 +45,15 @@ async function main(): Promise<void> {
   if (!tableName || !queuePrefix)
     throw new Error('BENCH_SERVER_TABLE and BENCH_SERVER_QUEUE_PREFIX must be set');
   const { startLocalService } = await import('../local/service');
+  const { localIssuers } = await import('../local/identity-provider');
+  const identityOrigin = process.env.LOCAL_IDENTITY_ORIGIN;
+  const cis2 = identityOrigin ? localIssuers(identityOrigin).find((i) => i.kind === 'cis2') : undefined;
   const service = await startLocalService({
     tableName,
     queuePrefix,
     port: 0,
+    // The clinician web view at /web/ (web/dist, built by the web-view measure), as `npm start` serves it.
+    ...(cis2 ? { webView: { issuer: cis2.issuer } } : {}),
     rateLimits: {
       perCallerPerMinute: 1_000_000_000,
       perUserPerMinute: 1_000_000_000,

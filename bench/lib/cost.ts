@@ -1,24 +1,101 @@
 /**
- * The cost model of docs/cost.md, as code: AWS list prices and the per-request units of a lookup and a
+ * The cost model of docs/cost.md, as code: AWS list prices (eu-west-2) and the per-request units of a lookup and a
  * publish, giving US dollars per million requests by price component. Keep the two in step.
  */
 
-/** us-east-1 list prices, USD (see docs/cost.md for the date and sources; replace with your region's). */
+/** The region whose list prices PRICES holds: London, where the stages' primary region is. */
+export const PRICE_REGION = 'eu-west-2';
+
+/** eu-west-2 list prices, USD, on-demand, first tier, no free tier (each one's source: PRICE_SOURCES, docs/cost.md). */
 export const PRICES = {
   apiGatewayRestPerMillion: 3.5,
   wafPerMillionRequests: 0.6,
   lambdaPerMillionRequests: 0.2,
   /** arm64, as stacks/constructs/service-function.ts deploys. */
   lambdaPerGbSecond: 0.0000133334,
+  /** No source found stating London's figure: US East's, see PRICE_SOURCES. */
   dynamoWriteUnitPerMillion: 0.625,
   dynamoReadUnitPerMillion: 0.125,
-  /** Global tables: a replicated write unit in each replica region. */
+  /** Global tables: a replicated write unit in each replica region, priced as a write unit. */
   dynamoReplicatedWriteUnitPerMillion: 0.625,
   sqsPerMillionRequests: 0.4,
   kmsPerTenThousandRequests: 0.03,
-  logsIngestionPerGb: 0.5,
+  logsIngestionPerGb: 0.5985,
   xrayPerMillionTracesRecorded: 5,
 } as const;
+
+export interface PriceSource {
+  /** The AWS page or price-list file that publishes the figure. */
+  source: string;
+  /** How and when it was read (the sandbox has no web access: through stored copies). */
+  read: string;
+  /** False where no source states the eu-west-2 figure and a nearer one stands in (docs/cost.md says which). */
+  statedForRegion: boolean;
+}
+
+const OFFER = (service: string) =>
+  `https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/${service}/current/eu-west-2/index.json`;
+const READ = '2026-12-07';
+
+/** Where each price comes from; docs/cost.md has the same table. */
+export const PRICE_SOURCES: Record<keyof typeof PRICES, PriceSource> = {
+  apiGatewayRestPerMillion: {
+    source: `https://aws.amazon.com/api-gateway/pricing/; ${OFFER('AmazonApiGateway')}`,
+    read: `${READ}: price-list offer file published 2026-08-31, EUW2-ApiGatewayRequest, first 333 million`,
+    statedForRegion: true,
+  },
+  wafPerMillionRequests: {
+    source: 'https://aws.amazon.com/waf/pricing/',
+    read: `${READ}: $0.60 per million requests; AWS states WAF prices are the same in every Region`,
+    statedForRegion: true,
+  },
+  lambdaPerMillionRequests: {
+    source: `https://aws.amazon.com/lambda/pricing/; ${OFFER('AWSLambda')}`,
+    read: `${READ}: price-list offer file published 2026-08-31, EUW2-Request-ARM`,
+    statedForRegion: true,
+  },
+  lambdaPerGbSecond: {
+    source: `https://aws.amazon.com/lambda/pricing/; ${OFFER('AWSLambda')}`,
+    read: `${READ}: price-list offer file published 2026-08-31, EUW2-Lambda-GB-Second-ARM tier 1`,
+    statedForRegion: true,
+  },
+  dynamoWriteUnitPerMillion: {
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    read: `${READ}: no source found stating the London figure; US East (N. Virginia) figure used`,
+    statedForRegion: false,
+  },
+  dynamoReadUnitPerMillion: {
+    source: 'https://aws.amazon.com/dynamodb/pricing/on-demand/',
+    read: `${READ}: no source found stating the London figure; US East (N. Virginia) figure used`,
+    statedForRegion: false,
+  },
+  dynamoReplicatedWriteUnitPerMillion: {
+    source:
+      'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html',
+    read: `${READ}: replicated write units are priced as write units (so, as that figure, US East's)`,
+    statedForRegion: false,
+  },
+  sqsPerMillionRequests: {
+    source: `https://aws.amazon.com/sqs/pricing/; ${OFFER('AWSQueueService')}`,
+    read: `${READ}: price-list offer file published 2026-09-04, EUW2-Requests-Tier1 (standard)`,
+    statedForRegion: true,
+  },
+  kmsPerTenThousandRequests: {
+    source: `https://aws.amazon.com/kms/pricing/; ${OFFER('awskms')}`,
+    read: `${READ}: eu-west-2-KMS-Requests, offer file published 2026-09-11, as quoted by a public cost study`,
+    statedForRegion: true,
+  },
+  logsIngestionPerGb: {
+    source: `https://aws.amazon.com/cloudwatch/pricing/; ${OFFER('AmazonCloudWatch')}`,
+    read: `${READ}: EUW2-DataProcessing-Bytes (Standard logs), offer file published 2026-09-22, as quoted by two public cost studies`,
+    statedForRegion: true,
+  },
+  xrayPerMillionTracesRecorded: {
+    source: 'https://aws.amazon.com/xray/pricing/',
+    read: `${READ}: $5.00 per million traces recorded, stated without a Region; no London figure found`,
+    statedForRegion: false,
+  },
+};
 
 export interface CostInputs {
   /** Share of lookups made with B0107 (notifying), and share that find a visible plan. */
@@ -68,6 +145,12 @@ export const DEFAULT_INPUTS: CostInputs = {
   logBytesPerRequest: 1200,
   tracedShare: 0.05,
 };
+
+/**
+ * The realistic mix of docs/cost.md: most lookups are notifying (unscheduled care), few find a plan (about
+ * 1 % of children have one; 5 % allows for those children attending several times as often).
+ */
+export const REALISTIC_MIX = { notifyingShare: 0.9, foundShare: 0.05 } as const;
 
 const lambda = (memoryMb: number, durationMs: number, invocations: number) =>
   invocations *

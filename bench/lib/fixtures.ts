@@ -7,14 +7,15 @@ import type { BenchContext } from './types';
 /** Councils holding the lookup pool's plans. */
 export const LOOKUP_COUNCILS = Array.from({ length: 10 }, (_, i) => `BENCH${String(i + 1).padStart(3, '0')}`);
 
-const seeded = new WeakMap<BenchContext, Promise<void>>();
+/** By service: the quick mode runs every measure on one, the full mode starts a fresh one for each. */
+const seeded = new WeakMap<BenchContext['server'], Promise<void>>();
 
 /**
  * The lookup pool: settings.lookupPool children from SEED_RANGES.lookup with one open plan each, spread
  * over LOOKUP_COUNCILS (registered through the API). Children from SEED_RANGES.absent have nothing.
  */
 export function ensureLookupPool(ctx: BenchContext): Promise<void> {
-  let done = seeded.get(ctx);
+  let done = seeded.get(ctx.server);
   if (!done) {
     done = (async () => {
       ctx.log(
@@ -29,7 +30,7 @@ export function ensureLookupPool(ctx: BenchContext): Promise<void> {
       await ctx.server.drained();
       ctx.log(`  ${Math.round(rate)} items/s`);
     })();
-    seeded.set(ctx, done);
+    seeded.set(ctx.server, done);
   }
   return done;
 }

@@ -18,6 +18,8 @@ export const SEED_RANGES = {
   publishDirect: 3_000_000,
   /** Cold-start probes. */
   cold: 4_000_000,
+  /** The merge measure's two children and the 400 numbers merged into one of them. */
+  merged: 4_100_000,
   /** The bulk upload measure's file (up to 500,000 rows). */
   spare: 4_500_000,
 } as const;

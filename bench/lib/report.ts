@@ -16,6 +16,8 @@ export interface RunReport {
   notes: string[];
   errors: { measurement: string; message: string }[];
   extras: Record<string, unknown>;
+  /** Each measurement's title (bench/measurements/index.ts), by id: the sections' headings. */
+  titles?: Record<string, string>;
 }
 
 export function evaluate(row: Omit<ResultRow, 'ratio' | 'pass'>): ResultRow {
@@ -74,7 +76,8 @@ export function markdown(report: RunReport): string {
   lines.push('');
   const measurements = [...new Set(report.rows.map((row) => row.measurement))];
   for (const measurement of measurements) {
-    lines.push(`## ${measurement}`);
+    const title = report.titles?.[measurement];
+    lines.push(`## ${measurement}${title ? `: ${title}` : ''}`);
     lines.push('');
     lines.push('| measure | baseline | value | ratio | target | result |');
     lines.push('|---|---|---|---|---|---|');

@@ -21,15 +21,16 @@ import type { BenchContext, Measurement } from '../lib/types';
 
 export const CONNECTOR_COUNCIL = 'BENCHCON';
 const GRACE_MS = 30_000;
+const START_GRACE_MS = 120_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-function message(i: number): CouncilMessage {
+function message(i: number, council: string): CouncilMessage {
   return {
     type: 'ChildRecordAccessed',
     eventId: ulid(),
     occurredAt: new Date().toISOString(),
-    councilCode: CONNECTOR_COUNCIL,
+    councilCode: council,
     nhsNumber: '9990000018',
     planTypes: ['CPP'],
     accessedBy: {
@@ -47,7 +48,21 @@ function message(i: number): CouncilMessage {
 interface Consumer {
   arrivals: Map<string, number>;
   duplicates: number;
+  /** Why the process is gone (its exit and last lines of stderr), once it has exited. */
+  exited(): string | undefined;
   stop(): Promise<void>;
+}
+
+/** What a consumer process said before it exited, for a failure message. */
+function exitWatch(child: ChildProcess): () => string | undefined {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000);
+  });
+  return () =>
+    child.exitCode === null && child.signalCode === null
+      ? undefined
+      : `exited (${child.exitCode ?? child.signalCode}): ${stderr.trim() || 'nothing on stderr'}`;
 }
 
 function childProcess(args: string[], runtimeFile: string, onLine?: (line: string) => void): ChildProcess {
@@ -63,7 +78,6 @@ function childProcess(args: string[], runtimeFile: string, onLine?: (line: strin
     pending = lines.pop() as string;
     for (const line of lines) onLine?.(line);
   });
-  child.stderr?.resume();
   return child;
 }
 
@@ -77,11 +91,16 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** `npm run council:receive -- --follow --json`: the arrival of each printed line. */
-function bareReceive(runtimeFile: string): Consumer {
+function bareReceive(runtimeFile: string, council: string): Consumer {
   const arrivals = new Map<string, number>();
-  const consumer: Consumer = { arrivals, duplicates: 0, stop: async () => stopChild(child) };
+  const consumer: Consumer = {
+    arrivals,
+    duplicates: 0,
+    exited: () => watch(),
+    stop: async () => stopChild(child),
+  };
   const child = childProcess(
-    ['cli/council-receive.ts', '--council', CONNECTOR_COUNCIL, '--follow', '--json'],
+    ['cli/council-receive.ts', '--council', council, '--follow', '--json'],
     runtimeFile,
     (line) => {
       const now = performance.now();
@@ -90,11 +109,12 @@ function bareReceive(runtimeFile: string): Consumer {
       else arrivals.set(eventId, now);
     },
   );
+  const watch = exitWatch(child);
   return consumer;
 }
 
 /** `npm run council:connect -- --webhook` to a receiver in this process: the arrival of each POST. */
-async function connector(ctx: BenchContext, runtimeFile: string, run: number): Promise<Consumer> {
+async function connector(ctx: BenchContext, runtimeFile: string, council: string): Promise<Consumer> {
   const arrivals = new Map<string, number>();
   let duplicates = 0;
   const server = createServer((request, response) => {
@@ -112,16 +132,18 @@ async function connector(ctx: BenchContext, runtimeFile: string, run: number): P
     [
       'cli/council-connect.ts',
       '--council',
-      CONNECTOR_COUNCIL,
+      council,
       '--webhook',
       `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
       '--state',
-      path.join(ctx.workDir, `connector-${run}.journal`),
+      path.join(ctx.workDir, `connector-${council}.journal`),
     ],
     runtimeFile,
   );
+  const watch = exitWatch(child);
   return {
     arrivals,
+    exited: watch,
     get duplicates() {
       return duplicates;
     },
@@ -133,11 +155,26 @@ async function connector(ctx: BenchContext, runtimeFile: string, run: number): P
   };
 }
 
-async function untilArrived(consumer: Consumer, eventIds: string[]): Promise<number> {
-  const deadline = performance.now() + GRACE_MS;
+async function untilArrived(consumer: Consumer, eventIds: string[], graceMs = GRACE_MS): Promise<number> {
+  const deadline = performance.now() + graceMs;
   const missing = () => eventIds.filter((id) => !consumer.arrivals.has(id)).length;
-  while (missing() > 0 && performance.now() < deadline) await sleep(5);
+  while (missing() > 0 && performance.now() < deadline) {
+    const gone = consumer.exited();
+    if (gone) throw new Error(`the consumer ${gone}`);
+    await sleep(5);
+  }
   return missing();
+}
+
+/**
+ * One part of the measure on a council queue of its own. A consumer stopped while it long-polls leaves
+ * its receive waiting in the queue (fauxqs, like SQS, does not drop it when the client goes): it takes
+ * the next message sent within its wait (the connector's: 20 s) and hides it for the visibility timeout
+ * (180 s), so the next part's consumer on the same queue would not see it.
+ */
+interface Phase {
+  council: string;
+  queueUrl: string;
 }
 
 interface LatencyRun {
@@ -149,20 +186,23 @@ interface LatencyRun {
 /** One warm-up message, then `count` messages at `rate` per second, each timed to its arrival. */
 async function latency(
   sqs: SQSClient,
-  queueUrl: string,
+  phase: Phase,
   consumer: Consumer,
   count: number,
   rate: number,
 ): Promise<LatencyRun> {
-  const warmUp = message(-1);
+  const { council, queueUrl } = phase;
+  const warmUp = message(-1, council);
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(warmUp) }));
-  if ((await untilArrived(consumer, [warmUp.eventId])) > 0) throw new Error('the consumer never started');
+  // A process starting under tsx on a busy machine can take a while: its first message gets longer.
+  if ((await untilArrived(consumer, [warmUp.eventId], START_GRACE_MS)) > 0)
+    throw new Error(`the consumer never started (no message within ${START_GRACE_MS / 1000} s)`);
   const sentAt = new Map<string, number>();
   const sends: Promise<unknown>[] = [];
   const t0 = performance.now() + 50;
   for (let i = 0; i < count; i++) {
     await sleep(t0 + (i * 1000) / rate - performance.now());
-    const body = message(i);
+    const body = message(i, council);
     sentAt.set(body.eventId, performance.now());
     sends.push(sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(body) })));
   }
@@ -178,13 +218,15 @@ async function latency(
 /** Fills the queue, then drains it: arrivals per second from the first arrival to the last. */
 async function throughput(
   sqs: SQSClient,
-  queueUrl: string,
+  phase: Phase,
   count: number,
-  start: () => Promise<Consumer>,
+  start: (council: string) => Promise<Consumer>,
+  release: (consumer: Consumer) => void,
 ): Promise<{ perSecond: number; lost: number; duplicates: number }> {
+  const { council, queueUrl } = phase;
   const ids: string[] = [];
   for (let i = 0; i < count; i += 10) {
-    const batch = Array.from({ length: Math.min(10, count - i) }, (_, n) => message(i + n));
+    const batch = Array.from({ length: Math.min(10, count - i) }, (_, n) => message(i + n, council));
     ids.push(...batch.map((body) => body.eventId));
     await sqs.send(
       new SendMessageBatchCommand({
@@ -193,7 +235,7 @@ async function throughput(
       }),
     );
   }
-  const consumer = await start();
+  const consumer = await start(council);
   try {
     const lost = await untilArrived(consumer, ids);
     const times = ids.flatMap((id) => consumer.arrivals.get(id) ?? []).sort((a, b) => a - b);
@@ -204,7 +246,7 @@ async function throughput(
       duplicates: consumer.duplicates,
     };
   } finally {
-    await consumer.stop();
+    release(consumer);
   }
 }
 
@@ -215,8 +257,11 @@ export const connectorMeasurement: Measurement = {
     const quick = ctx.settings.mode === 'quick';
     const drainCount = quick ? 300 : 3_000;
     const latencyCount = quick ? 40 : 400;
-    const rate = quick ? 20 : 40;
-    const queueUrl = await ctx.server.ensureQueues(CONNECTOR_COUNCIL);
+    const rate = 40;
+    const phase = async (n: number): Promise<Phase> => {
+      const council = `${CONNECTOR_COUNCIL}${n}`;
+      return { council, queueUrl: await ctx.server.ensureQueues(council) };
+    };
     const runtimeFile = path.join(ctx.workDir, 'connector-runtime.json');
     await writeFile(
       runtimeFile,
@@ -230,16 +275,35 @@ export const connectorMeasurement: Measurement = {
       }),
     );
     const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-    let runs = 0;
+    // A part's consumer is stopped while the next part's starts (untimed, on a queue of its own):
+    // council:receive ends its 1 s poll before it exits.
+    const stopping: Promise<void>[] = [];
+    const release = (consumer: Consumer) => {
+      stopping.push(consumer.stop());
+    };
     try {
-      const bareDrain = await throughput(sqs, queueUrl, drainCount, async () => bareReceive(runtimeFile));
-      const connectorDrain = await throughput(sqs, queueUrl, drainCount, () =>
-        connector(ctx, runtimeFile, runs++),
+      const bareDrain = await throughput(
+        sqs,
+        await phase(1),
+        drainCount,
+        async (council) => bareReceive(runtimeFile, council),
+        release,
       );
-      const bare = bareReceive(runtimeFile);
-      const bareLatency = await latency(sqs, queueUrl, bare, latencyCount, rate).finally(() => bare.stop());
-      const hooked = await connector(ctx, runtimeFile, runs++);
-      const hookLatency = await latency(sqs, queueUrl, hooked, latencyCount, rate).finally(() =>
+      const connectorDrain = await throughput(
+        sqs,
+        await phase(2),
+        drainCount,
+        (council) => connector(ctx, runtimeFile, council),
+        release,
+      );
+      const bareQueue = await phase(3);
+      const bare = bareReceive(runtimeFile, bareQueue.council);
+      const bareLatency = await latency(sqs, bareQueue, bare, latencyCount, rate).finally(() =>
+        release(bare),
+      );
+      const hookQueue = await phase(4);
+      const hooked = await connector(ctx, runtimeFile, hookQueue.council);
+      const hookLatency = await latency(sqs, hookQueue, hooked, latencyCount, rate).finally(() =>
         hooked.stop(),
       );
       const bareSummary = summarize(bareLatency.samples);
@@ -270,11 +334,14 @@ export const connectorMeasurement: Measurement = {
         target: { kind: 'value', op: '<=', limit: 0 },
       });
       ctx.note(
-        'Connector: both consumers run as their CLIs in their own processes on the same queue; the connector ' +
-          'long-polls with its default wait, council:receive --follow with 1 s; latency ends when the web hook ' +
-          'receiver (this process) gets the POST, or when council:receive prints the line.',
+        'Connector: both consumers run as their CLIs in their own processes, each part (drain, latency) of ' +
+          "each on a council queue of its own: a stopped consumer's pending long poll would take the next " +
+          "part's first message. The connector long-polls with its default wait, council:receive --follow " +
+          'with 1 s; latency ends when the web hook receiver (this process) gets the POST, or when ' +
+          'council:receive prints the line.',
       );
     } finally {
+      await Promise.all(stopping);
       sqs.destroy();
     }
   },

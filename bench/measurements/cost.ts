@@ -17,8 +17,11 @@ import {
   type ItemBytes,
   itemSize,
   lookupCost,
+  PRICE_REGION,
+  PRICE_SOURCES,
   PRICES,
   publishCost,
+  REALISTIC_MIX,
   total,
 } from '../lib/cost';
 import { LOOKUP_COUNCILS } from '../lib/fixtures';
@@ -165,13 +168,13 @@ export const costMeasurement: Measurement = {
     const scenarios = [
       {
         id: 'worst',
-        label: 'every lookup notifying and finding one council’s plan',
+        label: `every lookup notifying and finding one council’s plan, ${PRICE_REGION} prices`,
         inputs,
       },
       {
         id: 'mix',
-        label: '90 % notifying, 5 % finding a plan (most children have none)',
-        inputs: { ...inputs, notifyingShare: 0.9, foundShare: 0.05 },
+        label: `realistic mix, ${PRICE_REGION} prices: ${Math.round(REALISTIC_MIX.notifyingShare * 100)} % notifying, ${Math.round(REALISTIC_MIX.foundShare * 100)} % finding a plan (most children have none)`,
+        inputs: { ...inputs, ...REALISTIC_MIX },
       },
     ];
     for (const scenario of scenarios) {
@@ -186,7 +189,9 @@ export const costMeasurement: Measurement = {
           components: dollars(components),
           inputs: scenario.inputs,
           itemBytes: bytes,
+          priceRegion: PRICE_REGION,
           prices: PRICES,
+          priceSources: PRICE_SOURCES,
         },
       });
     }
@@ -199,7 +204,8 @@ export const costMeasurement: Measurement = {
       details: { components: dollars(publish), inputs, itemBytes: bytes },
     });
     ctx.note(
-      `Cost: us-east-1 list prices, Lambda durations ${inputs.lookupDurationMs} ms (lookup) and ${inputs.publishDurationMs} ms ` +
+      `Cost: ${PRICE_REGION} list prices (sources and dates: docs/cost.md; DynamoDB request units at US East's figure, ` +
+        `no source stating London’s was found), Lambda durations ${inputs.lookupDurationMs} ms (lookup) and ${inputs.publishDurationMs} ms ` +
         `(publish) from ${lookupMs ? 'this run' : 'defaults'}; ${inputs.authorizerDurationMs} ms (authorizer, a fresh token) and ` +
         `${inputs.dispatchDurationMs} ms (dispatch, one record with one message): warm p50 in the runner process; item sizes ${measured.length ? `measured (${measured.join(', ')})` : 'defaults'}; ` +
         'one replica region. Formula, inputs and components: docs/cost.md.',
