@@ -70,8 +70,7 @@ export const PRICE_SOURCES: Record<keyof typeof PRICES, PriceSource> = {
     statedForRegion: false,
   },
   dynamoReplicatedWriteUnitPerMillion: {
-    source:
-      'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html',
+    source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/global-tables-billing.html',
     read: `${READ}: replicated write units are priced as write units (so, as that figure, US East's)`,
     statedForRegion: false,
   },
