@@ -17,7 +17,7 @@ import {
 } from '../functions/connector/destinations';
 import { type RunnerCounts, type RunnerEvent, runQueue } from '../functions/connector/queue-runner';
 import { councilQueueName } from '../functions/notify/queue-names';
-import { LOCAL_AWS_ENV } from '../local/aws-env';
+import { localSqsClient } from '../local/aws-env';
 import { readRuntimeInfo } from '../local/runtime-file';
 import { type CliSpec, COUNCIL_FLAG, type Flag, runCli, UsageError, type Values } from './args';
 
@@ -137,15 +137,7 @@ async function queueFrom(
   const runtime = await readRuntimeInfo(
     values['runtime-file'] ? path.resolve(values['runtime-file']) : undefined,
   );
-  const sqs = new SQSClient({
-    endpoint: runtime.sqsEndpoint,
-    region: LOCAL_AWS_ENV.AWS_REGION,
-    credentials: {
-      accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
-      secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
-    },
-    useQueueUrlAsEndpoint: false,
-  });
+  const sqs = localSqsClient(runtime.sqsEndpoint);
   try {
     const name = councilQueueName(runtime.queuePrefix, values.council);
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));

@@ -5,14 +5,9 @@
  * Ctrl-C; --json prints an envelope per message (messageId, receive count, sent time, body);
  * --dlq reads the council's dead-letter queue instead.
  */
-import {
-  DeleteMessageCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { councilDeadLetterQueueName, councilQueueName } from '../functions/notify/council-queues';
-import { LOCAL_AWS_ENV } from '../local/aws-env';
+import { localSqsClient } from '../local/aws-env';
 import { readRuntimeInfo } from '../local/runtime-file';
 import { type CliSpec, COUNCIL_FLAG, type Flag, runCli, UsageError } from './args';
 
@@ -49,15 +44,7 @@ runCli(CLI, async (values) => {
     throw new UsageError('--wait must be a number of seconds from 0 to 3600, e.g. --wait 5');
   }
   const runtime = await readRuntimeInfo();
-  const sqs = new SQSClient({
-    endpoint: runtime.sqsEndpoint,
-    region: LOCAL_AWS_ENV.AWS_REGION,
-    credentials: {
-      accessKeyId: LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID,
-      secretAccessKey: LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY,
-    },
-    useQueueUrlAsEndpoint: false,
-  });
+  const sqs = localSqsClient(runtime.sqsEndpoint);
   let queueUrl: string | undefined;
   try {
     const queueName = (values.dlq ? councilDeadLetterQueueName : councilQueueName)(

@@ -76,7 +76,8 @@ async function withBuildLock(build: () => Promise<void>): Promise<void> {
   }
 }
 
-function runVite(outDir: string): Promise<void> {
+/** Builds the page with `npm run build:web`'s configuration into `outDir`. */
+export function buildWebView(outDir: string): Promise<void> {
   const vite = nodePath.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
   const config = nodePath.join(WEB_DIR, 'vite.config.ts');
   return new Promise<void>((resolve, reject) => {
@@ -108,7 +109,7 @@ export async function ensureWebViewBuilt(): Promise<void> {
     if (!(await webViewStale())) return;
     const fresh = await mkdtemp(nodePath.join(LOCAL_DIR, 'web-dist-'));
     try {
-      await runVite(fresh);
+      await buildWebView(fresh);
       const old = `${fresh}-old`;
       await rename(WEB_DIST, old).catch(() => undefined);
       await rename(fresh, WEB_DIST);

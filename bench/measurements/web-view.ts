@@ -7,15 +7,14 @@
  * switched and painted), p95, against the lookup's own latency measured in the same run, alternating:
  * the same notifying lookup (B0107) of a child with plans, one at a time, from this process.
  */
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
+import { buildWebView } from '../../local/web-view';
 import { benchNhsNumber } from '../../testkit/nhs-numbers';
 import { longLivedToken } from '../../testkit/tokens';
 import { clinicianClaims } from '../lib/callers';
-import { REPO_ROOT } from '../lib/child';
 import { ensureLookupPool } from '../lib/fixtures';
 import { SEED_RANGES } from '../lib/nhs';
 import { summarize } from '../lib/stats';
@@ -28,25 +27,6 @@ const PROFILE = 'Dr Ada Lovelace — Staff Nurse at Example Hospitals NHS Trust 
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
-
-function buildWebView(outDir: string): Promise<void> {
-  const vite = path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const config = path.join(REPO_ROOT, 'web', 'vite.config.ts');
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [vite, 'build', '--config', config, '--outDir', outDir], {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      errors += chunk.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`vite build failed (${code}):\n${errors}`)),
-    );
-  });
-}
 
 async function measureBundle(ctx: BenchContext): Promise<void> {
   const outDir = path.join(ctx.workDir, 'web-dist');
