@@ -121,6 +121,8 @@ const issuerSchema = lazily(() =>
       ),
       /** `cis2`: the authentication assurance its tokens must carry (default AAL3_ANY). */
       acr: z.optional(z.string().check(z.minLength(1))),
+      /** `cis2`: the client ids whose tokens it accepts (the token's `client_id`, RFC 9068, or `azp`). */
+      clients: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
     })
     .check(
       z.refine((issuer) => isIdentityUrl(discoveryUrlOf(issuer)), {
@@ -131,6 +133,14 @@ const issuerSchema = lazily(() =>
         message: 'a cis2 issuer asserts the clinician role only',
         path: ['roles'],
       }),
+      // Without either, any relying party's CIS2 token would be accepted as a call to this service.
+      z.refine(
+        (issuer) => issuer.kind !== 'cis2' || issuer.audience !== undefined || issuer.clients !== undefined,
+        {
+          message: 'a cis2 issuer must name its audience or the clients whose tokens it accepts',
+          path: ['clients'],
+        },
+      ),
     ),
 );
 export type IssuerConfig = z.infer<ReturnType<typeof issuerSchema>>;
@@ -152,7 +162,7 @@ const schemas = {
       // Read into the issuer list here, so that the authorizer checks it once (docs/adr/0053).
       JWT_ISSUERS: parsedJsonOf(
         issuersSchema(),
-        'a JSON list of { "kind" (cis2 or client-credentials), "issuer", "discoveryUrl"?, "audience"?, "roles", "orgPattern", "acr"? } (the stacks set it; without it every token is refused)',
+        'a JSON list of { "kind" (cis2 or client-credentials), "issuer", "discoveryUrl"?, "audience"?, "roles", "orgPattern", "acr"?, "clients"? } (the stacks set it; without it every token is refused)',
       ),
       JWT_AUDIENCE: z._default(setTo('the audience tokens must name'), 'child-protection-sharing'),
     }),

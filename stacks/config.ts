@@ -53,6 +53,12 @@ export const IssuerConfigSchema = z
     }),
     /** `cis2`: the authentication assurance its tokens must carry (default AAL3_ANY, smartcard). */
     acr: z.string().min(1).optional(),
+    /**
+     * `cis2`: the client ids (the web view's, the clinical systems') whose tokens this stage accepts: the
+     * token's `client_id` (RFC 9068) or `azp` must be one. CIS2's access tokens name no audience, so
+     * without this any CIS2 relying party's token would be accepted.
+     */
+    clients: z.array(z.string().min(1)).min(1).optional(),
   })
   .superRefine((issuer, ctx) => {
     if (issuer.kind === 'cis2' && issuer.roles.some((role) => role !== 'clinician'))
@@ -63,6 +69,14 @@ export const IssuerConfigSchema = z
       });
     if (issuer.kind !== 'cis2' && issuer.acr !== undefined)
       ctx.addIssue({ code: 'custom', path: ['acr'], message: 'acr applies to cis2 issuers only' });
+    if (issuer.kind === 'cis2' && issuer.audience === undefined && issuer.clients === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clients'],
+        message: 'a cis2 issuer must name its audience or the clients whose tokens the stage accepts',
+      });
+    if (issuer.kind !== 'cis2' && issuer.clients !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['clients'], message: 'clients applies to cis2 issuers only' });
   });
 
 const MutualTlsSchema = z.strictObject({
@@ -232,6 +246,13 @@ export const StageConfigSchema = z
           path: ['webView', 'issuer'],
           message: 'webView.issuer must be one of identity.issuers whose roles include clinician',
         });
+      const clinicianIssuer = stage.identity.issuers.find((entry) => entry.issuer === webView.issuer);
+      if (clinicianIssuer?.clients && !clinicianIssuer.clients.includes(webView.clientId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webView', 'clientId'],
+          message: `webView.clientId must be one of the clients its issuer accepts (${clinicianIssuer.clients.join(', ')}): the page's tokens would be refused`,
+        });
       if (webView.apiRegion && !apiRegion)
         ctx.addIssue({
           code: 'custom',
@@ -339,6 +360,7 @@ export const stages: StageConfigInput[] = [
           roles: ['clinician'],
           orgPattern: '^[A-Z0-9]{3,6}$',
           acr: 'AAL3_ANY',
+          clients: ['cpis-web-view-dev'],
         },
         // Council systems: the stage's client-credentials issuer (e.g. a Cognito user pool whose app
         // clients are the councils' systems), for councils' own codes only.
@@ -389,6 +411,7 @@ export const stages: StageConfigInput[] = [
           acr: 'AAL3_ANY',
           roles: ['clinician'],
           orgPattern: '^[A-Z0-9]{3,6}$',
+          clients: ['cpis-web-view'],
         },
         // Council systems, for councils' own codes only.
         {

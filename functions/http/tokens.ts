@@ -32,6 +32,7 @@ export type Refusal =
   | 'unknown-issuer'
   | 'verification-failed'
   | 'acr-not-met'
+  | 'client-not-allowed'
   | 'no-selected-role'
   | 'selected-role-unknown'
   | 'userinfo-refused'
@@ -179,6 +180,10 @@ export class TokenVerifier {
   ): Promise<Verification> {
     const issuer = trusted.config.issuer;
     if (payload.acr !== (trusted.config.acr ?? DEFAULT_ACR)) return { refused: 'acr-not-met' };
+    const clients = trusted.config.clients;
+    const client = payload.client_id ?? payload.azp;
+    if (clients && (typeof client !== 'string' || !clients.includes(client)))
+      return { refused: 'client-not-allowed' };
     let info: Record<string, unknown>;
     try {
       const { userinfo_endpoint } = await trusted.discovery();

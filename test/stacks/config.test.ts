@@ -75,6 +75,7 @@ describe('stage configuration', () => {
       issuer: 'https://cis2.example.nhs.uk',
       roles: ['clinician'],
       orgPattern: '^R\\w+$',
+      clients: ['web-view'],
     };
     expect(() => parseConfig(withIssuer({ ...cis2, kind: undefined }))).toThrow(/kind/);
     expect(() => parseConfig(withIssuer({ ...cis2, roles: ['clinician', 'auditor'] }))).toThrow(
@@ -82,6 +83,9 @@ describe('stage configuration', () => {
     );
     expect(() => parseConfig(withIssuer({ ...cis2, kind: 'client-credentials', acr: 'AAL3_ANY' }))).toThrow(
       /acr applies to cis2 issuers only/,
+    );
+    expect(() => parseConfig(withIssuer({ ...cis2, kind: 'client-credentials', clients: ['x'] }))).toThrow(
+      /clients applies to cis2 issuers only/,
     );
     expect(parseConfig(withIssuer(cis2))[0]?.identity.issuers).toEqual([cis2]);
   });

@@ -148,6 +148,23 @@ it('refuses a webView issuer that is not a clinician issuer of the stage', () =>
   );
 });
 
+it("refuses a webView clientId its CIS2 issuer does not accept, and a CIS2 issuer that accepts any client's token", () => {
+  const dev = stages.find((stage) => stage.name === 'dev') as (typeof stages)[number];
+  expect(() =>
+    parseConfig([{ ...dev, webView: { ...dev.webView, clientId: 'another-client' } } as never]),
+  ).toThrow(/webView\.clientId: webView\.clientId must be one of the clients its issuer accepts/);
+  const unbound = {
+    ...dev,
+    identity: {
+      ...dev.identity,
+      issuers: dev.identity.issuers.map(({ clients: _clients, ...issuer }) => issuer),
+    },
+  };
+  expect(() => parseConfig([unbound as never])).toThrow(
+    /a cis2 issuer must name its audience or the clients whose tokens the stage accepts/,
+  );
+});
+
 it('refuses, at synthesis, an API domain that requires client certificates as the page’s origin', () => {
   const prod = stages.find((stage) => stage.name === 'prod') as (typeof stages)[number];
   const [london, ...others] = prod.regions;

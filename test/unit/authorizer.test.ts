@@ -34,7 +34,14 @@ beforeAll(async () => {
   cis2Keys = await generateKeyPair('ES256', { extractable: true });
   councilKeys = await generateKeyPair('ES256', { extractable: true });
   process.env.JWT_ISSUERS = JSON.stringify([
-    { kind: 'cis2', issuer: CIS2_ISSUER, roles: ['clinician'], orgPattern: '^R[A-Z0-9]{2,5}$' },
+    // As deployed: CIS2's access tokens name no audience, so the issuer lists the clients it accepts.
+    {
+      kind: 'cis2',
+      issuer: CIS2_ISSUER,
+      roles: ['clinician'],
+      orgPattern: '^R[A-Z0-9]{2,5}$',
+      clients: ['clinical-system'],
+    },
     { kind: 'client-credentials', issuer: COUNCILS_ISSUER, roles: ['council'], orgPattern: '^E\\d{8}$' },
   ]);
   const authorizer = await import('../../functions/authorizer');
@@ -83,6 +90,7 @@ const cis2Token = (
     acr: 'AAL3_ANY',
     selected_roleid: 'r7',
     setting: 'emergency-department',
+    client_id: 'clinical-system',
     ...claims,
   })
     .setProtectedHeader({ alg: 'ES256', kid: 'n1' })

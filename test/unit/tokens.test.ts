@@ -14,6 +14,7 @@ const AUDIENCE = 'child-protection-sharing';
 const clinicians: IssuerConfig = {
   kind: 'cis2',
   issuer: 'https://cis2.example.nhs.uk/realms/healthcare',
+  audience: AUDIENCE,
   roles: ['clinician'],
   orgPattern: '^R[A-Z0-9]{2,5}$',
 };
@@ -206,6 +207,19 @@ describe('CIS2 tokens', () => {
     expect(await lenient.check(await cis2Token())).toEqual({ refused: 'acr-not-met' });
   });
 
+  it('are refused when the issuer lists its clients and the token names another, or none', async () => {
+    const bound = new TokenVerifier([{ ...clinicians, clients: ['web-view'] }], AUDIENCE, {
+      keySource: () => async () => keys.get(clinicians.issuer)?.publicKey as Keys['publicKey'],
+      fetch: stubFetch,
+    });
+    expect(await bound.verify(await cis2Token({ client_id: 'web-view' }))).toBeDefined();
+    expect(await bound.verify(await cis2Token({ azp: 'web-view' }))).toBeDefined();
+    expect(await bound.check(await cis2Token({ client_id: 'another-service' }))).toEqual({
+      refused: 'client-not-allowed',
+    });
+    expect(await bound.check(await cis2Token())).toEqual({ refused: 'client-not-allowed' });
+  });
+
   it('are refused when UserInfo refuses the token or answers for another user', async () => {
     userInfo.set('u1', { status: 401, body: { error: 'invalid_token' } });
     expect(await verifier.check(await cis2Token())).toEqual({ refused: 'userinfo-refused' });
@@ -326,6 +340,9 @@ describe('JWT_ISSUERS', () => {
     expect(() => parseIssuers(json([{ ...clinicians, roles: ['clinician', 'auditor'] }]))).toThrow(
       /cis2 issuer asserts the clinician role only/,
     );
+    const { audience: _audience, ...unbound } = clinicians;
+    expect(() => parseIssuers(json([unbound]))).toThrow(/must name its audience or the clients/);
+    expect(parseIssuers(json([{ ...unbound, clients: ['web-view'] }]))).toHaveLength(1);
     expect(() =>
       parseIssuers(
         json([{ ...councils, discoveryUrl: 'http://auth.example.org/.well-known/openid-configuration' }]),
