@@ -3,7 +3,7 @@ import { todayUtc } from '../core/dates';
 import { isPlanVisible } from '../core/plans';
 import type { AlertResponse, Claims } from '../core/schemas';
 import type { Store } from '../store';
-import { readFollowingSupersession } from './look-up-child';
+import { auditSubjects, readFollowingSupersession } from './look-up-child';
 
 /**
  * The presence check: whether the child has a visible plan. It reads the plans as the lookup does but
@@ -14,10 +14,8 @@ export async function checkAlert(store: Store, requested: string, viewer: Claims
   const today = todayUtc(now);
   const { nhsNumber, view } = await readFollowingSupersession(store, requested);
   const hasAlert = view.plans.some((plan) => isPlanVisible(plan, today));
-  // Through a superseded number the check is about both numbers: each one's audit trail shows it.
-  const subjects = nhsNumber === requested ? [requested] : [requested, nhsNumber];
   await store.audit.appendAll(
-    subjects.map((subject) => ({
+    auditSubjects(requested, nhsNumber).map((subject) => ({
       subject,
       action: 'ALERT_CHECKED' as const,
       outcome: hasAlert ? ('FOUND' as const) : ('NOT_FOUND' as const),

@@ -9,6 +9,13 @@ import { newId } from '../store/ids';
 /** Supersession chains longer than this are treated as ending at the last number read. */
 const MAX_SUPERSESSION_HOPS = 5;
 
+/**
+ * The NHS numbers a read through `requested` is about: through a superseded number, both it and its
+ * replacement, so that each one's audit trail shows the read.
+ */
+export const auditSubjects = (requested: string, nhsNumber: string): string[] =>
+  nhsNumber === requested ? [requested] : [requested, nhsNumber];
+
 export async function readFollowingSupersession(
   store: Store,
   requested: string,
@@ -95,8 +102,7 @@ export async function lookUpChild(
         ])
       : [new Map<string, Council>(), []];
 
-  // A lookup through a superseded number is about both numbers: each one's audit trail shows it.
-  const subjects = nhsNumber === requested ? [requested] : [requested, nhsNumber];
+  const subjects = auditSubjects(requested, nhsNumber);
   const audit = {
     action: notifying ? ('LOOKUP_NOTIFYING' as const) : ('LOOKUP_SILENT' as const),
     outcome: visible.length > 0 ? ('FOUND' as const) : ('NOT_FOUND' as const),

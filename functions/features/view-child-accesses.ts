@@ -9,7 +9,7 @@ import { isPlanVisible } from '../core/plans';
 import type { ChildAccesses } from '../core/schemas';
 import type { ChildView, Store } from '../store';
 import type { Actor } from './actor';
-import { readFollowingSupersession } from './look-up-child';
+import { auditSubjects, readFollowingSupersession } from './look-up-child';
 
 export const noVisiblePlan = (councilCode: string) =>
   `Council ${councilCode} holds no visible plan for this child: a council sees the accesses of its own children only`;
@@ -47,10 +47,8 @@ export async function viewChildAccesses(
   if (!holdsVisiblePlan(view, councilCode, todayUtc(now))) return undefined;
   // The same reading a lookup makes, accesses carried over from replaced numbers included.
   const previousAccesses = await store.audit.readAccesses(nhsNumber);
-  // Through a superseded number the read is about both numbers: each one's audit trail shows it.
-  const subjects = nhsNumber === requested ? [requested] : [requested, nhsNumber];
   await store.audit.appendAll(
-    subjects.map((subject) => ({
+    auditSubjects(requested, nhsNumber).map((subject) => ({
       subject,
       action: 'COUNCIL_VIEWED_ACCESSES' as const,
       outcome: 'FOUND' as const,
