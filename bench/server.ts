@@ -1,11 +1,12 @@
 /**
- * The service under test, in its own process: startLocalService (HTTP adapter, middy stack, authorizer,
- * handlers, stream poller, dispatch, the web view) on the table and queue prefix the runner names, with the lookup rate
- * limits raised out of the way. Controlled over the IPC channel by bench/lib/server.ts.
+ * The service under test, in two processes as deployed it is in separate functions, on the table and
+ * queue prefix the runner names. Role `api` (BENCH_SERVER_ROLE): startLocalService without its stream
+ * poller (HTTP adapter, middy stack, authorizer, handlers, the web view), with the lookup rate limits
+ * raised out of the way. Role `dispatch`: the stream poller feeding the dispatch function. Controlled
+ * over the IPC channel by bench/lib/server.ts.
  *
  * Expects the runner's environment: AWS endpoints and fake credentials, LOCAL_IDENTITY_ORIGIN (the
- * identity provider the runner started),
- * BENCH_SERVER_TABLE and BENCH_SERVER_QUEUE_PREFIX.
+ * identity provider the runner started), BENCH_SERVER_TABLE and BENCH_SERVER_QUEUE_PREFIX.
  */
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { ServerReply, ServerRequest, ServerStats } from './lib/server-protocol';
@@ -44,7 +45,17 @@ async function main(): Promise<void> {
   const queuePrefix = process.env.BENCH_SERVER_QUEUE_PREFIX;
   if (!tableName || !queuePrefix)
     throw new Error('BENCH_SERVER_TABLE and BENCH_SERVER_QUEUE_PREFIX must be set');
-  const { startLocalService } = await import('../local/service');
+  const onError = (error: unknown) => {
+    errors++;
+    lastError = `${(error as Error).name}: ${(error as Error).message}`;
+    console.error('bench server runtime error', error);
+  };
+  const { startLocalDispatch, startLocalService } = await import('../local/service');
+  if (process.env.BENCH_SERVER_ROLE === 'dispatch') {
+    const dispatch = await startLocalDispatch({ tableName, queuePrefix, onError });
+    serve({ drained: () => dispatch.drained(), close: () => dispatch.close() });
+    return;
+  }
   const { localIssuers } = await import('../local/identity-provider');
   const identityOrigin = process.env.LOCAL_IDENTITY_ORIGIN;
   const cis2 = identityOrigin ? localIssuers(identityOrigin).find((i) => i.kind === 'cis2') : undefined;
@@ -52,6 +63,7 @@ async function main(): Promise<void> {
     tableName,
     queuePrefix,
     port: 0,
+    dispatch: false,
     // The clinician web view at /web/ (web/dist, built by the web-view measure), as `npm start` serves it.
     ...(cis2 ? { webView: { issuer: cis2.issuer } } : {}),
     rateLimits: {
@@ -59,13 +71,22 @@ async function main(): Promise<void> {
       perUserPerMinute: 1_000_000_000,
       perOrganisationPerMinute: 1_000_000_000,
     },
-    onError: (error) => {
-      errors++;
-      lastError = `${(error as Error).name}: ${(error as Error).message}`;
-      console.error('bench server runtime error', error);
-    },
+    onError,
   });
+  serve({
+    url: service.url,
+    ensureQueues: (councilCode) => service.ensureCouncilQueues(councilCode),
+    close: () => service.close(),
+  });
+}
 
+/** Answers the runner's requests; a role answers only those it serves. */
+function serve(role: {
+  url?: string;
+  drained?: () => Promise<void>;
+  ensureQueues?: (councilCode: string) => Promise<string>;
+  close: () => Promise<void>;
+}): void {
   process.on('message', (message: ServerRequest) => {
     const reply = (value: unknown) => send({ id: message.id, ok: true, value } satisfies ServerReply);
     const fail = (error: unknown) =>
@@ -76,16 +97,18 @@ async function main(): Promise<void> {
       } satisfies ServerReply);
     switch (message.cmd) {
       case 'drained':
-        service.drained().then(() => reply(null), fail);
+        if (!role.drained) fail(new Error('this process runs no stream poller'));
+        else role.drained().then(() => reply(null), fail);
         break;
       case 'stats':
         reply(stats());
         break;
       case 'ensureQueues':
-        service.ensureCouncilQueues(message.councilCode as string).then(reply, fail);
+        if (!role.ensureQueues) fail(new Error('this process serves no API'));
+        else role.ensureQueues(message.councilCode as string).then(reply, fail);
         break;
       case 'close':
-        service.close().then(
+        role.close().then(
           () => {
             reply(stats());
             // Exit through process.exit so --cpu-prof writes its profile.
@@ -102,7 +125,7 @@ async function main(): Promise<void> {
     }
   });
   process.on('disconnect', () => process.exit(0));
-  send({ type: 'ready', url: service.url, pid: process.pid });
+  send({ type: 'ready', url: role.url, pid: process.pid });
 }
 
 main().catch((error) => {

@@ -51,7 +51,12 @@ export function lambdaContext(functionName: string, requestId: string): Context 
   };
 }
 
+const NO_BODY = Buffer.alloc(0);
+
 async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'> {
+  // Without either header a request has no body (RFC 9112 6.3): no stream to wait on.
+  if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined)
+    return NO_BODY;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {

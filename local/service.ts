@@ -55,6 +55,11 @@ export interface LocalServiceOptions {
   wrapDispatch?: (dispatch: DispatchFunction) => DispatchFunction;
   /** Serve the clinician web view at /web/, signing in with this issuer (local/web-view.ts). */
   webView?: WebViewOptions;
+  /**
+   * false: no stream poller in this process (start one with startLocalDispatch elsewhere). Default
+   * true: `npm start` and the tests run the whole service in one process.
+   */
+  dispatch?: boolean;
 }
 
 export interface LocalService {
@@ -160,7 +165,6 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     apiHandlers[entry] = module.handler;
   }
   const authorizer = await import('../functions/authorizer');
-  const dispatch = await import('../functions/dispatch');
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const ensureCouncilQueues = async (councilCode: string): Promise<string> => {
     const dlq = await sqs.send(
@@ -201,6 +205,66 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     },
   };
 
+  const dispatcher = options.dispatch === false ? undefined : await startLocalDispatch(options);
+
+  const server = createHttpAdapter({
+    handlers,
+    authorizer: cachedAuthorizer((event) =>
+      authorizer.handler(event, lambdaContext('authorizer', `authorizer-${Date.now()}`)),
+    ),
+    rateLimiter: new RateLimiter(options.rateLimits ?? DEFAULT_RATE_LIMITS),
+    onError: options.onError,
+    pages: options.webView ? webViewResponder(options.webView) : undefined,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
+    tableName: options.tableName,
+    queuePrefix: options.queuePrefix,
+    ensureCouncilQueues,
+    failureQueueName: dispatchFailureQueueName(options.queuePrefix),
+    drained: () => dispatcher?.drained() ?? Promise.reject(new Error(NO_DISPATCH)),
+    streamStats: () => {
+      if (!dispatcher) throw new Error(NO_DISPATCH);
+      return dispatcher.streamStats();
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dispatcher?.close();
+    },
+  };
+}
+
+const NO_DISPATCH = 'This service was started without its stream poller (dispatch: false)';
+
+export type LocalDispatchOptions = Pick<
+  LocalServiceOptions,
+  'tableName' | 'queuePrefix' | 'stream' | 'onError' | 'wrapDispatch'
+>;
+
+export interface LocalDispatch {
+  failureQueueName: string;
+  drained(): Promise<void>;
+  streamStats(): StreamPollerStats;
+  close(): Promise<void>;
+}
+
+/**
+ * The stream poller feeding the real dispatch function, as Lambda's event source mapping does: in the
+ * service's process by default, or in a process of its own (the benchmark's, as deployed, where
+ * dispatch is a function of its own). The table must exist.
+ */
+export async function startLocalDispatch(options: LocalDispatchOptions): Promise<LocalDispatch> {
+  process.env.TABLE_NAME = options.tableName;
+  process.env.COUNCIL_QUEUE_NAME_PREFIX = options.queuePrefix;
+  const dispatch = await import('../functions/dispatch');
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const realDispatch: DispatchFunction = async (records) =>
     (await dispatch.handler(
       { Records: records },
@@ -236,34 +300,10 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     { ...options.stream, onError: options.onError, onFailure: sendToFailureQueue },
   );
   await poller.start();
-
-  const server = createHttpAdapter({
-    handlers,
-    authorizer: cachedAuthorizer((event) =>
-      authorizer.handler(event, lambdaContext('authorizer', `authorizer-${Date.now()}`)),
-    ),
-    rateLimiter: new RateLimiter(options.rateLimits ?? DEFAULT_RATE_LIMITS),
-    onError: options.onError,
-    pages: options.webView ? webViewResponder(options.webView) : undefined,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${address.port}`,
-    tableName: options.tableName,
-    queuePrefix: options.queuePrefix,
-    ensureCouncilQueues,
     failureQueueName,
     drained: () => poller.drained(),
     streamStats: () => poller.stats(),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await poller.stop();
-    },
+    close: () => poller.stop(),
   };
 }

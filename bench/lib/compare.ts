@@ -18,8 +18,13 @@ export interface SideResult {
   elapsedMs: number;
   /** CPU milliseconds per operation in the process doing the work (worker, or service). */
   cpuMsPerOp: number;
-  /** Worker sides only: service process CPU per operation meanwhile (dispatching the council messages of their lookups). */
+  /**
+   * Worker sides: the service's API process CPU per operation meanwhile (idle: their writes are
+   * dispatched by the dispatch process). Every side: the dispatch process's CPU per operation
+   * (dispatching the council messages of its lookups), which runs beside both sides, as deployed.
+   */
   serverCpuMsPerOp?: number;
+  dispatchCpuMsPerOp: number;
   /** Load generator (this process) CPU per request, HTTP sides only. */
   loadGeneratorCpuMsPerOp?: number;
   /** Service side only: the service process's longest event-loop stall and GC pause in any round. */
@@ -61,6 +66,7 @@ interface Accumulator {
   samples: LoadSample[];
   ownCpuMs: number;
   serverCpuMs: number;
+  dispatchCpuMs: number;
   loadCpuMs: number;
   eventLoopMaxDelayMs: number;
   gcMaxPauseMs: number;
@@ -83,6 +89,7 @@ function side(acc: Accumulator, own: 'worker' | 'worker-http' | 'server'): SideR
     count,
     elapsedMs: round(elapsedMs, 0),
     cpuMsPerOp: round(acc.ownCpuMs / Math.max(1, count)),
+    dispatchCpuMsPerOp: round(acc.dispatchCpuMs / Math.max(1, count)),
     measuringLoopMaxDelayMs: round(Math.max(0, ...acc.samples.map((s) => s.loopMaxDelayMs ?? 0)), 1),
     slowestByRound: acc.samples.map((s) => s.slowest ?? []),
     ...(own !== 'server' ? { serverCpuMsPerOp: round(acc.serverCpuMs / Math.max(1, count)) } : {}),
@@ -112,6 +119,7 @@ export async function compare(ctx: BenchContext, sides: ComparisonSides): Promis
     samples: [],
     ownCpuMs: 0,
     serverCpuMs: 0,
+    dispatchCpuMs: 0,
     loadCpuMs: 0,
     eventLoopMaxDelayMs: 0,
     gcMaxPauseMs: 0,
@@ -128,23 +136,28 @@ export async function compare(ctx: BenchContext, sides: ComparisonSides): Promis
     run: (seconds: number) => Promise<LoadSample>,
     name: string,
   ) => {
-    const [workerBefore, serverBefore] = [await ctx.direct.cpuMs(), await ctx.server.stats()];
+    const [workerBefore, serverBefore, dispatchBefore] = [
+      await ctx.direct.cpuMs(),
+      await ctx.server.stats(),
+      await ctx.server.dispatchStats(),
+    ];
     const loadBefore = process.cpuUsage();
     const sample = await run(roundSeconds);
     const load = process.cpuUsage(loadBefore);
     const workerAfter = await ctx.direct.cpuMs();
     await ctx.server.drained();
-    const serverAfter = await ctx.server.stats();
+    const [serverAfter, dispatchAfter] = [await ctx.server.stats(), await ctx.server.dispatchStats()];
     check(sample, name);
     acc.samples.push(sample);
     acc.ownCpuMs += workerAfter - workerBefore;
     acc.serverCpuMs += cpu(serverAfter) - cpu(serverBefore);
+    acc.dispatchCpuMs += cpu(dispatchAfter) - cpu(dispatchBefore);
     acc.loadCpuMs += (load.user + load.system) / 1000;
     return sample;
   };
   const runBaseline = () => runInWorker(baseline, sides.baseline, 'baseline');
   const runService = async () => {
-    const serverBefore = await ctx.server.stats();
+    const [serverBefore, dispatchBefore] = [await ctx.server.stats(), await ctx.server.dispatchStats()];
     const loadBefore = process.cpuUsage();
     const sample = await sides.service(roundSeconds);
     const load = process.cpuUsage(loadBefore);
@@ -153,10 +166,11 @@ export async function compare(ctx: BenchContext, sides: ComparisonSides): Promis
     service.eventLoopMaxDelayMs = Math.max(service.eventLoopMaxDelayMs, serverAtEnd.eventLoopMaxDelayMs);
     service.gcMaxPauseMs = Math.max(service.gcMaxPauseMs, serverAtEnd.gcMaxPauseMs);
     await ctx.server.drained();
-    const serverAfter = await ctx.server.stats();
+    const [serverAfter, dispatchAfter] = [await ctx.server.stats(), await ctx.server.dispatchStats()];
     check(sample, 'service');
     service.samples.push(sample);
     service.ownCpuMs += cpu(serverAfter) - cpu(serverBefore);
+    service.dispatchCpuMs += cpu(dispatchAfter) - cpu(dispatchBefore);
     service.loadCpuMs += (load.user + load.system) / 1000;
     return sample;
   };

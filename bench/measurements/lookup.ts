@@ -173,10 +173,11 @@ export function recordComparison(
     });
     ctx.record({
       id: `${prefix}.vs-floor.throughput`,
-      label: `${label}: throughput vs ${bareHttp} (diagnostic)`,
+      label: `${label}: throughput vs ${bareHttp}`,
       unit: 'req/s',
       value: service.throughput,
       baseline: { label: bareHttp, value: floor.throughput },
+      ...(targets.throughput ? { target: { kind: 'ratio', op: '>=', limit: 0.9 } } : {}),
       details: { concurrency: comparison.concurrency, roundRatios: floor.serviceRoundRatios },
     });
   }

@@ -52,6 +52,14 @@ export interface RawBody {
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 /**
+ * Parsed claims by the authorizer's context strings: API Gateway hands a warm function the same
+ * context for every request of a caller's token, so each is parsed once (ADR 0055). Bounded; frozen,
+ * as requests share them.
+ */
+const parsedClaims = new Map<string, Claims | undefined>();
+const PARSED_CLAIMS_MAX = 1_000;
+
+/**
  * Claims as the authorizer passed them (strings only, activities a JSON array), while the token is
  * still honoured. API Gateway serves the authorizer's cached answer for a token until the cache's TTL
  * runs out, even after the token has expired: the token's `exp`, passed on in the context, is checked
@@ -65,23 +73,53 @@ export function claimsFromAuthorizer(
   const exp =
     typeof authorizer.exp === 'string' || typeof authorizer.exp === 'number' ? Number(authorizer.exp) : NaN;
   if (!Number.isFinite(exp) || !tokenHonoured(exp, now)) return undefined;
+  const fields = [
+    authorizer.sub,
+    authorizer.name,
+    authorizer.org,
+    authorizer.role,
+    authorizer.activities,
+    authorizer.setting,
+    authorizer.roleName,
+    authorizer.orgName,
+  ] as const;
+  const key = JSON.stringify(fields);
+  if (parsedClaims.has(key)) return parsedClaims.get(key);
+  const claims = parseClaims(...fields);
+  if (parsedClaims.size >= PARSED_CLAIMS_MAX) parsedClaims.delete(parsedClaims.keys().next().value as string);
+  parsedClaims.set(key, claims);
+  return claims;
+}
+
+function parseClaims(
+  sub: unknown,
+  name: unknown,
+  org: unknown,
+  role: unknown,
+  activitiesJson: unknown,
+  setting: unknown,
+  roleName: unknown,
+  orgName: unknown,
+): Claims | undefined {
   let activities: unknown = [];
   try {
-    if (typeof authorizer.activities === 'string') activities = JSON.parse(authorizer.activities);
+    if (typeof activitiesJson === 'string') activities = JSON.parse(activitiesJson);
   } catch {
     return undefined;
   }
   const parsed = ClaimsSchema.safeParse({
-    sub: authorizer.sub,
-    name: authorizer.name,
-    org: authorizer.org,
-    role: authorizer.role,
+    sub,
+    name,
+    org,
+    role,
     activities,
-    setting: authorizer.setting || undefined,
-    roleName: authorizer.roleName || undefined,
-    orgName: authorizer.orgName || undefined,
+    setting: setting || undefined,
+    roleName: roleName || undefined,
+    orgName: orgName || undefined,
   });
-  return parsed.success ? parsed.data : undefined;
+  if (!parsed.success) return undefined;
+  Object.freeze(parsed.data.activities);
+  return Object.freeze(parsed.data);
 }
 
 /** Why the caller may not make this call, or undefined when it may. */

@@ -326,9 +326,15 @@ export interface RouteMatch {
   pathParameters: Record<string, string>;
 }
 
-function matchTemplate(template: string, path: string): Record<string, string> | undefined {
-  const want = template.split('/');
-  const got = path.split('/');
+/** Route templates split into segments once, not on every request. */
+const templateSegments = new Map<string, string[]>();
+
+function matchTemplate(template: string, got: readonly string[]): Record<string, string> | undefined {
+  let want = templateSegments.get(template);
+  if (!want) {
+    want = template.split('/');
+    templateSegments.set(template, want);
+  }
   if (want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
@@ -347,9 +353,10 @@ function matchTemplate(template: string, path: string): Record<string, string> |
 /** Finds the route for a method and path; `allowed` lists the methods of a known path. */
 export function matchRoute(method: string, path: string): { match?: RouteMatch; allowed: HttpMethod[] } {
   const allowed: HttpMethod[] = [];
+  const segments = path.split('/');
   let match: RouteMatch | undefined;
   for (const route of routes) {
-    const params = matchTemplate(route.path, path);
+    const params = matchTemplate(route.path, segments);
     if (!params) continue;
     allowed.push(route.method);
     if (route.method === method) match = { route, pathParameters: params };

@@ -65,6 +65,53 @@ describe('the shared API handler stack (no table reached)', () => {
     });
   });
 
+  // A warm function parses each caller's context once (ADR 0055); what it answers must not change.
+  describe('claims parsed once per authorizer context', () => {
+    let claimsFromAuthorizer: typeof import('../../functions/http/api-handler').claimsFromAuthorizer;
+    beforeAll(async () => {
+      ({ claimsFromAuthorizer } = await import('../../functions/http/api-handler'));
+    });
+    const base = () => ({ ...(sample.requestContext.authorizer as Record<string, unknown>) });
+    const now = () => new Date();
+
+    it('answers the same claims for the same context, frozen so that no request can change them', () => {
+      const first = claimsFromAuthorizer(base(), now());
+      const second = claimsFromAuthorizer(base(), now());
+      expect(first).toBeDefined();
+      expect(second).toBe(first);
+      expect(Object.isFrozen(first)).toBe(true);
+      const activities = first?.activities as string[];
+      expect(Object.isFrozen(activities)).toBe(true);
+      expect(activities).toEqual(['B0107']);
+      expect(() => activities.push('B0360')).toThrow(TypeError);
+    });
+
+    it('still refuses the same context once its token has expired', () => {
+      const context = { ...base(), exp: String(Math.floor(Date.now() / 1000) + 60) };
+      expect(claimsFromAuthorizer(context, now())).toBeDefined();
+      expect(claimsFromAuthorizer(context, new Date(Date.now() + 10 * 60_000))).toBeUndefined();
+    });
+
+    it("never answers one caller's claims for another's context", () => {
+      const ada = claimsFromAuthorizer(base(), now());
+      const otherOrg = claimsFromAuthorizer({ ...base(), org: 'RYY99' }, now());
+      const otherCodes = claimsFromAuthorizer({ ...base(), activities: JSON.stringify(['B0170']) }, now());
+      const otherRole = claimsFromAuthorizer({ ...base(), role: 'council' }, now());
+      expect(otherOrg?.org).toBe('RYY99');
+      expect(otherCodes?.activities).toEqual(['B0170']);
+      expect(otherRole?.role).toBe('council');
+      expect(ada?.org).not.toBe('RYY99');
+      expect(ada?.activities).not.toEqual(['B0170']);
+    });
+
+    it('refuses a context that does not parse, and keeps refusing it', () => {
+      const broken = { ...base(), activities: '[not json' };
+      expect(claimsFromAuthorizer(broken, now())).toBeUndefined();
+      expect(claimsFromAuthorizer(broken, now())).toBeUndefined();
+      expect(claimsFromAuthorizer({ ...base(), role: 'no-such-role' }, now())).toBeUndefined();
+    });
+  });
+
   it('answers 403 for a role that may not look up, before looking at the NHS number', async () => {
     const event = {
       ...sample,
