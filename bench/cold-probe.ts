@@ -50,8 +50,14 @@ try {
 }
 const t2 = performance.now();
 // Set by bundles built with the benchmark's SDK timer (bench/measurements/cold-start.ts).
-const timer = (globalThis as { __benchSdkCalls?: { ms: number; calls: number } }).__benchSdkCalls;
-const sdk = timer ? { ms: timer.ms, calls: timer.calls } : undefined;
+const timer = (
+  globalThis as {
+    __benchSdkCalls?: { ms: number; calls: number; fetches: number; operations: string[] };
+  }
+).__benchSdkCalls;
+const sdk = timer
+  ? { ms: timer.ms, calls: timer.calls, fetches: timer.fetches, operations: timer.operations }
+  : undefined;
 writeFileSync(
   resultFile,
   JSON.stringify({ bootMs: t0, importMs: t1 - t0, firstEventMs: t2 - t1, totalMs: t2 - t0, status, sdk }),

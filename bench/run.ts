@@ -81,7 +81,7 @@ const settings: BenchSettings =
         scaleSmall: 10_000,
         scaleLarge: number(args['scale-large'], 1_000_000),
         uploadRows: number(args['upload-rows'], 100_000),
-        coldStartRepeats: 7,
+        coldStartRepeats: 15,
       };
 
 const only = args.only
@@ -278,12 +278,16 @@ async function main(): Promise<number> {
         console.error(`  ${measurement.id} failed: ${message}`);
       }
       log(`  (${Math.round((performance.now() - t0) / 1000)} s)`);
-      const mainStats = await server.stats().catch(() => undefined);
-      if (mainStats?.runtimeErrors) {
-        errors.push({
-          measurement: measurement.id,
-          message: `the service reported ${mainStats.runtimeErrors} runtime errors; last: ${mainStats.lastError}`,
-        });
+      for (const [part, stats] of [
+        ['API', await server.stats().catch(() => undefined)],
+        ['dispatch', await server.dispatchStats().catch(() => undefined)],
+      ] as const) {
+        if (stats?.runtimeErrors) {
+          errors.push({
+            measurement: measurement.id,
+            message: `the service's ${part} process reported ${stats.runtimeErrors} runtime errors; last: ${stats.lastError}`,
+          });
+        }
       }
     }
   } finally {

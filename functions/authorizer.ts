@@ -3,13 +3,10 @@
  * algorithm), for a CIS2 token resolves the selected role through UserInfo, and hands the claims to
  * the API functions as authorizer context.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
 import { type Claims, ClaimsSchema } from './core/claims';
 import { environments, readEnvironment } from './environment';
 import { TokenVerifier } from './http/tokens';
-import { logger } from './observability';
 
 // Checked when the function starts: without issuers it would refuse every token, so it refuses to start
 // instead. JWT_ISSUERS comes back as the checked issuer list, read once.
@@ -19,6 +16,16 @@ let verifier: TokenVerifier | undefined;
 function getVerifier(): TokenVerifier {
   verifier ??= new TokenVerifier(env.JWT_ISSUERS, env.JWT_AUDIENCE);
   return verifier;
+}
+
+/**
+ * The logger, with this invocation's context, for a refusal: an allowed token logs nothing, so
+ * Powertools Logger is loaded on the refusal path only, which keeps the cold start lean (ADR 0055).
+ */
+async function refusalLogger(context: Context) {
+  const { logger } = await import('./observability');
+  logger.addContext(context);
+  return logger;
 }
 
 /**
@@ -59,7 +66,10 @@ export function authorizerContext(claims: Claims, exp: number): Record<string, s
   };
 }
 
-async function authorize(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+async function authorize(
+  event: APIGatewayTokenAuthorizerEvent,
+  context: Context,
+): Promise<APIGatewayAuthorizerResult> {
   const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(event.authorizationToken ?? '');
   const verification = match?.[1] ? await getVerifier().check(match[1]) : undefined;
   const payload = verification && 'payload' in verification ? verification.payload : undefined;
@@ -72,6 +82,7 @@ async function authorize(event: APIGatewayTokenAuthorizerEvent): Promise<APIGate
       : 'refused' in verification
         ? verification.refused
         : 'claims-invalid';
+    const logger = await refusalLogger(context);
     if (
       verification &&
       'refused' in verification &&
@@ -93,6 +104,7 @@ async function authorize(event: APIGatewayTokenAuthorizerEvent): Promise<APIGate
   };
 }
 
-export const handler = middy<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(authorize);
+export const handler = (
+  event: APIGatewayTokenAuthorizerEvent,
+  context: Context,
+): Promise<APIGatewayAuthorizerResult> => authorize(event, context);

@@ -6,14 +6,13 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type CouncilMessage, CouncilMessageSchema } from './core/council-messages';
 import { environments, readEnvironment } from './environment';
-import { METRIC_NAMES, metrics, publishMetrics } from './metrics';
+import { METRIC_NAMES } from './metric-names';
 import { CouncilQueues, CouncilWithoutQueue, sendToCouncil } from './notify/council-queues';
 import { logger } from './observability';
 import { tableDefinition } from './store/table-definition';
@@ -42,6 +41,20 @@ function councilQueues(): CouncilQueues {
   return queues;
 }
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
+
+/**
+ * Powertools Metrics, loaded when an invocation first counts something: only the alarms' rare events
+ * are counted, so a delivery's cold start does not load it (ADR 0055).
+ */
+let metricsModule: Promise<typeof import('./metrics')> | undefined;
+async function count(name: string): Promise<void> {
+  metricsModule ??= import('./metrics');
+  const { metrics } = await metricsModule;
+  metrics.addMetric(name, 'Count', 1);
+}
+async function publishCounts(): Promise<void> {
+  if (metricsModule) (await metricsModule).publishMetrics();
+}
 export const MALFORMED_MESSAGE = 'Audit event carries a malformed council message: not delivered';
 
 /**
@@ -49,10 +62,10 @@ export const MALFORMED_MESSAGE = 'Audit event carries a malformed council messag
  * and counted for the AuditTrailChanged alarm, by its sort key (time and event id), never its subject's
  * NHS number.
  */
-function reportAuditChange(record: DynamoDBRecord): boolean {
+async function reportAuditChange(record: DynamoDBRecord): Promise<boolean> {
   const pk = record.dynamodb?.Keys?.PK?.S;
   if (record.eventName === 'INSERT' || !pk?.startsWith(tableDefinition.auditKeyPrefix)) return false;
-  metrics.addMetric(METRIC_NAMES.auditTrailChanges, MetricUnit.Count, 1);
+  await count(METRIC_NAMES.auditTrailChanges);
   logger.error(tableDefinition.auditChangedMessage, {
     change: record.eventName,
     auditEventKey: record.dynamodb?.Keys?.SK?.S,
@@ -76,7 +89,7 @@ async function deliver(message: CouncilMessage, auditEventKey: string): Promise<
     // Retrying cannot help until the config gives the council a queue, and a failed record would hold
     // up every later notification of the shard. The audit event stays in the table to be delivered
     // again (npm run redrive, or the runbook); the metric raises the UndeliverableNotifications alarm.
-    metrics.addMetric(METRIC_NAMES.undeliverableNotifications, MetricUnit.Count, 1);
+    await count(METRIC_NAMES.undeliverableNotifications);
     undeliverable(tableDefinition.undeliverableMessage, auditEventKey, {
       type: message.type,
       eventId: message.eventId,
@@ -100,7 +113,7 @@ async function deliver(message: CouncilMessage, auditEventKey: string): Promise<
  * of the shard.
  */
 export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void> {
-  if (reportAuditChange(record)) return;
+  if (await reportAuditChange(record)) return;
   if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return;
   const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
   if (
@@ -134,7 +147,7 @@ export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void>
 
 export const handler = middy<DynamoDBStreamEvent>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use({ after: publishMetrics, onError: publishMetrics })
+  .use({ after: publishCounts, onError: publishCounts })
   .handler(async (event, context) =>
     processPartialResponse(event, deliverStreamRecord, processor, { context }),
   );

@@ -1,8 +1,8 @@
 /**
  * Cold start: every handler in functions/ bundled as a deployment would bundle it (esbuild, ESM, node20,
  * SDK included, minified), then timed in a fresh Node process from `import` to the answer to its first
- * representative event, against a bare handler bundle that only creates the same SDK clients and answers.
- * Bundle sizes are reported beside.
+ * representative event, against two bare handler bundles: one that only creates the same SDK clients and
+ * answers, and one that makes the very calls the handler's first event makes. Bundle sizes beside.
  */
 
 import { execFile } from 'node:child_process';
@@ -101,23 +101,62 @@ const VARIANTS: Variant[] = [
 ];
 
 /**
- * Times the SDK's calls from inside a bundle: wraps the one `send` every SDK client inherits (smithy's
- * Client) so that the probe can report how long at least one call was in flight during the first event,
- * and how many calls were made. Used for diagnostic bundles only: the gated figures time the bundles
- * exactly as the stack builds them.
+ * Times and lists the calls a bundle makes, from inside it: wraps the one `send` every SDK client
+ * inherits (smithy's Client), so that the probe can report how long at least one call was in flight
+ * during the first event and how many calls were made, and records each call's operation with the shape
+ * of its request as sent (`callShape`); a banner counts `fetch` calls (the authorizer's identity calls).
+ * Used for diagnostic bundles only: the gated figures time the bundles exactly as the stack builds them.
  */
 const SDK_CLIENT_FILE = /smithy-client[\\/]client\.js$/;
+const TIMER_INIT =
+  'globalThis.__benchSdkCalls ??= { ms: 0, calls: 0, inFlight: 0, since: 0, fetches: 0, operations: [] }';
+/**
+ * A request body's shape: its members (sorted) and their kinds, with the expressions, numbers and
+ * booleans it holds but not its strings (keys, ids, times differ from one event to the next).
+ */
+const CALL_SHAPE = `function callShape(value, key) {
+  if (Array.isArray(value)) return '[' + value.map((item) => callShape(item)).join(',') + ']';
+  if (value && typeof value === 'object')
+    return '{' + Object.keys(value).sort().map((name) => name + ':' + callShape(value[name], name)).join(',') + '}';
+  if (typeof value === 'string') return /Expression$|^ReturnValues/.test(key ?? '') ? JSON.stringify(value) : 's';
+  return JSON.stringify(value);
+}`;
+const FETCH_COUNTER = `{
+  ${TIMER_INIT};
+  const benchFetch = globalThis.fetch;
+  globalThis.fetch = function (input, init) {
+    const timer = globalThis.__benchSdkCalls;
+    timer.fetches++;
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    timer.operations.push('fetch ' + (init?.method ?? 'GET') + ' ' + url.pathname);
+    return benchFetch.apply(this, arguments);
+  };
+}`;
 const SDK_TIMER: Plugin = {
   name: 'bench-sdk-timer',
   setup(esbuild) {
     esbuild.onLoad({ filter: SDK_CLIENT_FILE }, async (args) => ({
       contents: `${await readFile(args.path, 'utf8')}
 {
+  ${CALL_SHAPE}
   const send = Client.prototype.send;
   Client.prototype.send = function (...args) {
-    const timer = (globalThis.__benchSdkCalls ??= { ms: 0, calls: 0, inFlight: 0, since: 0 });
+    const timer = (${TIMER_INIT});
     if (timer.inFlight++ === 0) timer.since = performance.now();
     timer.calls++;
+    args[0]?.middlewareStack?.add(
+      (next, context) => (request) => {
+        let body = request.request?.body;
+        try {
+          body = callShape(JSON.parse(body));
+        } catch {
+          body = typeof body;
+        }
+        timer.operations.push(context.commandName + ' ' + body);
+        return next(request);
+      },
+      { step: 'build', name: 'benchCallShape', override: true },
+    );
     const settle = () => {
       if (--timer.inFlight === 0) timer.ms += performance.now() - timer.since;
     };
@@ -138,18 +177,30 @@ const SDK_TIMER: Plugin = {
   },
 };
 
+/** What the DynamoDB bares share: bench/lib/direct-ops.ts (the store's keys and item builders) and the caller. */
 const CALL_BARE_PRELUDE = `
-import { directLookup, directPublish } from './bench/lib/direct-ops';
+import * as direct from './bench/lib/direct-ops';
+const table = process.env.TABLE_NAME;
 const claimsOf = (event: { requestContext: { authorizer: Record<string, string> } }) => {
   const a = event.requestContext.authorizer;
   return { sub: a.sub, name: a.name, org: a.org, role: a.role, activities: a.activities ? (JSON.parse(a.activities) as string[]) : [], setting: a.setting || undefined };
 };
 const answer = { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: '{}' };
 `;
+const dynamoBare = (body: string) => ({
+  label: 'the same DynamoDB calls',
+  source: `${CALL_BARE_PRELUDE}
+export const handler = async (event) => {
+  const p = event.pathParameters;
+  ${body}
+  return answer;
+};`,
+});
 
 /**
- * Bare handlers that make the same calls as a real one: the floor of its first event that the SDK, the
- * emulator and the token check set, whatever the handler's own code does.
+ * Bare handlers that make the same calls as a real one's first event (same commands, parameters and
+ * item shapes, checked on every repeat: `checkCalls`): the floor of its first event that the SDK, the
+ * emulator and the token check set, whatever the handler's own code does. Each answers its fixture only.
  */
 const CALL_BARES: Record<string, { label: string; source: string }> = {
   authorizer: {
@@ -158,71 +209,64 @@ const CALL_BARES: Record<string, { label: string; source: string }> = {
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 export const handler = async (event) => {
   const token = event.authorizationToken.slice('Bearer '.length);
-  const discovery = await (await fetch(process.env.LOCAL_IDENTITY_ORIGIN + '/cis2/.well-known/openid-configuration')).json();
-  await jwtVerify(token, createRemoteJWKSet(new URL(discovery.jwks_uri)));
-  await (await fetch(discovery.userinfo_endpoint, { headers: { Authorization: 'Bearer ' + token } })).json();
+  const discovery = await (await fetch(process.env.LOCAL_IDENTITY_ORIGIN + '/cis2/.well-known/openid-configuration', { signal: AbortSignal.timeout(5000) })).json();
+  await jwtVerify(token, createRemoteJWKSet(new URL(discovery.jwks_uri), { timeoutDuration: 5000 }));
+  await (await fetch(discovery.userinfo_endpoint, { headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' }, signal: AbortSignal.timeout(5000) })).json();
   return { principalId: 'bench', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }] } };
 };`,
   },
   dispatch: {
     label: 'the same SQS calls',
     source: `
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-export const clients = [DynamoDBDocumentClient.from(new DynamoDBClient({}))];
+import { councilQueueName } from './functions/notify/queue-names';
 const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 export const handler = async (event) => {
   for (const record of event.Records) {
     for (const message of unmarshall(record.dynamodb.NewImage).messages) {
-      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: process.env.COUNCIL_QUEUE_NAME_PREFIX + message.councilCode }));
-      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(message) }));
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: councilQueueName(process.env.COUNCIL_QUEUE_NAME_PREFIX, message.councilCode) }));
+      const attribute = (value) => ({ DataType: 'String', StringValue: value });
+      await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(message), MessageAttributes: { type: attribute(message.type), eventId: attribute(message.eventId) } }));
     }
   }
   return { batchItemFailures: [] };
 };`,
   },
-  lookup: {
-    label: 'the same DynamoDB calls',
-    source: `${CALL_BARE_PRELUDE}
-export const handler = async (event) => {
-  await directLookup(process.env.TABLE_NAME, event.pathParameters.nhsNumber, claimsOf(event));
-  return answer;
-};`,
+  // It makes no call: its floor is a handler that answers at once.
+  'fhir-metadata': {
+    label: 'no call, as the handler makes none (it answers at once)',
+    source: bareSource([]),
   },
+  lookup: dynamoBare('await direct.directLookup(table, p.nhsNumber, claimsOf(event));'),
   // The CareTeam search runs the lookup's use case: the same calls as the lookup.
-  'fhir-search': {
-    label: 'the same DynamoDB calls',
-    source: `${CALL_BARE_PRELUDE}
-export const handler = async (event) => {
-  const nhsNumber = event.queryStringParameters['patient:identifier'].split('|')[1];
-  await directLookup(process.env.TABLE_NAME, nhsNumber, claimsOf(event));
-  return answer;
-};`,
-  },
-  'council-read-back': {
-    label: 'the same DynamoDB call',
-    source: `
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { councilKey } from './functions/store/keys';
-const client = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-export const handler = async (event) => {
-  const table = process.env.TABLE_NAME;
-  const { Responses } = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [councilKey(event.pathParameters.councilCode)] } } }));
-  return { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(Responses[table][0]) };
-};`,
-  },
-  'put-plan': {
-    label: 'the same DynamoDB calls',
-    source: `${CALL_BARE_PRELUDE}
-export const handler = async (event) => {
-  const p = event.pathParameters;
-  await directPublish(process.env.TABLE_NAME, p.councilCode, p.nhsNumber, p.planType, JSON.parse(event.body).startDate, claimsOf(event));
-  return answer;
-};`,
-  },
+  'fhir-search': dynamoBare(
+    "await direct.directLookup(table, event.queryStringParameters['patient:identifier'].split('|')[1], claimsOf(event));",
+  ),
+  'council-read-back': dynamoBare('await direct.directReadRegistration(table, p.councilCode);'),
+  'council-accesses': dynamoBare(
+    'await direct.directCouncilAccesses(table, p.councilCode, p.nhsNumber, claimsOf(event));',
+  ),
+  'audit-query': dynamoBare(
+    'await direct.directAuditPage(table, p.nhsNumber, Number(event.queryStringParameters.limit));',
+  ),
+  'put-plan': dynamoBare(
+    'await direct.directPublish(table, p.councilCode, p.nhsNumber, p.planType, JSON.parse(event.body).startDate, claimsOf(event));',
+  ),
+  'delete-plan': dynamoBare(
+    'await direct.directRemovePlan(table, p.councilCode, p.nhsNumber, p.planType, claimsOf(event));',
+  ),
+  'register-council': dynamoBare(`const body = JSON.parse(event.body);
+  await direct.directRegisterCouncil(table, { code: p.councilCode, name: body.name, officeHoursPhone: body.officeHoursPhone ?? null, emergencyDutyPhone: body.emergencyDutyPhone }, claimsOf(event));`),
+  sensitivity: dynamoBare(
+    'await direct.directSetSensitivity(table, p.nhsNumber, JSON.parse(event.body).sensitive, claimsOf(event));',
+  ),
+  supersede: dynamoBare(
+    'await direct.directSupersede(table, p.oldNhsNumber, p.newNhsNumber, claimsOf(event));',
+  ),
+  upload: dynamoBare(
+    'await direct.directUpload(table, p.councilCode, JSON.parse(event.body).records, claimsOf(event));',
+  ),
 };
 
 interface Bundle {
@@ -269,7 +313,7 @@ async function bundle(
     legalComments: 'none',
     metafile: true,
     plugins: options.timeSdkCalls ? [SDK_TIMER] : [],
-    banner: { js: ESM_REQUIRE_BANNER },
+    banner: { js: options.timeSdkCalls ? `${ESM_REQUIRE_BANNER}\n${FETCH_COUNTER}` : ESM_REQUIRE_BANNER },
     outfile: out,
     logLevel: 'silent',
   });
@@ -451,9 +495,19 @@ interface Probe {
   totalMs: number;
   bootMs: number;
   status: string;
-  /** From bundles built with SDK_TIMER: time with an SDK call in flight, and the number of calls. */
-  sdk?: { ms: number; calls: number };
+  /**
+   * From bundles built with SDK_TIMER: time with an SDK call in flight, the number of SDK calls and of
+   * `fetch` calls, and each call's operation and request shape, in the order they were sent.
+   */
+  sdk?: { ms: number; calls: number; fetches: number; operations: string[] };
 }
+
+/** The calls a timed probe made, in an order that does not depend on which of two concurrent calls went first. */
+const callsOf = (p: Probe): string[] => [...(p.sdk?.operations ?? [])].sort();
+
+/** Operation names only (`QueryCommand`, `fetch GET /path`), for the report. */
+const operationNames = (calls: string[]) =>
+  calls.map((call) => (call.startsWith('fetch ') ? call : call.slice(0, call.indexOf(' '))));
 
 async function probe(
   ctx: BenchContext,
@@ -495,7 +549,8 @@ async function probe(
 
 export const coldStartMeasurement: Measurement = {
   id: 'cold-start',
-  title: 'Cold start of each bundled handler vs a bare handler creating the same SDK clients',
+  title:
+    'Cold start of each bundled handler vs bare handlers creating the same SDK clients or making the same calls',
   async run(ctx) {
     const repeats = ctx.settings.coldStartRepeats;
     const dir = path.join(ctx.workDir, 'bundles');
@@ -570,32 +625,42 @@ export const coldStartMeasurement: Measurement = {
         );
       }
     }
-    // Diagnostic floor: a bare handler that makes the same DynamoDB calls (bench/lib/direct-ops.ts).
+    // The same-calls bares, bundled as the handlers are; and again with the call timer, like the timed
+    // handlers, to check on every repeat that each makes the very calls its handler makes.
     const callBares = new Map<string, Bundle>();
+    const timedCallBares = new Map<string, Bundle>();
     for (const [entry, { source }] of Object.entries(CALL_BARES)) {
       if (!entries.includes(entry)) continue;
-      callBares.set(
-        entry,
-        await bundle(
-          path.join(dir, `calls-${entry}`, 'index.mjs'),
-          { source, name: `calls-${entry}` },
-          { profiling: Boolean(ctx.profileDir), timeSdkCalls: true },
-        ),
-      );
+      for (const [built, timeSdkCalls] of [
+        [callBares, false],
+        [timedCallBares, true],
+      ] as const) {
+        const name = `calls${timeSdkCalls ? '-timed' : ''}-${entry}`;
+        built.set(
+          entry,
+          await bundle(
+            path.join(dir, name, 'index.mjs'),
+            { source, name },
+            { profiling: Boolean(ctx.profileDir), timeSdkCalls },
+          ),
+        );
+      }
     }
     const bareFor = (entry: string) =>
       bares.get((bundles.get(`as-is:${entry}`) as Bundle).clients.join('+') || 'none') as Bundle;
 
     const hasEvent = (entry: string) => Boolean(API_FIXTURES[entry]) || SPECIAL_EVENTS.includes(entry);
-    // The quick (smoke) mode probes three handlers of different kinds.
-    const measured = entries
-      .filter(hasEvent)
-      .filter(
-        (entry) => ctx.settings.mode !== 'quick' || ['lookup', 'authorizer', 'dispatch'].includes(entry),
-      );
+    const measured = entries.filter(hasEvent);
+    const withoutBare = measured.filter((entry) => !callBares.has(entry));
+    if (withoutBare.length > 0)
+      throw new Error(`Cold start: no same-calls bare for ${withoutBare.join(', ')} (add one to CALL_BARES)`);
+    // The quick (smoke) mode times three handlers of different kinds, but checks every bare's calls.
+    const gated = measured.filter(
+      (entry) => ctx.settings.mode !== 'quick' || ['lookup', 'authorizer', 'dispatch'].includes(entry),
+    );
     const skipped = entries.filter((entry) => !hasEvent(entry));
     // Diagnostic: each handler again with its SDK calls timed, to split its first event into the time
-    // the calls were in flight and the time the handler's own code ran.
+    // the calls were in flight and the time the handler's own code ran, and to list its calls.
     const timedBundles = new Map<string, Bundle>();
     for (const entry of measured) {
       timedBundles.set(
@@ -609,6 +674,7 @@ export const coldStartMeasurement: Measurement = {
     }
     const samples = new Map<string, Probe[]>();
     const push = (key: string, value: Probe) => samples.set(key, [...(samples.get(key) ?? []), value]);
+    const last = (key: string) => samples.get(key)?.at(-1) as Probe;
     /** One probe of a bundle on a fresh event, filed under `<side>:<entry>`. */
     const probeOf =
       (side: string, entry: string, i: number, bundled: Bundle, runtimeSourceMaps = false) =>
@@ -624,24 +690,58 @@ export const coldStartMeasurement: Measurement = {
             runtimeSourceMaps,
           ),
         );
+    /** Stops the measure when a same-calls bare and its handler did not make the very same calls. */
+    const checkCalls = (entry: string) => {
+      const handler = callsOf(last(`timed:${entry}`));
+      const bare = callsOf(last(`calls-timed:${entry}`));
+      if (handler.join('\n') === bare.join('\n')) return;
+      const at = handler.findIndex((call, index) => call !== bare[index]);
+      const first = at < 0 ? handler.length : at;
+      throw new Error(
+        `Cold start ${entry}: the same-calls bare made other calls than the handler's first event. ` +
+          `Handler (${handler.length}): ${operationNames(handler).join(', ')}; bare (${bare.length}): ` +
+          `${operationNames(bare).join(', ')}. First difference: handler ${handler[first]?.slice(0, 600)}; ` +
+          `bare ${bare[first]?.slice(0, 600)}`,
+      );
+    };
+    /** Per entry and repeat, whether the handler ran before its same-calls bare (for the report). */
+    const handlerFirst = new Map<string, boolean[]>();
     for (let i = 0; i < repeats; i++) {
-      for (const entry of measured) {
-        const runs = [
-          probeOf('bare', entry, i, bareFor(entry)),
-          ...variants.map((variant) =>
-            probeOf(
-              variant.id,
-              entry,
-              i,
-              bundles.get(`${variant.id}:${entry}`) as Bundle,
-              variant.runtimeSourceMaps,
-            ),
-          ),
+      for (const [index, entry] of measured.entries()) {
+        // Alternate the order, by repeat and by entry, so that drift in the machine's speed and whatever
+        // the probe before leaves behind fall on both sides alike.
+        const forward = (i + index) % 2 === 0;
+        const inOrder = <T>(list: T[]) => (forward ? list : [...list].reverse());
+        // First the timed pair: it checks the calls before the gated probes run, and in the first repeat
+        // it, not a gated probe, makes the emulator's first calls of their kind.
+        for (const run of inOrder([
           probeOf('timed', entry, i, timedBundles.get(entry) as Bundle),
-          ...(callBares.has(entry) ? [probeOf('calls', entry, i, callBares.get(entry) as Bundle)] : []),
-        ];
-        // Alternate the order so that drift in the machine's speed falls on both sides.
-        for (const run of i % 2 === 0 ? runs : [...runs].reverse()) await run();
+          probeOf('calls-timed', entry, i, timedCallBares.get(entry) as Bundle),
+        ]))
+          await run();
+        checkCalls(entry);
+        if (gated.includes(entry)) {
+          // The handler as deployed between its two bares, so that it is next to each: a pair of
+          // adjacent probes, the handler first in one repeat and second in the next.
+          const runs = [
+            probeOf('bare', entry, i, bareFor(entry)),
+            probeOf('as-is', entry, i, bundles.get(`as-is:${entry}`) as Bundle),
+            probeOf('calls', entry, i, callBares.get(entry) as Bundle),
+            ...variants
+              .slice(1)
+              .map((variant) =>
+                probeOf(
+                  variant.id,
+                  entry,
+                  i,
+                  bundles.get(`${variant.id}:${entry}`) as Bundle,
+                  variant.runtimeSourceMaps,
+                ),
+              ),
+          ];
+          handlerFirst.set(entry, [...(handlerFirst.get(entry) ?? []), forward]);
+          for (const run of inOrder(runs)) await run();
+        }
       }
     }
 
@@ -649,6 +749,9 @@ export const coldStartMeasurement: Measurement = {
       round(median(list.map((p) => p[key])), 1);
     const sdkMs = (p: Probe) => p.sdk?.ms ?? 0;
     const medSdk = (list: Probe[]) => round(median(list.map(sdkMs)), 1);
+    /** Ratios of the i-th probes of two sides: each pair ran back to back. */
+    const pairRatios = (handler: Probe[], baseline: Probe[]) =>
+      handler.map((p, i) => round(p.totalMs / (baseline[i] as Probe).totalMs, 3));
     /** A timing is of the path the first event took: say so when that was not a success. */
     const noteUnless = (what: string, statuses: string[]) => {
       if (statuses.some((status) => !/^(2\d\d|Allow|0 failed records)$/.test(status)))
@@ -656,7 +759,7 @@ export const coldStartMeasurement: Measurement = {
           `${what}: the first event answered ${statuses.join(', ')}, not a success; its timing is of that path.`,
         );
     };
-    for (const entry of measured) {
+    for (const entry of gated) {
       const bare = samples.get(`bare:${entry}`) ?? [];
       const bareBundle = bareFor(entry);
       for (const variant of variants) {
@@ -685,6 +788,7 @@ export const coldStartMeasurement: Measurement = {
               firstEventMs: med(bare, 'firstEventMs'),
               totalMs: bare.map((p) => round(p.totalMs, 1)),
             },
+            ...(variant.id === 'as-is' ? { pairRatios: pairRatios(handler, bare) } : {}),
             nodeBootMs: med(handler, 'bootMs'),
             firstEventAnswered: statuses,
             bundleBytes: handlerBundle.bytes,
@@ -694,30 +798,42 @@ export const coldStartMeasurement: Measurement = {
         noteUnless(`Cold start ${entry}${variant.label}`, statuses);
       }
     }
-    for (const entry of measured.filter((e) => callBares.has(e))) {
+    for (const entry of gated) {
       const calls = samples.get(`calls:${entry}`) ?? [];
+      const timedCalls = samples.get(`calls-timed:${entry}`) ?? [];
       const handler = samples.get(`as-is:${entry}`) ?? [];
-      const callStatuses = [...new Set(calls.map((p) => p.status))];
-      noteUnless(
-        `Cold start of the bare handler making ${CALL_BARES[entry]?.label} for ${entry}`,
-        callStatuses,
-      );
+      const label = CALL_BARES[entry]?.label;
+      noteUnless(`Cold start of the bare handler making ${label} for ${entry}`, [
+        ...new Set(calls.map((p) => p.status)),
+      ]);
+      const ratios = pairRatios(handler, calls);
+      const made = callsOf(last(`calls-timed:${entry}`));
       ctx.record({
         id: `cold-start.${entry}.vs-same-calls`,
-        label: `cold start ${entry} vs a bare handler making ${CALL_BARES[entry]?.label} (diagnostic)`,
-        unit: 'ms',
-        value: med(handler, 'totalMs'),
-        baseline: { label: `bare handler + ${CALL_BARES[entry]?.label}`, value: med(calls, 'totalMs') },
+        label:
+          `cold start ${entry} vs a bare handler making ${label}: import + first event, median of ` +
+          `${ratios.length} paired ratios (medians ${med(handler, 'totalMs')} and ${med(calls, 'totalMs')} ms)`,
+        unit: 'x',
+        value: round(median(ratios), 3),
+        target: { kind: 'value', op: '<=', limit: 1.15 },
         details: {
-          handler: { importMs: med(handler, 'importMs'), firstEventMs: med(handler, 'firstEventMs') },
+          pairRatios: ratios,
+          handlerFirst: handlerFirst.get(entry),
+          ratioOfMedians: round(med(handler, 'totalMs') / med(calls, 'totalMs'), 3),
+          handler: {
+            importMs: med(handler, 'importMs'),
+            firstEventMs: med(handler, 'firstEventMs'),
+            totalMs: handler.map((p) => round(p.totalMs, 1)),
+          },
           sameCalls: {
             importMs: med(calls, 'importMs'),
             firstEventMs: med(calls, 'firstEventMs'),
-            sdkInFlightMs: medSdk(calls),
-            sdkCalls: [...new Set(calls.map((p) => p.sdk?.calls ?? 0))],
             totalMs: calls.map((p) => round(p.totalMs, 1)),
+            sdkInFlightMs: medSdk(timedCalls),
             bundleBytes: (callBares.get(entry) as Bundle).bytes,
           },
+          // Checked equal to the handler's on every repeat (shapes of the requests included).
+          calls: operationNames(made),
         },
       });
     }
@@ -730,10 +846,14 @@ export const coldStartMeasurement: Measurement = {
         label: `cold start ${entry} less the time its SDK calls were in flight (diagnostic: the handler's own share)`,
         unit: 'ms',
         value: round(median(timed.map((p) => p.totalMs - sdkMs(p))), 1),
-        baseline: {
-          label: `bare handler, ${bareFor(entry).clients.join(' + ') || 'no SDK client'}`,
-          value: med(bare, 'totalMs'),
-        },
+        ...(bare.length > 0
+          ? {
+              baseline: {
+                label: `bare handler, ${bareFor(entry).clients.join(' + ') || 'no SDK client'}`,
+                value: med(bare, 'totalMs'),
+              },
+            }
+          : {}),
         details: {
           timed: {
             importMs: med(timed, 'importMs'),
@@ -741,6 +861,7 @@ export const coldStartMeasurement: Measurement = {
             totalMs: med(timed, 'totalMs'),
             sdkInFlightMs: medSdk(timed),
             sdkCalls: [...new Set(timed.map((p) => p.sdk?.calls ?? 0))],
+            fetches: [...new Set(timed.map((p) => p.sdk?.fetches ?? 0))],
             ownFirstEventMs: round(median(timed.map((p) => p.firstEventMs - sdkMs(p))), 1),
           },
         },
@@ -768,7 +889,10 @@ export const coldStartMeasurement: Measurement = {
         "invocation, including its real calls to the emulators). Node's own start-up, the same for both, is " +
         'excluded (reported as nodeBootMs). Bundles as stacks/constructs/service-function.ts makes them: esbuild, ESM, minified, SDK bundled, linked ' +
         'source map file, run without --enable-source-maps (as deployed; bare handlers too); target node20, the Node on this machine ' +
-        '(deployed: node24).',
+        '(deployed: node24). Each handler probe runs back to back with its two bares, between them, first in ' +
+        'one repeat and last in the next; a vs-same-calls figure is the median of the per-pair ratios. Every ' +
+        "repeat checks, from timed copies of both bundles, that the same-calls bare made the handler's calls " +
+        '(operations and request shapes; fetches for the authorizer), and stops the measure if not.',
     );
   },
 };
