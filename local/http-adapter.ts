@@ -20,8 +20,8 @@ import type {
   Context,
 } from 'aws-lambda';
 import { decodeJwt } from 'jose';
+import { correlationId } from '../functions/fhir/headers';
 import { fhirErrorResult, fromApiError, isFhirPath } from '../functions/fhir/outcome';
-import { correlationId } from '../functions/fhir/search';
 import { type ApiError, apiErrors, baseHeaders, errorResult } from '../functions/http/errors';
 import { FHIR_BASE_PATH, FHIR_CATCH_ALL, matchRoute, type RouteMatch } from '../functions/http/routes';
 import type { RateLimiter } from './rate-limiter';

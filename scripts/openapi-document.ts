@@ -12,8 +12,8 @@ import {
   NhsNumberSchema,
   PlanTypeSchema,
 } from '../functions/core/schemas';
+import { FHIR_MEDIA_TYPE } from '../functions/fhir/capability-statement';
 import { FHIR_ERRORS, type FhirErrorKind, operationOutcome } from '../functions/fhir/outcome';
-import { FHIR_MEDIA_TYPE } from '../functions/fhir/resources';
 import { fhirOperationOutcomeSchema } from '../functions/fhir/schemas';
 import { UNSCHEDULED_HEADER } from '../functions/fhir/search';
 import { RESPONSE_SCHEMAS } from '../functions/http/response-schemas';

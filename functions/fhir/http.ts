@@ -12,8 +12,9 @@ import { accessDenial, claimsFromAuthorizer, type DenialRecorder } from '../http
 import { ApiError } from '../http/errors';
 import { type ApiEntry, type RouteDefinition, routesOfEntry } from '../http/routes';
 import { logger } from '../observability';
-import { FhirError, fhirErrorResult, fhirHeaders, fromApiError } from './outcome';
-import { correlationId, namedNhsNumber } from './search';
+import { correlationId, fhirHeaders } from './headers';
+import { FhirError, fhirErrorResult, fromApiError } from './outcome';
+import { namedNhsNumber } from './search';
 import type { Bundle, Resource } from './types';
 
 export interface FhirRequest {

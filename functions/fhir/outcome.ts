@@ -5,7 +5,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ApiError } from '../http/errors';
 import { FHIR_BASE_PATH } from '../http/routes';
-import { FHIR_MEDIA_TYPE } from './resources';
+import { fhirHeaders } from './headers';
 import type { OperationOutcome } from './types';
 
 export const SPINE_ERROR_SYSTEM = 'https://fhir.nhs.uk/CodeSystem/England-SpineErrorOrWarningCode';
@@ -91,17 +91,6 @@ export function fromApiError(error: ApiError): FhirError {
 
 export const isFhirPath = (path: string): boolean =>
   path === FHIR_BASE_PATH || path.startsWith(`${FHIR_BASE_PATH}/`);
-
-/** Headers of every FHIR answer: the REST API's own, in FHIR's media type, and the correlation id echoed. */
-export function fhirHeaders(requestId: string, correlationId?: string): Record<string, string> {
-  return {
-    'Content-Type': FHIR_MEDIA_TYPE,
-    'Cache-Control': 'no-store',
-    'X-Request-Id': requestId,
-    'X-Content-Type-Options': 'nosniff',
-    ...(correlationId ? { 'X-Correlation-ID': correlationId } : {}),
-  };
-}
 
 export function fhirErrorResult(
   error: FhirError,

@@ -1,23 +1,15 @@
 /**
  * The pure mapping of the lookup's answer to FHIR R4 resources, following the national CP-IS FHIR
  * API: CareTeam per visible plan, AuditEvent per earlier unscheduled-care access with the viewer's
- * PractitionerRole, and the CapabilityStatement. No AWS imports, no I/O.
+ * PractitionerRole, No AWS imports, no I/O.
  */
 import { createHash } from 'node:crypto';
 import type { PlanType } from '../core/plans';
 import type { LookupResponse, PreviousAccess } from '../core/schemas';
-import type {
-  AuditEvent,
-  Bundle,
-  CapabilityStatement,
-  CareTeam,
-  ContactPoint,
-  PractitionerRole,
-} from './types';
+import { NHS_NUMBER_SYSTEM } from './capability-statement';
+import type { AuditEvent, Bundle, CareTeam, ContactPoint, PractitionerRole } from './types';
 
 export { FHIR_BASE_PATH } from '../http/routes';
-export const FHIR_MEDIA_TYPE = 'application/fhir+json';
-export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
 export const ODS_CODE_SYSTEM = 'https://fhir.nhs.uk/Id/ods-organization-code';
 export const SDS_USER_SYSTEM = 'https://fhir.nhs.uk/Id/sds-user-id';
 export const SNOMED_SYSTEM = 'http://snomed.info/sct';
@@ -165,53 +157,5 @@ function searchset(entries: NonNullable<Bundle['entry']>, total: number, id?: st
     type: 'searchset',
     total,
     ...(entries.length > 0 ? { entry: entries } : {}),
-  };
-}
-
-/** The searches the interface answers, and how to call them. */
-export const SEARCH_PARAMETER = 'patient:identifier';
-
-export function capabilityStatement(): CapabilityStatement {
-  const search = (type: 'CareTeam' | 'AuditEvent', what: string) => ({
-    type,
-    interaction: [{ code: 'search-type' as const }],
-    searchParam: [
-      {
-        name: 'patient',
-        type: 'reference' as const,
-        documentation: `${what}: ${SEARCH_PARAMETER}=${NHS_NUMBER_SYSTEM}|{NHS number}`,
-      },
-    ],
-  });
-  return {
-    resourceType: 'CapabilityStatement',
-    status: 'active',
-    date: '2026-12-07',
-    publisher: 'Child protection information sharing',
-    description:
-      'Child protection information sharing: the plans of a child (CareTeam) and its recent unscheduled-care accesses (AuditEvent), by NHS number',
-    kind: 'instance',
-    implementation: { description: 'Child protection information sharing, FHIR R4 interface' },
-    fhirVersion: '4.0.1',
-    format: [FHIR_MEDIA_TYPE, 'json'],
-    rest: [
-      {
-        mode: 'server',
-        security: {
-          description:
-            'Bearer tokens (Authorization: Bearer …) as for the REST API; a clinician role with permission code B0107 or B0170',
-        },
-        resource: [
-          search(
-            'CareTeam',
-            'One CareTeam per visible plan; header IsUnscheduledAccessEvent true (default) notifies, false is a silent read',
-          ),
-          search(
-            'AuditEvent',
-            'The 25 most recent unscheduled-care accesses, with the viewers as PractitionerRoles',
-          ),
-        ],
-      },
-    ],
   };
 }

@@ -1,7 +1,7 @@
 /** Reading a FHIR search request: its one search parameter and the IsUnscheduledAccessEvent header. */
 import { isValidNhsNumber } from '../core/nhs-number';
+import { NHS_NUMBER_SYSTEM, SEARCH_PARAMETER } from './capability-statement';
 import { FhirError } from './outcome';
-import { NHS_NUMBER_SYSTEM, SEARCH_PARAMETER } from './resources';
 
 const HOW = `search with ${SEARCH_PARAMETER}=${NHS_NUMBER_SYSTEM}|{NHS number}`;
 
@@ -40,9 +40,4 @@ export function isUnscheduledAccess(value: string | undefined): boolean {
   if (value === undefined || value === 'true') return true;
   if (value === 'false') return false;
   throw new FhirError('PRECONDITION_FAILED', `The ${UNSCHEDULED_HEADER} header must be true or false`);
-}
-
-/** A client's X-Correlation-ID, echoed only when it is a plain token (printable ASCII, at most 200). */
-export function correlationId(value: string | undefined): string | undefined {
-  return value !== undefined && /^[\x21-\x7e]{1,200}$/.test(value) ? value : undefined;
 }

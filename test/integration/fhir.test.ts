@@ -77,8 +77,11 @@ const auditActions = async (nhsNumber: string) =>
 
 describe('metadata', () => {
   it('answers a CapabilityStatement (FHIR 4.0.1, JSON, the two searches) without a token', async () => {
-    const response = await service.request('GET', '/FHIR/R4/metadata');
+    const response = await service.request('GET', '/FHIR/R4/metadata', {
+      headers: { 'X-Correlation-ID': 'meta-1' },
+    });
     expectFhir(response, 200, 'CapabilityStatement');
+    expect(response.headers.get('x-correlation-id')).toBe('meta-1');
     expect(response.body).toMatchObject({ fhirVersion: '4.0.1', kind: 'instance', status: 'active' });
     expect(response.body.format).toContain('application/fhir+json');
     expect(

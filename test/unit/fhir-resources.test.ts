@@ -1,5 +1,8 @@
 /** The pure FHIR mapping, search parsing and error table, each resource checked against the R4 schema. */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { LookupResponse, PreviousAccess } from '../../functions/core/schemas';
+import { capabilityStatement, NHS_NUMBER_SYSTEM } from '../../functions/fhir/capability-statement';
+import { correlationId } from '../../functions/fhir/headers';
 import {
   FHIR_ERRORS,
   FhirError,
@@ -8,13 +11,8 @@ import {
   operationOutcome,
   SPINE_ERROR_SYSTEM,
 } from '../../functions/fhir/outcome';
-import {
-  auditEventBundle,
-  capabilityStatement,
-  careTeamBundle,
-  NHS_NUMBER_SYSTEM,
-} from '../../functions/fhir/resources';
-import { correlationId, isUnscheduledAccess, searchedNhsNumber } from '../../functions/fhir/search';
+import { auditEventBundle, careTeamBundle } from '../../functions/fhir/resources';
+import { isUnscheduledAccess, searchedNhsNumber } from '../../functions/fhir/search';
 import { ApiError, apiErrors } from '../../functions/http/errors';
 import { fhirProblems } from '../fhir-validator';
 
@@ -205,5 +203,23 @@ describe('errors', () => {
       headers: { 'Retry-After': '7', 'Content-Type': 'application/fhir+json', 'X-Correlation-ID': 'c1' },
     });
     expect(new FhirError('NOT_FOUND', 'x').status).toBe(404);
+  });
+});
+
+describe('the metadata function', () => {
+  it('answers the CapabilityStatement with the request id and the correlation id, whatever its case', async () => {
+    const { handler } = await import('../../functions/fhir-metadata');
+    const event = (headers: Record<string, string>) =>
+      ({ headers, requestContext: { requestId: 'r-9' } }) as unknown as APIGatewayProxyEvent;
+    const answer = await handler(event({ 'X-Correlation-ID': 'c-9' }));
+    expect(answer).toMatchObject({
+      statusCode: 200,
+      headers: { 'Content-Type': 'application/fhir+json', 'X-Request-Id': 'r-9', 'X-Correlation-ID': 'c-9' },
+    });
+    expect(JSON.parse(answer.body)).toEqual(capabilityStatement());
+    const lowerCase = await handler(event({ 'x-correlation-id': 'c-10' }));
+    expect(lowerCase.headers?.['X-Correlation-ID']).toBe('c-10');
+    const unsafe = await handler(event({ 'X-Correlation-ID': 'a\r\nSet-Cookie: x' }));
+    expect(unsafe.headers).not.toHaveProperty('X-Correlation-ID');
   });
 });
