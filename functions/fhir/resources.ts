@@ -1,7 +1,7 @@
 /**
  * The pure mapping of the lookup's answer to FHIR R4 resources, following the national CP-IS FHIR
  * API: CareTeam per visible plan, AuditEvent per earlier unscheduled-care access with the viewer's
- * PractitionerRole, No AWS imports, no I/O.
+ * PractitionerRole. No AWS imports, no I/O.
  */
 import { createHash } from 'node:crypto';
 import type { PlanType } from '../core/plans';

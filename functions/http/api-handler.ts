@@ -53,7 +53,7 @@ const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Parsed claims by the authorizer's context strings: API Gateway hands a warm function the same
- * context for every request of a caller's token, so each is parsed once (ADR 0055). Bounded; frozen,
+ * context for every request of a caller's token, so each is parsed once (ADR 0056). Bounded; frozen,
  * as requests share them.
  */
 const parsedClaims = new Map<string, Claims | undefined>();
