@@ -93,12 +93,30 @@ const VARIANTS: Variant[] = [
     runtimeSourceMaps: true,
   },
   {
+    id: 'hand-written-logger',
+    label: ' (what-if: Powertools Logger replaced by a hand-written JSON line)',
+    runtimeSourceMaps: false,
+    build: { plugins: [handWrittenLogger()] },
+  },
+  {
     id: 'keep-names',
     label: ' (what-if: identifiers not minified)',
     runtimeSourceMaps: false,
     build: { minify: false, minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false },
   },
 ];
+
+/** The `hand-written-logger` what-if: functions/observability.ts and the logger middleware resolved to bench/lib/hand-written-logger.ts. */
+function handWrittenLogger(): Plugin {
+  const standIn = path.join(REPO_ROOT, 'bench', 'lib', 'hand-written-logger.ts');
+  return {
+    name: 'hand-written-logger',
+    setup(build) {
+      build.onResolve({ filter: /^(\.\.?\/)+observability$/ }, () => ({ path: standIn }));
+      build.onResolve({ filter: /^@aws-lambda-powertools\/logger\/middleware$/ }, () => ({ path: standIn }));
+    },
+  };
+}
 
 /**
  * Times and lists the calls a bundle makes, from inside it: wraps the one `send` every SDK client
@@ -312,7 +330,8 @@ async function bundle(
     sourcesContent: false,
     legalComments: 'none',
     metafile: true,
-    plugins: options.timeSdkCalls ? [SDK_TIMER] : [],
+    // A what-if's plugins apply to profiled bundles too (its other options do not).
+    plugins: [...(options.timeSdkCalls ? [SDK_TIMER] : []), ...(options.build?.plugins ?? [])],
     banner: { js: options.timeSdkCalls ? `${ESM_REQUIRE_BANNER}\n${FETCH_COUNTER}` : ESM_REQUIRE_BANNER },
     outfile: out,
     logLevel: 'silent',
@@ -325,6 +344,14 @@ async function bundle(
   if (options.timeSdkCalls && clients.length > 0 && !inputs.some((input) => SDK_CLIENT_FILE.test(input)))
     throw new Error(`${out}: no ${SDK_CLIENT_FILE} among its inputs for the SDK timer to wrap`);
   return { file: out, bytes: (await stat(out)).size, clients };
+}
+
+type BundleJob = [key: string, build: () => Promise<Bundle>];
+
+/** Builds bundles side by side (esbuild runs them in parallel), keyed in the order given. */
+async function bundleAll(builds: BundleJob[]): Promise<Map<string, Bundle>> {
+  const built = await Promise.all(builds.map(([, build]) => build()));
+  return new Map(builds.map(([key], i) => [key, built[i] as Bundle]));
 }
 
 /** Handler entries: functions/<name>.ts files that export `handler`. */
@@ -595,83 +622,85 @@ export const coldStartMeasurement: Measurement = {
 
     const entries = await handlerEntries();
     const variants = [VARIANTS[0] as Variant, ...[...ctx.whatIf].flatMap((id) => variantFor(id) ?? [])];
-    const bundles = new Map<string, Bundle>();
-    for (const variant of variants) {
-      for (const entry of entries) {
-        bundles.set(
-          `${variant.id}:${entry}`,
-          await bundle(
-            path.join(dir, variant.id, entry, 'index.mjs'),
-            { file: path.join(REPO_ROOT, 'functions', `${entry}.ts`) },
-            {
-              profiling: Boolean(ctx.profileDir),
-              build: variant.build,
-            },
-          ),
-        );
-      }
-    }
-    const bares = new Map<string, Bundle>();
-    for (const { clients } of bundles.values()) {
-      const key = clients.join('+') || 'none';
-      if (!bares.has(key)) {
-        bares.set(
+    const profiling = Boolean(ctx.profileDir);
+    // esbuild builds in parallel: one batch of every bundle but the bares, whose clients come from these.
+    const bundles = await bundleAll(
+      variants.flatMap((variant) =>
+        entries.map(
+          (entry): BundleJob => [
+            `${variant.id}:${entry}`,
+            () =>
+              bundle(
+                path.join(dir, variant.id, entry, 'index.mjs'),
+                { file: path.join(REPO_ROOT, 'functions', `${entry}.ts`) },
+                { profiling, build: variant.build },
+              ),
+          ],
+        ),
+      ),
+    );
+    const bareClients = new Map(
+      [...bundles.values()].map(({ clients }) => [clients.join('+') || 'none', clients] as const),
+    );
+    const bares = await bundleAll(
+      [...bareClients].map(
+        ([key, clients]): BundleJob => [
           key,
-          await bundle(
-            path.join(dir, `bare-${key}`, 'index.mjs'),
-            { source: bareSource(clients), name: `bare-${key}` },
-            { profiling: Boolean(ctx.profileDir) },
-          ),
-        );
-      }
-    }
-    // The same-calls bares, bundled as the handlers are; and again with the call timer, like the timed
-    // handlers, to check on every repeat that each makes the very calls its handler makes.
-    const callBares = new Map<string, Bundle>();
-    const timedCallBares = new Map<string, Bundle>();
-    for (const [entry, { source }] of Object.entries(CALL_BARES)) {
-      if (!entries.includes(entry)) continue;
-      for (const [built, timeSdkCalls] of [
-        [callBares, false],
-        [timedCallBares, true],
-      ] as const) {
-        const name = `calls${timeSdkCalls ? '-timed' : ''}-${entry}`;
-        built.set(
-          entry,
-          await bundle(
-            path.join(dir, name, 'index.mjs'),
-            { source, name },
-            { profiling: Boolean(ctx.profileDir), timeSdkCalls },
-          ),
-        );
-      }
-    }
+          () =>
+            bundle(
+              path.join(dir, `bare-${key}`, 'index.mjs'),
+              { source: bareSource(clients), name: `bare-${key}` },
+              { profiling },
+            ),
+        ],
+      ),
+    );
     const bareFor = (entry: string) =>
       bares.get((bundles.get(`as-is:${entry}`) as Bundle).clients.join('+') || 'none') as Bundle;
 
     const hasEvent = (entry: string) => Boolean(API_FIXTURES[entry]) || SPECIAL_EVENTS.includes(entry);
     const measured = entries.filter(hasEvent);
-    const withoutBare = measured.filter((entry) => !callBares.has(entry));
+    const withoutBare = measured.filter((entry) => !CALL_BARES[entry]);
     if (withoutBare.length > 0)
       throw new Error(`Cold start: no same-calls bare for ${withoutBare.join(', ')} (add one to CALL_BARES)`);
-    // The quick (smoke) mode times three handlers of different kinds, but checks every bare's calls.
+    // The quick (smoke) mode probes three handlers of different kinds, to stay within its minute; the
+    // full mode probes every handler and checks every same-calls bare's calls on every repeat.
     const gated = measured.filter(
       (entry) => ctx.settings.mode !== 'quick' || ['lookup', 'authorizer', 'dispatch'].includes(entry),
     );
     const skipped = entries.filter((entry) => !hasEvent(entry));
-    // Diagnostic: each handler again with its SDK calls timed, to split its first event into the time
-    // the calls were in flight and the time the handler's own code ran, and to list its calls.
-    const timedBundles = new Map<string, Bundle>();
-    for (const entry of measured) {
-      timedBundles.set(
-        entry,
-        await bundle(
-          path.join(dir, 'sdk-timed', entry, 'index.mjs'),
-          { file: path.join(REPO_ROOT, 'functions', `${entry}.ts`) },
-          { profiling: Boolean(ctx.profileDir), timeSdkCalls: true },
-        ),
+    // The same-calls bares, bundled as the handlers are; and again with the call timer, like the timed
+    // handlers, to check on every repeat that each makes the very calls its handler makes. Diagnostic:
+    // each handler again with its SDK calls timed, to split its first event into the time the calls
+    // were in flight and the time the handler's own code ran, and to list its calls.
+    const callBare = (timeSdkCalls: boolean) =>
+      bundleAll(
+        gated.map((entry): BundleJob => {
+          const name = `calls${timeSdkCalls ? '-timed' : ''}-${entry}`;
+          const { source } = CALL_BARES[entry] as (typeof CALL_BARES)[string];
+          return [
+            entry,
+            () => bundle(path.join(dir, name, 'index.mjs'), { source, name }, { profiling, timeSdkCalls }),
+          ];
+        }),
       );
-    }
+    const [callBares, timedCallBares, timedBundles] = await Promise.all([
+      callBare(false),
+      callBare(true),
+      bundleAll(
+        gated.map(
+          (entry): BundleJob => [
+            entry,
+            () =>
+              bundle(
+                path.join(dir, 'sdk-timed', entry, 'index.mjs'),
+                { file: path.join(REPO_ROOT, 'functions', `${entry}.ts`) },
+                { profiling, timeSdkCalls: true },
+              ),
+          ],
+        ),
+      ),
+    ]);
     const samples = new Map<string, Probe[]>();
     const push = (key: string, value: Probe) => samples.set(key, [...(samples.get(key) ?? []), value]);
     const last = (key: string) => samples.get(key)?.at(-1) as Probe;
@@ -707,7 +736,7 @@ export const coldStartMeasurement: Measurement = {
     /** Per entry and repeat, whether the handler ran before its same-calls bare (for the report). */
     const handlerFirst = new Map<string, boolean[]>();
     for (let i = 0; i < repeats; i++) {
-      for (const [index, entry] of measured.entries()) {
+      for (const [index, entry] of gated.entries()) {
         // Alternate the order, by repeat and by entry, so that drift in the machine's speed and whatever
         // the probe before leaves behind fall on both sides alike.
         const forward = (i + index) % 2 === 0;
@@ -720,28 +749,26 @@ export const coldStartMeasurement: Measurement = {
         ]))
           await run();
         checkCalls(entry);
-        if (gated.includes(entry)) {
-          // The handler as deployed between its two bares, so that it is next to each: a pair of
-          // adjacent probes, the handler first in one repeat and second in the next.
-          const runs = [
-            probeOf('bare', entry, i, bareFor(entry)),
-            probeOf('as-is', entry, i, bundles.get(`as-is:${entry}`) as Bundle),
-            probeOf('calls', entry, i, callBares.get(entry) as Bundle),
-            ...variants
-              .slice(1)
-              .map((variant) =>
-                probeOf(
-                  variant.id,
-                  entry,
-                  i,
-                  bundles.get(`${variant.id}:${entry}`) as Bundle,
-                  variant.runtimeSourceMaps,
-                ),
+        // The handler as deployed between its two bares, so that it is next to each: a pair of
+        // adjacent probes, the handler first in one repeat and second in the next.
+        const runs = [
+          probeOf('bare', entry, i, bareFor(entry)),
+          probeOf('as-is', entry, i, bundles.get(`as-is:${entry}`) as Bundle),
+          probeOf('calls', entry, i, callBares.get(entry) as Bundle),
+          ...variants
+            .slice(1)
+            .map((variant) =>
+              probeOf(
+                variant.id,
+                entry,
+                i,
+                bundles.get(`${variant.id}:${entry}`) as Bundle,
+                variant.runtimeSourceMaps,
               ),
-          ];
-          handlerFirst.set(entry, [...(handlerFirst.get(entry) ?? []), forward]);
-          for (const run of inOrder(runs)) await run();
-        }
+            ),
+        ];
+        handlerFirst.set(entry, [...(handlerFirst.get(entry) ?? []), forward]);
+        for (const run of inOrder(runs)) await run();
       }
     }
 
@@ -837,7 +864,7 @@ export const coldStartMeasurement: Measurement = {
         },
       });
     }
-    for (const entry of measured) {
+    for (const entry of gated) {
       const timed = samples.get(`timed:${entry}`) ?? [];
       const bare = samples.get(`bare:${entry}`) ?? [];
       noteUnless(`Cold start ${entry} (SDK calls timed)`, [...new Set(timed.map((p) => p.status))]);

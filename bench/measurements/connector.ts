@@ -81,12 +81,19 @@ function childProcess(args: string[], runtimeFile: string, onLine?: (line: strin
   return child;
 }
 
+/**
+ * Stops a consumer once its part's messages have all arrived: SIGINT, and a second one after 1.5 s, on
+ * which the connector stops at once instead of finishing its long poll (up to 20 s). Nothing is lost:
+ * the part's queue is its own and empty.
+ */
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGINT');
+  const again = setTimeout(() => child.kill('SIGINT'), 1_500);
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
+  clearTimeout(again);
   clearTimeout(timer);
 }
 
