@@ -80,20 +80,7 @@ export async function directLookup(
 ): Promise<DirectLookupRead> {
   const notifying = claims.activities.includes('B0107');
   const at = new Date().toISOString();
-  const plans: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': keys.child(nhsNumber) },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) if ((item.SK as string).startsWith(PLAN_RANGE)) plans.push(item);
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const plans = plansOf(await directReadChild(tableName, nhsNumber));
   // Benchmark plans are open, so every plan read is visible.
   const councils = [...new Set(plans.map((plan) => plan.councilCode as string))];
   const read: DirectLookupRead = { plans, councils: [], accesses: [] };
