@@ -166,7 +166,7 @@ export const notifyMeasurement: Measurement = {
       label: `${label}: p95`,
       unit: 'ms',
       value: summary.p95,
-      target: { kind: 'value', op: '<=', limit: 1000 },
+      target: { kind: 'value', op: '<=', limit: 250 },
     });
     ctx.record({ id: 'notify.p99', label: `${label}: p99`, unit: 'ms', value: summary.p99 });
     ctx.record({
