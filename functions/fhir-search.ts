@@ -6,7 +6,6 @@ import { store } from './api-wiring';
 import { ACTIVITY_NOTIFYING } from './core/access-history';
 import { clock } from './core/clock';
 import { todayUtc } from './core/dates';
-import type { Claims } from './core/schemas';
 import { lookUpChild } from './features/look-up-child';
 import { recordDenial } from './features/record-denial';
 import { fhirHandler } from './fhir/http';
@@ -15,8 +14,7 @@ import { isUnscheduledAccess, searchedNhsNumber, UNSCHEDULED_HEADER } from './fh
 
 export const handler = fhirHandler(
   'fhir-search',
-  async ({ route, claims, query, headers, forbid }) => {
-    const viewer = claims as Claims;
+  async ({ route, claims: viewer, query, headers, forbid }) => {
     // The access history is a silent read whatever codes the viewer holds: audited, notifying nobody.
     if (route.operation === 'fhirAuditEventSearch') {
       const nhsNumber = searchedNhsNumber(query);

@@ -19,8 +19,7 @@ import type { Bundle, Resource } from './types';
 
 export interface FhirRequest {
   route: RouteDefinition;
-  /** Undefined only on a route without a token (metadata). */
-  claims: Claims | undefined;
+  claims: Claims;
   query: Record<string, readonly string[]>;
   headers: Record<string, string | undefined>;
   requestId: string;
@@ -60,17 +59,16 @@ export function fhirHandler(
           (candidate) => candidate.path === event.resource && candidate.method === event.httpMethod,
         );
         const claims = claimsFromAuthorizer(event.requestContext?.authorizer, new Date());
-        if (!route?.public && !claims)
-          throw new FhirError('UNAUTHENTICATED', 'A valid bearer token is required');
+        if (!claims) throw new FhirError('UNAUTHENTICATED', 'A valid bearer token is required');
         // Any other FHIR path or method reaches this function through the API's catch-all resource.
         if (!route) throw fromApiError(new ApiError(404, 'NOT_FOUND', 'No such FHIR path'));
         const query = queryOf(event);
         const forbid = async (message: string): Promise<never> => {
           const nhsNumber = namedNhsNumber(query);
-          if (claims) await options.recordDenial?.(claims, nhsNumber ? { nhsNumber } : {});
+          await options.recordDenial?.(claims, nhsNumber ? { nhsNumber } : {});
           throw new FhirError('FORBIDDEN', message);
         };
-        const denial = claims && !route.public ? accessDenial(route, claims, {}) : undefined;
+        const denial = accessDenial(route, claims, {});
         if (denial) await forbid(denial);
         const resource = await handle({ route, claims, query, headers: event.headers, requestId, forbid });
         logger.info('Request served', { route: entry, status: 200 });
