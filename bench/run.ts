@@ -3,7 +3,7 @@
  *
  * Starts DynamoDB Local and fauxqs, the service in its own process (bench/server.ts) and the direct SDK
  * baseline worker in another (bench/direct.ts), runs every measurement of bench/measurements/index.ts,
- * and writes bench/results/<date>[-quick][-only].json and .md. Every figure is compared with a baseline
+ * and writes bench/results/<date>[-quick][-only][-N].json and .md. Every figure is compared with a baseline
  * measured in the same run. Exits 1 when a measurement could not run; a missed target is reported, not
  * an error (these machines are noisy; read the ratios).
  */

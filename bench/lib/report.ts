@@ -1,4 +1,5 @@
 /** Writes a run's results as JSON and as a readable markdown table. */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ResultRow } from './types';
@@ -106,11 +107,20 @@ export function markdown(report: RunReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Writes the run as `<name>.json` and `<name>.md`. A full run never replaces an earlier one of the same
+ * name (the same day and measures): it becomes `<name>-2`, `-3`..., so that runs in a row can all be
+ * kept and compared. A quick (smoke) run replaces its predecessor.
+ */
 export async function writeReport(dir: string, report: RunReport): Promise<{ json: string; md: string }> {
   await mkdir(dir, { recursive: true });
-  const json = path.join(dir, `${report.name}.json`);
-  const md = path.join(dir, `${report.name}.md`);
-  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(md, markdown(report));
+  let name = report.name;
+  for (let n = 2; report.mode !== 'quick' && existsSync(path.join(dir, `${name}.md`)); n++)
+    name = `${report.name}-${n}`;
+  const json = path.join(dir, `${name}.json`);
+  const md = path.join(dir, `${name}.md`);
+  const written = { ...report, name };
+  await writeFile(json, `${JSON.stringify(written, null, 2)}\n`);
+  await writeFile(md, markdown(written));
   return { json, md };
 }
