@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { apiErrors, baseHeaders, errorResult } from '../functions/http/errors';
+import { fileAnswer, pageSecurityHeaders, refuseUnlessRead } from './page-answers';
 
 const ROOT = nodePath.resolve(nodePath.dirname(fileURLToPath(import.meta.url)), '..');
 const OPENAPI_FILE = nodePath.join(ROOT, 'openapi.json');
@@ -105,24 +105,8 @@ export function docsResponse(
 ): Promise<APIGatewayProxyResult> | undefined {
   const content = docsContent(pathname, request);
   if (!content) return undefined;
-  if (method !== 'GET' && method !== 'HEAD') {
-    return Promise.resolve(errorResult(apiErrors.methodNotAllowed(['GET', 'HEAD']), requestId));
-  }
-  return content.body().then((body) => ({
-    statusCode: 200,
-    headers: {
-      ...baseHeaders(requestId),
-      'Content-Type': content.type,
-      ...(content.type.startsWith('text/html')
-        ? {
-            'Content-Security-Policy': DOCS_POLICY,
-            'Referrer-Policy': 'no-referrer',
-            'X-Frame-Options': 'DENY',
-          }
-        : {}),
-    },
-    // Node sends no body in answer to HEAD, but keeps the GET's Content-Length.
-    body: body.toString('base64'),
-    isBase64Encoded: true,
-  }));
+  const refused = refuseUnlessRead(method, requestId);
+  if (refused) return Promise.resolve(refused);
+  const headers = content.type.startsWith('text/html') ? pageSecurityHeaders(DOCS_POLICY) : {};
+  return content.body().then((body) => fileAnswer(requestId, content.type, body, headers));
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { apiErrors, baseHeaders, errorResult } from '../functions/http/errors';
 import { webViewContentSecurityPolicy } from '../web/content-security-policy';
+import { fileAnswer, pageSecurityHeaders, refuseUnlessRead } from './page-answers';
 
 const ROOT = nodePath.resolve(nodePath.dirname(fileURLToPath(import.meta.url)), '..');
 export const WEB_DIR = nodePath.join(ROOT, 'web');
@@ -130,14 +131,15 @@ export function webViewResponder(options: WebViewOptions) {
     clientId: options.clientId ?? 'web-view',
     apiBaseUrl: '',
   });
+  const security = pageSecurityHeaders(webViewContentSecurityPolicy(options.issuer, { https: false }));
   return (
     method: string,
     pathname: string,
     requestId: string,
   ): Promise<APIGatewayProxyResult> | undefined => {
     if (pathname !== '/web' && !pathname.startsWith(WEB_PATH)) return undefined;
-    if (method !== 'GET' && method !== 'HEAD')
-      return Promise.resolve(errorResult(apiErrors.methodNotAllowed(['GET', 'HEAD']), requestId));
+    const refused = refuseUnlessRead(method, requestId);
+    if (refused) return Promise.resolve(refused);
     if (pathname === '/web')
       return Promise.resolve({
         statusCode: 308,
@@ -145,19 +147,7 @@ export function webViewResponder(options: WebViewOptions) {
         body: '',
       });
     const relative = pathname.slice(WEB_PATH.length) || 'index.html';
-    const answer = (type: string, body: Buffer): APIGatewayProxyResult => ({
-      statusCode: 200,
-      headers: {
-        ...baseHeaders(requestId),
-        'Content-Type': type,
-        'Content-Security-Policy': webViewContentSecurityPolicy(options.issuer, { https: false }),
-        'Referrer-Policy': 'no-referrer',
-        'X-Content-Type-Options': 'nosniff',
-        'X-Frame-Options': 'DENY',
-      },
-      body: body.toString('base64'),
-      isBase64Encoded: true,
-    });
+    const answer = (type: string, body: Buffer) => fileAnswer(requestId, type, body, security);
     if (relative === 'config.json') return Promise.resolve(answer('application/json', Buffer.from(config)));
     const file = nodePath.resolve(WEB_DIST, relative);
     const type = CONTENT_TYPES[nodePath.extname(file)];
