@@ -10,15 +10,17 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { type CouncilMessage, CouncilMessageSchema } from './core/council-messages';
-import { environments, readEnvironment } from './environment';
+import type { CouncilMessage } from './core/council-messages';
 import { METRIC_NAMES } from './metric-names';
+import { checkCouncilMessage } from './notify/council-message-check';
 import { CouncilQueues, CouncilWithoutQueue, sendToCouncil } from './notify/council-queues';
+import { readDispatchSettings } from './notify/dispatch-settings';
 import { logger } from './observability';
 import { tableDefinition } from './store/table-definition';
 
-// Checked when the function starts: a malformed setting fails the cold start, not each record.
-readEnvironment(environments.dispatch);
+// Checked when the function starts: a malformed setting fails the cold start, not each record. Neither
+// this nor the message check loads zod, a tenth of this function's cold start (docs/adr/0059).
+readDispatchSettings();
 const queuesBySettings = new Map<string, CouncilQueues>();
 
 /**
@@ -35,7 +37,7 @@ function councilQueues(): CouncilQueues {
   ]);
   let queues = queuesBySettings.get(key);
   if (!queues) {
-    queues = new CouncilQueues(readEnvironment(environments.dispatch));
+    queues = new CouncilQueues(readDispatchSettings());
     queuesBySettings.set(key, queues);
   }
   return queues;
@@ -132,13 +134,10 @@ export async function deliverStreamRecord(record: DynamoDBRecord): Promise<void>
       issues: [{ path: 'messages', code: 'empty' }],
     });
   carried.forEach((candidate, index) => {
-    const parsed = CouncilMessageSchema.safeParse(candidate);
-    if (parsed.success) messages.push(parsed.data);
-    else
-      undeliverable(MALFORMED_MESSAGE, auditEventKey, {
-        messageIndex: index,
-        issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), code: issue.code })),
-      });
+    const checked = checkCouncilMessage(candidate);
+    if (checked.issues)
+      undeliverable(MALFORMED_MESSAGE, auditEventKey, { messageIndex: index, issues: checked.issues });
+    else messages.push(checked.message);
   });
   const outcomes = await Promise.allSettled(messages.map((message) => deliver(message, auditEventKey)));
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');

@@ -1,20 +1,17 @@
 /**
  * Each function's environment, as a schema: read once when the function starts, so that a missing or
  * malformed variable stops it at once with a message naming the variable and its expected form,
- * instead of failing (or silently misbehaving) on some later event. zod/mini: the authorizer and the
- * dispatch function import this too.
+ * instead of failing (or silently misbehaving) on some later event. zod/mini: the authorizer imports
+ * this too. The dispatch function checks its own without zod (notify/dispatch-settings.ts, docs/adr/0059);
+ * its schema here wraps that check.
  */
 import * as z from 'zod/mini';
 import { ROLES } from './core/claims';
 import { lazily } from './core/lazily';
+import { environmentError } from './environment-error';
+import { checkDispatchSettings } from './notify/dispatch-settings';
 
-/** Thrown at start-up when a variable is missing or malformed; the message names each one. */
-export class EnvironmentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EnvironmentError';
-  }
-}
+export { EnvironmentError } from './environment-error';
 
 const setTo = (form: string) => z.string().check(z.minLength(1, `must not be empty: ${form}`));
 
@@ -197,34 +194,15 @@ const schemas = {
     }),
   ),
   dispatch: lazily(() =>
-    z
-      .object({
-        COUNCIL_HOMES: z.optional(
-          jsonOf(
-            z.record(z.string(), councilCodes()),
-            'a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}',
-          ),
-        ),
-        COUNCIL_QUEUE_URL_PREFIX: z.optional(
-          setting(/^https?:\/\/\S+$/, 'https://sqs.<region>.amazonaws.com/<account>/<queue name prefix>'),
-        ),
-        COUNCIL_QUEUE_NAME_PREFIX: z._default(setTo('the local council queue name prefix'), 'cpis-council-'),
-        AWS_REGION: z.optional(setTo('the region the function runs in')),
-      })
-      .check(
-        z.refine(
-          (env) =>
-            (env.COUNCIL_HOMES === undefined && env.COUNCIL_QUEUE_URL_PREFIX === undefined) ||
-            (env.COUNCIL_HOMES !== undefined &&
-              env.COUNCIL_QUEUE_URL_PREFIX !== undefined &&
-              env.AWS_REGION !== undefined),
-          {
-            message:
-              'deployed, the dispatch function needs COUNCIL_HOMES (a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}), COUNCIL_QUEUE_URL_PREFIX and AWS_REGION together; the stacks set all three',
-            path: ['COUNCIL_HOMES'],
-          },
-        ),
-      ),
+    z.pipe(
+      z.custom<Record<string, string | undefined>>((source) => typeof source === 'object' && source !== null),
+      z.transform((source, context) => {
+        const { settings, problems } = checkDispatchSettings(source);
+        for (const { name, message } of problems)
+          context.issues.push({ code: 'custom', input: source[name], path: [name], message });
+        return problems.length > 0 ? z.NEVER : settings;
+      }),
+    ),
   ),
 };
 
@@ -262,5 +240,5 @@ export function readEnvironment<T extends z.ZodMiniType>(
       issue.code === 'invalid_type' && issue.input === undefined ? 'must be set' : issue.message;
     return `${name} ${message}`;
   });
-  throw new EnvironmentError(`Invalid environment: ${problems.join('; ')}`);
+  throw environmentError(problems);
 }
