@@ -4,13 +4,15 @@
  * the API functions as authorizer context.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent, Context } from 'aws-lambda';
-import { type Claims, ClaimsSchema } from './core/claims';
-import { environments, readEnvironment } from './environment';
+import type { Claims } from './core/claims';
+import { readAuthorizerSettings } from './http/authorizer-settings';
+import { checkClaims } from './http/claims-check';
 import { TokenVerifier } from './http/tokens';
 
 // Checked when the function starts: without issuers it would refuse every token, so it refuses to start
-// instead. JWT_ISSUERS comes back as the checked issuer list, read once.
-const env = readEnvironment(environments.authorizer);
+// instead. JWT_ISSUERS comes back as the checked issuer list, read once. Neither this nor the claims
+// check loads zod, most of what this function's cold start added to the token checks (docs/adr/0059).
+const env = readAuthorizerSettings();
 
 let verifier: TokenVerifier | undefined;
 function getVerifier(): TokenVerifier {
@@ -73,9 +75,9 @@ async function authorize(
   const match = /^Bearer ([A-Za-z0-9_.-]+)$/i.exec(event.authorizationToken ?? '');
   const verification = match?.[1] ? await getVerifier().check(match[1]) : undefined;
   const payload = verification && 'payload' in verification ? verification.payload : undefined;
-  const claims = payload ? ClaimsSchema.safeParse(payload) : undefined;
+  const claims = payload ? checkClaims(payload) : undefined;
   // The verifier requires exp; checked again here because the context must carry it.
-  if (!claims?.success || typeof payload?.exp !== 'number') {
+  if (!claims || typeof payload?.exp !== 'number') {
     // Why, never what: no token, claim or name is logged.
     const reason = !verification
       ? 'not-a-bearer-token'
@@ -95,12 +97,12 @@ async function authorize(
     throw new Error('Unauthorized');
   }
   return {
-    principalId: claims.data.sub,
+    principalId: claims.sub,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: apiWildcard(event.methodArn) }],
     },
-    context: authorizerContext(claims.data, payload.exp),
+    context: authorizerContext(claims, payload.exp),
   };
 }
 

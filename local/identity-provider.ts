@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
 import type { Adapter, AdapterPayload, default as OidcProvider, ResourceServer } from 'oidc-provider';
-import type { IssuerConfig } from '../functions/environment';
+import type { IssuerConfig } from '../functions/http/issuers';
 import { signInPage } from './identity-sign-in-page';
 
 type Provider = OidcProvider;

@@ -1,7 +1,7 @@
 /**
- * The AsyncAPI 3 document of the council messages, built from the same zod schemas the dispatch
- * function checks every message with before it sends it (functions/core/council-messages.ts), and naming the
- * queues as the stacks and the dispatch function do (functions/notify/queue-names.ts).
+ * The AsyncAPI 3 document of the council messages, built from their zod schemas
+ * (functions/core/council-messages.ts), from which the dispatch function's validators are compiled, and
+ * naming the queues as the stacks and the dispatch function do (functions/notify/queue-names.ts).
  */
 import * as z from 'zod';
 import type { ZodMiniType } from 'zod/mini';

@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { ROLES } from '../functions/core/claims';
 import { CouncilCodeSchema } from '../functions/core/schemas';
-import { orgPatternProblem } from '../functions/environment';
+import { orgPatternProblem } from '../functions/http/issuers';
 import { routes } from '../functions/http/routes';
 import type { CouncilHomes } from '../functions/notify/queue-names';
 

@@ -1,15 +1,12 @@
 /**
- * The claims of a verified token. Kept apart from schemas.ts, and written with zod's tree-shakable
- * `zod/mini` API, so that the authorizer loads and builds only this schema at cold start
- * (docs/adr/0001).
+ * The claims of a verified token, as a schema: the API functions check the authorizer's context with
+ * it, and `npm run validators` compiles it into the authorizer's check (docs/adr/0059). Written with
+ * zod's tree-shakable `zod/mini` API (docs/adr/0001).
  */
 import * as z from 'zod/mini';
+import { ACTIVITY_CODE, ROLES } from './claim-rules';
 
-export const ROLES = ['clinician', 'council', 'auditor', 'demographics'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** The form of a permission (activity) code, e.g. B0107. */
-export const ACTIVITY_CODE = /^[A-Z]\d{4}$/;
+export { ACTIVITY_CODE, CLOCK_TOLERANCE_SECONDS, ROLES, type Role, tokenHonoured } from './claim-rules';
 
 /** Claims a verified token carries, as the authorizer hands them on. */
 export const ClaimsSchema = z.object({
@@ -26,11 +23,3 @@ export const ClaimsSchema = z.object({
   orgName: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
 });
 export type Claims = z.infer<typeof ClaimsSchema>;
-
-/** Seconds a token is still honoured after its `exp`: the issuer's clock and ours may differ. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
-
-/** True while a token expiring at `exp` (seconds since the epoch) is still honoured at `now`. */
-export function tokenHonoured(exp: number, now: Date): boolean {
-  return now.getTime() <= (exp + CLOCK_TOLERANCE_SECONDS) * 1000;
-}

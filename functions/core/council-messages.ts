@@ -1,7 +1,8 @@
 /**
- * The messages a council receives on its queue, as schemas: the dispatch function checks every message
- * against them before sending it, and `npm run asyncapi` renders them into asyncapi.json. Apart from
- * schemas.ts so that the API functions, which only write these messages, do not build them.
+ * The messages a council receives on its queue, as schemas: `npm run asyncapi` renders them into
+ * asyncapi.json, and compiles from that the validators the dispatch function checks every message with
+ * before sending it (notify/council-message-check.ts). Apart from schemas.ts so that the API functions,
+ * which only write these messages, do not build them.
  */
 import * as z from 'zod/mini';
 import { CouncilCodeSchema, dateTime, NhsNumberSchema, PlanTypeSchema } from './schemas';

@@ -6,8 +6,8 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
-import { CLOCK_TOLERANCE_SECONDS } from '../core/claims';
-import { discoveryUrlOf, type IssuerConfig, issuersSchema, wholeOrgPattern } from '../environment';
+import { CLOCK_TOLERANCE_SECONDS } from '../core/claim-rules';
+import { discoveryUrlOf, type IssuerConfig, wholeOrgPattern } from './issuers';
 
 export const ALGORITHMS = ['RS256', 'PS256', 'ES256'];
 /** Tokens living longer than this are refused even if their exp is later. */
@@ -21,10 +21,6 @@ const JWKS_REFETCH_COOLDOWN_MS = 60_000;
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 
 export type { IssuerConfig };
-
-export function parseIssuers(json: string): IssuerConfig[] {
-  return issuersSchema().parse(JSON.parse(json));
-}
 
 /** Why a token was refused: safe to log, it names no person and repeats nothing from the token. */
 export type Refusal =

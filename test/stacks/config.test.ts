@@ -1,8 +1,8 @@
 /** The stage configuration is validated before anything is built. */
 
 import { Match } from 'aws-cdk-lib/assertions';
+import { parseIssuers } from '../../functions/http/issuers';
 import { routes } from '../../functions/http/routes';
-import { parseIssuers } from '../../functions/http/tokens';
 import { parseConfig, type StageConfigInput, selectStages, stages } from '../../stacks/config';
 import { ServiceFunction } from '../../stacks/constructs/service-function';
 import { regionStacks, synthesize, template } from './helpers';

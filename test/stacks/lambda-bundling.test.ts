@@ -1,6 +1,6 @@
 /**
- * The deployed bundles' credentials: the SDK's default chain aliased to the environment-only provider
- * (docs/adr/0050), checked on bundles built with the stack's own options.
+ * The deployed bundles, built with the stack's own options: their credentials (the SDK's default chain
+ * aliased to the environment-only provider, docs/adr/0050), and what the authorizer's and dispatch's leave out.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -57,6 +57,25 @@ describe('deployed bundles', () => {
     expect(inputs.some((input) => input.includes('@aws-sdk/credential-provider-env/'))).toBe(true);
     expect(inputs.filter((input) => CHAIN.test(input))).toEqual([]);
   });
+
+  it.each([
+    ['authorizer', 'functions/http/claims-validator.generated.ts'],
+    ['dispatch', 'functions/notify/council-message-validators.generated.ts'],
+  ])(
+    'leave zod and Ajv out of %s, whose checks are compiled ahead (docs/adr/0059)',
+    async (entry, compiled) => {
+      const result = await build({
+        ...stackOptions(),
+        entryPoints: [`functions/${entry}.ts`],
+        outfile: path.join(out, `${entry}-checks`, 'index.mjs'),
+      });
+      const inputs = Object.keys(result.metafile?.inputs ?? {});
+      expect(inputs).toContain(compiled);
+      expect(
+        inputs.filter((input) => /node_modules\/(zod|ajv)\/|functions\/environment\.ts/.test(input)),
+      ).toEqual([]);
+    },
+  );
 
   it('give an SDK client the credentials in the environment, and fail clearly without them', async () => {
     const file = path.join(out, 'client', 'index.mjs');

@@ -22,7 +22,7 @@ describe('npm run decode-stack', () => {
     const bundle = path.join(dir, 'index.mjs');
     await build({
       stdin: {
-        contents: "export { parseIssuers } from './functions/http/tokens';",
+        contents: "export { parseIssuers } from './functions/http/issuers';",
         resolveDir: REPO_ROOT,
         loader: 'ts',
       },
@@ -47,13 +47,13 @@ describe('npm run decode-stack', () => {
     );
     const trace = run.stdout;
     expect(trace).toMatch(/at \w+ \(file:\S+index\.mjs:\d+:\d+\)/);
-    expect(trace).not.toContain('tokens.ts');
+    expect(trace).not.toContain('issuers.ts');
 
     const decoded = decodeStack(trace, JSON.parse(await readFile(`${bundle}.map`, 'utf8')));
-    const source = (await readFile(path.join(REPO_ROOT, 'functions/http/tokens.ts'), 'utf8')).split('\n');
+    const source = (await readFile(path.join(REPO_ROOT, 'functions/http/issuers.ts'), 'utf8')).split('\n');
     const parseLine = source.findIndex((line) => line.includes('JSON.parse(json)')) + 1;
     expect(parseLine).toBeGreaterThan(0);
-    expect(decoded).toContain(`functions/http/tokens.ts:${parseLine}:`);
+    expect(decoded).toContain(`functions/http/issuers.ts:${parseLine}:`);
     // What is not a bundle position stays as it was.
     expect(decoded.split('\n')[0]).toBe(trace.split('\n')[0]);
     expect(decoded).toContain('at JSON.parse (<anonymous>)');

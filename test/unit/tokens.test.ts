@@ -7,8 +7,10 @@
  */
 import { jest } from '@jest/globals';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import { EnvironmentError, environments, issuersSchema, readEnvironment } from '../../functions/environment';
-import { type IssuerConfig, parseIssuers, TokenVerifier } from '../../functions/http/tokens';
+import { EnvironmentError, environments, readEnvironment } from '../../functions/environment';
+import { readAuthorizerSettings } from '../../functions/http/authorizer-settings';
+import { checkIssuers, parseIssuers } from '../../functions/http/issuers';
+import { type IssuerConfig, TokenVerifier } from '../../functions/http/tokens';
 
 const AUDIENCE = 'child-protection-sharing';
 const clinicians: IssuerConfig = {
@@ -307,9 +309,7 @@ describe('JWT_ISSUERS', () => {
 
   it('refuses an orgPattern that is no regular expression, naming it', () => {
     const problems = (issuers: unknown) =>
-      issuersSchema()
-        .safeParse(issuers)
-        .error?.issues.map((issue) => [issue.path.join('.'), issue.message]);
+      checkIssuers(issuers).problems.map((problem) => [problem.path, problem.message]);
     expect(problems([clinicians, { ...councils, orgPattern: '^E\\d{8' }])).toEqual([
       ['1.orgPattern', 'orgPattern "^E\\\\d{8" is not a regular expression: Incomplete quantifier'],
     ]);
@@ -356,6 +356,57 @@ describe('JWT_ISSUERS', () => {
 
   it('refuses an authorizer environment without issuers', () => {
     expect(() => readEnvironment(environments.authorizer, {})).toThrow(/JWT_ISSUERS must be set/);
+  });
+
+  it('is read by the authorizer without zod, with the answers and messages of its environment schema', () => {
+    const form =
+      'must be a JSON list of { "kind" (cis2 or client-credentials), "issuer", "discoveryUrl"?, "audience"?, "roles", "orgPattern", "acr"?, "clients"? } (the stacks set it; without it every token is refused)';
+    const cases: [Record<string, string>, string | { JWT_ISSUERS: IssuerConfig[]; JWT_AUDIENCE: string }][] =
+      [
+        [{}, 'JWT_ISSUERS must be set'],
+        [{ JWT_ISSUERS: '{' }, `JWT_ISSUERS ${form}`],
+        [{ JWT_ISSUERS: json({ ...councils }) }, `JWT_ISSUERS ${form}`],
+        [{ JWT_ISSUERS: json([{ ...councils, orgPattern: '(' }]) }, `JWT_ISSUERS ${form}`],
+        [
+          { JWT_ISSUERS: json([councils]), JWT_AUDIENCE: '' },
+          'JWT_AUDIENCE must not be empty: the audience tokens must name',
+        ],
+        [
+          { JWT_ISSUERS: '[]', JWT_AUDIENCE: '' },
+          'JWT_AUDIENCE must not be empty: the audience tokens must name',
+        ],
+        [
+          { JWT_ISSUERS: json([councils]) },
+          { JWT_ISSUERS: [councils], JWT_AUDIENCE: 'child-protection-sharing' },
+        ],
+        [
+          { JWT_ISSUERS: json([clinicians, councils]), JWT_AUDIENCE: 'other' },
+          { JWT_ISSUERS: [clinicians, councils], JWT_AUDIENCE: 'other' },
+        ],
+      ];
+    for (const [source, expected] of cases) {
+      if (typeof expected === 'string') {
+        expect(() => readAuthorizerSettings(source)).toThrow(`Invalid environment: ${expected}`);
+        expect(() => readEnvironment(environments.authorizer, source)).toThrow(
+          `Invalid environment: ${expected}`,
+        );
+      } else {
+        expect(readAuthorizerSettings(source)).toEqual(expected);
+        expect(readEnvironment(environments.authorizer, source)).toEqual(expected);
+      }
+    }
+  });
+
+  it('reads an issuer URL as given less surrounding spaces, tabs and line breaks', () => {
+    const [issuer] = parseIssuers(json([{ ...councils, issuer: ' https://auth.exam\tple.org/systems\n ' }]));
+    expect(issuer?.issuer).toBe('https://auth.example.org/systems');
+    expect(() => parseIssuers(json([{ ...councils, issuer: 'not a url' }]))).toThrow(
+      '0.issuer: must be a URL',
+    );
+    expect(() => parseIssuers(json([{ ...councils, colour: 'blue' }]))).toThrow(
+      '0.colour: is not a field of an issuer',
+    );
+    expect(() => parseIssuers(json({}))).toThrow('list: must be a list of issuers');
   });
 
   it('accepts issuers with roles and an orgPattern', () => {
