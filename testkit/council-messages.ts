@@ -48,3 +48,31 @@ export function assertCouncilMessage(body: unknown): void {
     throw new Error(`Not a valid council message by asyncapi.json: ${problems.join('; ')}`);
   }
 }
+
+/** A message of each type, as the dispatch function sends them (for tests). */
+export const SAMPLE_MESSAGES = {
+  accessed: {
+    type: 'ChildRecordAccessed',
+    eventId: '01JD3Q7ZP8X4M2K9T6V5N1R0CW',
+    occurredAt: '2026-11-20T02:14:09.120Z',
+    councilCode: 'E09000001',
+    nhsNumber: '9990000018',
+    planTypes: ['CPP'],
+    accessedBy: {
+      userId: 'u7',
+      userName: 'Dr Grace Hopper',
+      roleName: null,
+      organisation: 'RYY02',
+      organisationName: null,
+      setting: null,
+    },
+  },
+  superseded: {
+    type: 'NhsNumberSuperseded',
+    eventId: '01JD3Q9K2B7C4D6E8F0G1H3J5K',
+    occurredAt: '2026-11-21T09:30:00.000Z',
+    councilCode: 'E09000001',
+    oldNhsNumber: '9990000018',
+    newNhsNumber: '9990000026',
+  },
+};

@@ -2,34 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Parser } from '@asyncapi/parser';
 import { CouncilMessageSchema } from '../../functions/core/council-messages';
 import { buildAsyncApiDocument } from '../../scripts/asyncapi-document';
-import { councilMessageProblems } from '../../testkit/council-messages';
+import { councilMessageProblems, SAMPLE_MESSAGES } from '../../testkit/council-messages';
 
 const committed = JSON.parse(readFileSync('asyncapi.json', 'utf8'));
 
-const accessed = {
-  type: 'ChildRecordAccessed',
-  eventId: '01JD3Q7ZP8X4M2K9T6V5N1R0CW',
-  occurredAt: '2026-11-20T02:14:09.120Z',
-  councilCode: 'E09000001',
-  nhsNumber: '9990000018',
-  planTypes: ['CPP'],
-  accessedBy: {
-    userId: 'u7',
-    userName: 'Dr Grace Hopper',
-    roleName: null,
-    organisation: 'RYY02',
-    organisationName: null,
-    setting: null,
-  },
-};
-const superseded = {
-  type: 'NhsNumberSuperseded',
-  eventId: '01JD3Q9K2B7C4D6E8F0G1H3J5K',
-  occurredAt: '2026-11-21T09:30:00.000Z',
-  councilCode: 'E09000001',
-  oldNhsNumber: '9990000018',
-  newNhsNumber: '9990000026',
-};
+const { accessed, superseded } = SAMPLE_MESSAGES;
 
 describe('asyncapi.json', () => {
   it("is a valid AsyncAPI 3 document by the AsyncAPI project's own parser", async () => {

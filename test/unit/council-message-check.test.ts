@@ -7,31 +7,9 @@
 import fc from 'fast-check';
 import { CouncilMessageSchema } from '../../functions/core/council-messages';
 import { checkCouncilMessage } from '../../functions/notify/council-message-check';
+import { SAMPLE_MESSAGES } from '../../testkit/council-messages';
 
-const accessed = {
-  type: 'ChildRecordAccessed',
-  eventId: '01JD3Q7ZP8X4M2K9T6V5N1R0CW',
-  occurredAt: '2026-11-20T02:14:09.120Z',
-  councilCode: 'E09000001',
-  nhsNumber: '9990000018',
-  planTypes: ['CPP', 'LAC'],
-  accessedBy: {
-    userId: 'u7',
-    userName: 'Dr Grace Hopper',
-    roleName: 'Staff Nurse',
-    organisation: 'RYY02',
-    organisationName: null,
-    setting: 'emergency-department',
-  },
-};
-const superseded = {
-  type: 'NhsNumberSuperseded',
-  eventId: '01JD3Q9K2B7C4D6E8F0G1H3J5K',
-  occurredAt: '2026-11-21T09:30:00.000Z',
-  councilCode: 'E09000001',
-  oldNhsNumber: '9990000018',
-  newNhsNumber: '9990000026',
-};
+const { accessed, superseded } = SAMPLE_MESSAGES;
 
 /** Values that some field of some message accepts, and values none does (or only some do). */
 const anyValue = fc.oneof(
