@@ -59,14 +59,14 @@ const settings: BenchSettings =
     ? {
         mode,
         rounds: number(args.rounds, 1),
-        roundSeconds: number(args.seconds, 0.75),
+        roundSeconds: number(args.seconds, 0.5),
         // The untimed first request of every connection is warm-up enough for a smoke run.
         warmupSeconds: 0,
         lookupPool: 500,
         notifyLookups: 40,
         notifyRatePerSecond: 20,
         scaleSmall: 1_000,
-        scaleLarge: number(args['scale-large'], 3_000),
+        scaleLarge: number(args['scale-large'], 2_000),
         uploadRows: number(args['upload-rows'], 300),
         coldStartRepeats: 1,
       }

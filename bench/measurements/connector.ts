@@ -262,8 +262,8 @@ export const connectorMeasurement: Measurement = {
   title: 'Council connector: queue → web hook, against a bare council:receive read',
   async run(ctx) {
     const quick = ctx.settings.mode === 'quick';
-    const drainCount = quick ? 300 : 3_000;
-    const latencyCount = quick ? 40 : 400;
+    const drainCount = quick ? 150 : 3_000;
+    const latencyCount = quick ? 20 : 400;
     const rate = 40;
     const phase = async (n: number): Promise<Phase> => {
       const council = `${CONNECTOR_COUNCIL}${n}`;
