@@ -7,7 +7,7 @@
  */
 import * as z from 'zod/mini';
 import { lazily } from './core/lazily';
-import { environmentError } from './environment-error';
+import { environmentError, type SettingsCheck } from './environment-error';
 import { checkAuthorizerSettings } from './http/authorizer-settings';
 import { checkDispatchSettings } from './notify/dispatch-settings';
 
@@ -46,12 +46,7 @@ const setting = (pattern: RegExp, form: string, fallback?: string) =>
   );
 
 /** A schema for an environment checked by a function's own zod-free check (docs/adr/0059). */
-const checkedBy = <T>(
-  check: (source: Record<string, string | undefined>) => {
-    settings?: T;
-    problems: { name: string; message: string }[];
-  },
-) =>
+const checkedBy = <T>(check: SettingsCheck<T>) =>
   z.pipe(
     z.custom<Record<string, string | undefined>>((source) => typeof source === 'object' && source !== null),
     z.transform((source, context): T => {

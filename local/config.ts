@@ -1,5 +1,6 @@
 /** Settings of the local runtime, from environment variables, checked before anything starts. */
 import * as z from 'zod';
+import { DEFAULT_COUNCIL_QUEUE_NAME_PREFIX } from '../functions/notify/dispatch-settings';
 
 const positiveInt = (name: string, fallback: number) =>
   z
@@ -35,7 +36,7 @@ const LocalConfigSchema = z.object({
       error: 'COUNCIL_QUEUE_NAME_PREFIX must be up to 40 letters, digits, _ or -',
     })
     .optional()
-    .transform((prefix) => prefix ?? 'cpis-council-'),
+    .transform((prefix) => prefix ?? DEFAULT_COUNCIL_QUEUE_NAME_PREFIX),
   RATE_PER_CALLER: positiveInt('RATE_PER_CALLER', 300),
   LOOKUP_RATE_PER_USER: positiveInt('LOOKUP_RATE_PER_USER', 120),
   LOOKUP_RATE_PER_ORG: positiveInt('LOOKUP_RATE_PER_ORG', 1200),

@@ -3,10 +3,10 @@
  * would refuse every token, so it refuses to start instead, naming what to fix. environment.ts checks
  * the authorizer's environment through this module too.
  */
-import { environmentError } from '../environment-error';
+import { readSettings, type SettingProblem, type SettingsCheck } from '../environment-error';
 import { checkIssuers, type IssuerConfig } from './issuers';
 
-export const DEFAULT_JWT_AUDIENCE = 'child-protection-sharing';
+const DEFAULT_JWT_AUDIENCE = 'child-protection-sharing';
 const ISSUERS_FORM =
   'a JSON list of { "kind" (cis2 or client-credentials), "issuer", "discoveryUrl"?, "audience"?, "roles", "orgPattern", "acr"?, "clients"? } (the stacks set it; without it every token is refused)';
 
@@ -16,13 +16,10 @@ export interface AuthorizerSettings {
   JWT_AUDIENCE: string;
 }
 
-/** The settings `source` gives, and every problem with them, each as `NAME what is wrong`. */
-export function checkAuthorizerSettings(source: Record<string, string | undefined>): {
-  settings?: AuthorizerSettings;
-  problems: { name: keyof AuthorizerSettings; message: string }[];
-} {
+/** The settings `source` gives, and every problem with them (none: the settings are good). */
+export const checkAuthorizerSettings: SettingsCheck<AuthorizerSettings> = (source) => {
   const { JWT_ISSUERS, JWT_AUDIENCE = DEFAULT_JWT_AUDIENCE } = source;
-  const problems: { name: keyof AuthorizerSettings; message: string }[] = [];
+  const problems: SettingProblem[] = [];
   let issuers: IssuerConfig[] | undefined;
   if (JWT_ISSUERS === undefined) problems.push({ name: 'JWT_ISSUERS', message: 'must be set' });
   else {
@@ -39,13 +36,8 @@ export function checkAuthorizerSettings(source: Record<string, string | undefine
   return issuers && problems.length === 0
     ? { settings: { JWT_ISSUERS: issuers, JWT_AUDIENCE }, problems }
     : { problems };
-}
+};
 
 /** The settings, or an EnvironmentError naming every variable that is wrong. */
-export function readAuthorizerSettings(
-  source: Record<string, string | undefined> = process.env,
-): AuthorizerSettings {
-  const { settings, problems } = checkAuthorizerSettings(source);
-  if (!settings) throw environmentError(problems.map(({ name, message }) => `${name} ${message}`));
-  return settings;
-}
+export const readAuthorizerSettings = (source: Record<string, string | undefined> = process.env) =>
+  readSettings(checkAuthorizerSettings, source);

@@ -3,17 +3,12 @@
  * or malformed variable stops it with a message naming the variable and its expected form, as
  * environment.ts does for the other functions (which checks dispatch's through this module too).
  */
-import { environmentError } from '../environment-error';
+import { readSettings, type SettingProblem, type SettingsCheck } from '../environment-error';
 import type { CouncilQueueSettings } from './council-queues';
 
 export const DEFAULT_COUNCIL_QUEUE_NAME_PREFIX = 'cpis-council-';
 const COUNCIL_HOMES_FORM = 'a JSON object of council codes by region, e.g. {"eu-west-2":["E09000001"]}';
 const QUEUE_URL_PREFIX_FORM = 'https://sqs.<region>.amazonaws.com/<account>/<queue name prefix>';
-
-export interface SettingProblem {
-  name: keyof CouncilQueueSettings;
-  message: string;
-}
 
 /** Whether `text` is JSON of an object whose every value is a list of non-empty strings. */
 function isCouncilHomes(text: string): boolean {
@@ -34,10 +29,7 @@ function isCouncilHomes(text: string): boolean {
 }
 
 /** The settings `source` gives, and every problem with them (none: the settings are good). */
-export function checkDispatchSettings(source: Record<string, string | undefined>): {
-  settings: CouncilQueueSettings;
-  problems: SettingProblem[];
-} {
+export const checkDispatchSettings: SettingsCheck<CouncilQueueSettings> = (source) => {
   const { COUNCIL_HOMES, COUNCIL_QUEUE_URL_PREFIX, COUNCIL_QUEUE_NAME_PREFIX, AWS_REGION } = source;
   const problems: SettingProblem[] = [];
   if (COUNCIL_HOMES !== undefined && !isCouncilHomes(COUNCIL_HOMES))
@@ -69,13 +61,8 @@ export function checkDispatchSettings(source: Record<string, string | undefined>
     ...(AWS_REGION !== undefined && { AWS_REGION }),
   };
   return { settings, problems };
-}
+};
 
 /** The settings, or an EnvironmentError naming every variable that is wrong. */
-export function readDispatchSettings(
-  source: Record<string, string | undefined> = process.env,
-): CouncilQueueSettings {
-  const { settings, problems } = checkDispatchSettings(source);
-  if (problems.length > 0) throw environmentError(problems.map(({ name, message }) => `${name} ${message}`));
-  return settings;
-}
+export const readDispatchSettings = (source: Record<string, string | undefined> = process.env) =>
+  readSettings(checkDispatchSettings, source);

@@ -10,6 +10,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { jest } from '@jest/globals';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { SAMPLE_MESSAGES } from '../../../testkit/council-messages';
 
 process.env.AWS_REGION ??= 'eu-west-2';
 process.env.TABLE_NAME = 'unit-faults';
@@ -52,20 +53,9 @@ function notifyingRecord(
 }
 
 const accessed = (eventId: string, councilCode = 'E09000001') => ({
-  type: 'ChildRecordAccessed',
+  ...SAMPLE_MESSAGES.accessed,
   eventId,
-  occurredAt: '2026-11-20T02:14:09.120Z',
   councilCode,
-  nhsNumber: '9990000018',
-  planTypes: ['CPP'],
-  accessedBy: {
-    userId: 'u7',
-    userName: 'Dr Grace Hopper',
-    roleName: null,
-    organisation: 'RYY02',
-    organisationName: null,
-    setting: null,
-  },
 });
 
 const sentEventIds = () =>
